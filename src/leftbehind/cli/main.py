@@ -1,0 +1,28 @@
+"""The ``leftbehind`` command. Each feature registers its commands from its own module."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="leftbehind",
+    help="Open evidence and funding platform for 'left behind' neighbourhoods.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# One module per feature; each defines ``register(app)``.
+COMMAND_MODULES = [
+    "leftbehind.cli.sources_cmd",
+    "leftbehind.cli.build_cmd",
+]
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,41 @@
+"""Exceptions users can act on. Every message is one line naming what is wrong and the fix.
+
+The CLI turns these into a one-line error and a non-zero exit code; the web app maps them to
+HTTP statuses (see ``leftbehind.web.errors``).
+"""
+
+from __future__ import annotations
+
+
+class LeftBehindError(Exception):
+    """Base class: an error with a message meant for the user."""
+
+    exit_code = 1
+
+
+class ChecksumMismatch(LeftBehindError):
+    """A source file's sha256 differs from the registry."""
+
+
+class CorruptSource(LeftBehindError):
+    """A source file could not be parsed (truncated or not an R data file)."""
+
+
+class MissingSource(LeftBehindError):
+    """A source file is neither cached nor available from the mirror or network."""
+
+
+class StoreMissing(LeftBehindError):
+    """The evidence store has not been built yet."""
+
+
+class UnknownName(LeftBehindError):
+    """An unknown edition, geography, index, area or option; the message lists valid ones."""
+
+    exit_code = 2
+
+
+class InvalidInput(LeftBehindError):
+    """A parameter or input file is out of range or malformed."""
+
+    exit_code = 2

@@ -1,0 +1,1 @@
+"""The composite-index engine: transformations, weights, aggregation (methods as data)."""

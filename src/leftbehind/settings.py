@@ -1,0 +1,51 @@
+"""Typed settings read from the environment with the ``LEFTBEHIND_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("leftbehind", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Where data lives and how the web app runs.
+
+    ``LEFTBEHIND_HOME``: cache and store folder (default: the platform's user data dir).
+    ``LEFTBEHIND_MIRROR``: a folder laid out like ``shared/sources`` to copy sources from.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LEFTBEHIND_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    mirror: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    edition: str = "england-2019-ward"
+    basemap_url: str | None = None
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / "leftbehind.duckdb"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def fresh_settings(**overrides: object) -> Settings:
+    """Settings read anew from the environment, with explicit overrides (for CLI flags, tests)."""
+    get_settings.cache_clear()
+    base = get_settings()
+    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
