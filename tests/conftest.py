@@ -20,7 +20,9 @@ TEST_HOME = Path(os.environ.get("LEFTBEHIND_TEST_HOME", REPO / ".test-home"))
 @pytest.fixture(scope="session")
 def mirror_dir() -> Path:
     if not (MIRROR / "manifest.csv").exists():
-        pytest.skip(f"integration data mirror not found at {MIRROR} (CI provides ../shared/sources)")
+        pytest.skip(
+            f"integration data mirror not found at {MIRROR} (CI provides ../shared/sources)"
+        )
     return MIRROR
 
 

@@ -1,0 +1,80 @@
+"""``leftbehind build`` and ``leftbehind schema``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from leftbehind.cli.common import cli_errors, emit_text, err_console
+
+STEP_LABELS = {
+    "verify": "verify sources",
+    "parse": "parse files",
+    "load": "load tables",
+    "derive": "derive areas, boundaries",
+}
+
+
+@cli_errors
+def build(
+    mirror: Path | None = typer.Option(
+        None,
+        "--mirror",
+        file_okay=False,
+        help="Folder laid out like shared/sources (default: $LEFTBEHIND_MIRROR; else download).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if up to date."),
+) -> None:
+    """Build the evidence store ($LEFTBEHIND_HOME/leftbehind.duckdb) from the pinned sources."""
+    from leftbehind.settings import fresh_settings
+    from leftbehind.store.build import build_store
+
+    settings = fresh_settings(mirror=mirror)
+    with Progress(
+        TextColumn("{task.description:<26}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(STEP_LABELS.get(step, step), total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        result = build_store(settings, force=force, progress=report)
+    if result.rebuilt:
+        err_console.print(f"Built {result.path} ({result.tables} tables) in {result.seconds:.1f} s")
+    else:
+        err_console.print(f"{result.path} is up to date ({result.seconds:.2f} s)")
+
+
+@cli_errors
+def schema(
+    markdown: bool = typer.Option(
+        True, "--markdown/--tables", help="Markdown data model (default) or a list of tables."
+    ),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
+) -> None:
+    """Describe the store's tables and columns (generates docs/data-model.md)."""
+    from leftbehind.store.connection import connect
+    from leftbehind.store.docs import data_model_markdown
+
+    with connect() as con:
+        if markdown:
+            emit_text(data_model_markdown(con), output)
+        else:
+            rows = con.execute(
+                "SELECT table_name, meaning FROM table_docs WHERE column_name = '' "
+                "ORDER BY table_name"
+            ).fetchall()
+            emit_text("\n".join(f"{t}\t{m}" for t, m in rows), output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("build")(build)
+    app.command("schema")(schema)

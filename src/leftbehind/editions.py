@@ -1,0 +1,270 @@
+"""Identification editions: which indices, geography, thresholds and populations define 'left
+behind' areas, declared as data.
+
+OCSI for Local Trust (2019), *Left behind? Understanding communities on the edge*: "'left behind'
+areas ... are those wards that are in the most deprived 10% of wards on both the Community Needs
+Index and the Index of Multiple Deprivation". Each edition pairs a Community Needs Index (CNI)
+release with the same nation's Index of Multiple Deprivation (IMD) at the CNI's geography.
+
+Every edition is a pydantic :class:`Edition`. Its SQL snippets read tables of the evidence store
+(see ``docs/architecture.md``) and return the columns named in each field's description; the
+engine in :mod:`leftbehind.identify` combines them according to ``imd_method``:
+
+* ``population_weighted_score``: the small-area IMD score is computed by our engine from domain
+  ranks (:mod:`leftbehind.indices.imd`), averaged over each area's small areas weighted by
+  population, and the areas are ranked on that average (1 = most deprived).
+* ``published_rank``: the nation's IMD is published at the edition's geography; its rank is used
+  directly.
+* ``most_deprived_small_area``: an area meets the IMD criterion when at least one of its small
+  areas is among the nation's most deprived (``imd_rank`` is the national rank of its most
+  deprived small area, out of the number of small areas). This reproduces OCSI's published
+  Welsh and Scottish lists exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leftbehind.errors import UnknownName
+
+ImdMethod = Literal["population_weighted_score", "published_rank", "most_deprived_small_area"]
+
+
+class Edition(BaseModel):
+    """One declared identification of 'left behind' areas."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    nation: str
+    country_code: str
+    geography: str = Field(description="area type of the edition (see the `areas` table)")
+    cni: str = Field(description="CNI release, e.g. 'Community Needs Index 2019'")
+    imd: str = Field(description="IMD release used, e.g. 'English IMD 2019'")
+    imd_method: ImdMethod
+    imd_index: str | None = Field(None, description="engine index id for computed IMD scores")
+    cni_threshold: float = Field(0.1, gt=0, le=1)
+    imd_threshold: float = Field(0.1, gt=0, le=1)
+    population_year: str
+    published_count: int = Field(description="number of areas flagged in the published list")
+    areas_sql: str = Field(
+        description="code, name, cni_rank, published_left_behind, local_authority_code, "
+        "local_authority (one row per area of the CNI)"
+    )
+    imd_sql: str | None = Field(
+        None, description="code, imd_rank, imd_score (published at the edition's geography)"
+    )
+    small_sql: str | None = Field(
+        None, description="small, code, small_rank (national, 1 = most deprived), population"
+    )
+    small_count_sql: str | None = Field(None, description="one value: national small areas")
+    population_sql: str | None = Field(None, description="code, population")
+    region_sql: str = Field(description="code, region_code, region")
+    rural_urban_sql: str | None = Field(None, description="code, rural_urban")
+    imd_rank_meaning: str
+    imd_score_meaning: str
+    notes: str = ""
+
+
+def _lsoa11_majority_ruc(lookup_sql: str, population_table: str) -> str:
+    """Rural-urban class holding most of each area's population (2011 LSOA classification)."""
+    return f"""
+        SELECT code, arg_max(ruc, pop) AS rural_urban FROM (
+            SELECT l.code, r.ruc, sum(p.total_population) AS pop
+            FROM ({lookup_sql}) l
+            JOIN ruc11_lsoa11 r ON r.lsoa11_code = l.small
+            JOIN {population_table} p ON p.lsoa11_code = l.small
+            GROUP BY ALL)
+        GROUP BY code"""
+
+
+_WARD17_LOOKUP = "SELECT lsoa11_code AS small, ward17_code AS code FROM lookup_lsoa11_ward17"
+_MSOA11_LOOKUP = "SELECT lsoa11_code AS small, msoa11_code AS code FROM lookup_lsoa11_msoa11"
+
+ENGLAND_2019_WARD = Edition(
+    id="england-2019-ward",
+    title="England 2019, wards (OCSI for Local Trust definition)",
+    nation="England",
+    country_code="E92000001",
+    geography="ward17",
+    cni="Community Needs Index 2019 (wards, 2017 boundaries)",
+    imd="English IMD 2019, aggregated from LSOAs to wards",
+    imd_method="population_weighted_score",
+    imd_index="imd-2019",
+    population_year="ONS mid-2017 LSOA population estimates",
+    published_count=225,
+    areas_sql="""
+        SELECT ward17_code AS code, ward17_name AS name, cni_rank, published_left_behind,
+               lad19_code AS local_authority_code, lad19_name AS local_authority
+        FROM cni2019_england_ward17""",
+    small_sql="""
+        SELECT l.lsoa11_code AS small, l.ward17_code AS code, p.total_population AS population
+        FROM lookup_lsoa11_ward17 l JOIN population17_lsoa11 p USING (lsoa11_code)
+        WHERE l.lsoa11_code LIKE 'E%'""",
+    region_sql="""
+        WITH m AS (
+            SELECT w.lad19_code, r.region19_code, r.region19_name, count(*) AS n
+            FROM cni2019_england_ward17 w
+            JOIN lookup_lsoa11_ward17 l USING (ward17_code)
+            JOIN lookup_lsoa11_ltla19 t USING (lsoa11_code)
+            JOIN lookup_ltla19_region19 r USING (ltla19_code)
+            GROUP BY ALL),
+        lad AS (
+            SELECT lad19_code, arg_max(region19_code, n) AS region_code,
+                   arg_max(region19_name, n) AS region
+            FROM m GROUP BY lad19_code)
+        SELECT w.ward17_code AS code, lad.region_code, lad.region
+        FROM cni2019_england_ward17 w JOIN lad USING (lad19_code)""",
+    rural_urban_sql=_lsoa11_majority_ruc(_WARD17_LOOKUP, "population17_lsoa11"),
+    imd_rank_meaning="rank of the ward's population-weighted average LSOA IMD 2019 score "
+    "among English wards (1 = most deprived)",
+    imd_score_meaning="population-weighted average of the ward's LSOA IMD 2019 scores",
+    notes="LSOAs are assigned to the ward they best fit (lookup_lsoa11_ward17); wards with no "
+    "best-fitting LSOA (12 small rural wards) have no IMD score or population and are never "
+    "left behind. Local authorities are the CNI's own (some pre-2019 districts).",
+)
+
+ENGLAND_2023_LSOA = Edition(
+    id="england-2023-lsoa",
+    title="England 2023, LSOAs (2021 boundaries)",
+    nation="England",
+    country_code="E92000001",
+    geography="lsoa21",
+    cni="Community Needs Index 2023 (LSOAs, 2021 boundaries)",
+    imd="English IMD 2025 (LSOAs, 2021 boundaries)",
+    imd_method="published_rank",
+    population_year="Census 2021 usual residents",
+    published_count=1262,
+    areas_sql="""
+        SELECT c.lsoa21_code AS code, c.lsoa21_name AS name, c.cni_rank,
+               c.published_left_behind, l.ltla24_code AS local_authority_code,
+               l.ltla24_name AS local_authority
+        FROM cni2023_england_lsoa21 c LEFT JOIN lookup_lsoa21_ward24_ltla24 l USING (lsoa21_code)""",
+    imd_sql="SELECT lsoa21_code AS code, imd_rank, imd_score FROM imd2025_england_lsoa21",
+    population_sql="SELECT lsoa21_code AS code, residents AS population FROM population21_lsoa21",
+    region_sql="""
+        SELECT l.lsoa21_code AS code, r.region24_code AS region_code, r.region24_name AS region
+        FROM lookup_lsoa21_ward24_ltla24 l JOIN lookup_ltla24_region24 r USING (ltla24_code)""",
+    rural_urban_sql="SELECT lsoa21_code AS code, ruc AS rural_urban FROM ruc21_lsoa21",
+    imd_rank_meaning="official IMD 2025 rank among 33,755 English LSOAs (1 = most deprived)",
+    imd_score_meaning="official IMD 2025 score",
+)
+
+WALES_2022_MSOA = Edition(
+    id="wales-2022-msoa",
+    title="Wales 2022, MSOAs",
+    nation="Wales",
+    country_code="W92000004",
+    geography="msoa11",
+    cni="Community Needs Index 2022 for Wales (MSOAs)",
+    imd="Welsh IMD 2019 (LSOAs), most deprived LSOA in each MSOA",
+    imd_method="most_deprived_small_area",
+    population_year="ONS mid-2019 LSOA population estimates",
+    published_count=18,
+    areas_sql="""
+        WITH la AS (
+            SELECT m.msoa11_code, min(t.ltla19_code) AS ltla19_code
+            FROM lookup_lsoa11_msoa11 m JOIN lookup_lsoa11_ltla19 t USING (lsoa11_code)
+            GROUP BY m.msoa11_code)
+        SELECT c.msoa11_code AS code, c.msoa11_name AS name, c.cni_rank,
+               c.published_left_behind, la.ltla19_code AS local_authority_code,
+               c.lad21_name AS local_authority
+        FROM cni2022_wales_msoa11 c LEFT JOIN la USING (msoa11_code)""",
+    imd_sql="SELECT msoa11_code AS code, score AS imd_score FROM imd2019_wales_msoa11",
+    small_sql="""
+        SELECT l.lsoa11_code AS small, m.msoa11_code AS code, l.imd_rank AS small_rank,
+               p.total_population AS population
+        FROM imd2019_wales_lsoa11 l JOIN lookup_lsoa11_msoa11 m USING (lsoa11_code)
+        LEFT JOIN population19_lsoa11 p USING (lsoa11_code)""",
+    small_count_sql="SELECT count(*) FROM imd2019_wales_lsoa11",
+    region_sql="""SELECT msoa11_code AS code, 'W92000004' AS region_code, 'Wales' AS region
+        FROM cni2022_wales_msoa11""",
+    rural_urban_sql=_lsoa11_majority_ruc(_MSOA11_LOOKUP, "population19_lsoa11"),
+    imd_rank_meaning="WIMD 2019 rank (among 1,909 Welsh LSOAs) of the MSOA's most deprived LSOA",
+    imd_score_meaning="published population-weighted average WIMD 2019 score of the MSOA",
+    notes="Ranking MSOAs by their average WIMD score finds only 14 of the 18 published areas; "
+    "the 'contains an LSOA in the most deprived 10%' rule reproduces all 18.",
+)
+
+SCOTLAND_2022_IZ = Edition(
+    id="scotland-2022-iz",
+    title="Scotland 2022, intermediate zones",
+    nation="Scotland",
+    country_code="S92000003",
+    geography="iz11",
+    cni="Community Needs Index 2022 for Scotland (intermediate zones)",
+    imd="SIMD 2020 (data zones), most deprived data zone in each intermediate zone",
+    imd_method="most_deprived_small_area",
+    population_year="NRS mid-2021 intermediate zone estimates",
+    published_count=59,
+    areas_sql="""
+        WITH la AS (
+            SELECT iz11_code, min(ltla20_code) AS code, min(ltla20_name) AS name
+            FROM lookup_dz11_iz11_ltla20 GROUP BY iz11_code)
+        SELECT c.iz11_code AS code, c.iz11_name AS name, c.cni_rank, c.published_left_behind,
+               la.code AS local_authority_code, la.name AS local_authority
+        FROM cni2022_scotland_iz11 c LEFT JOIN la USING (iz11_code)""",
+    imd_sql="SELECT iz11_code AS code, extent AS imd_score FROM imd2020_scotland_iz11",
+    small_sql="""
+        SELECT d.dz11_code AS small, l.iz11_code AS code, d.imd_rank AS small_rank,
+               NULL::DOUBLE AS population
+        FROM imd2020_scotland_dz11 d JOIN lookup_dz11_iz11_ltla20 l USING (dz11_code)""",
+    small_count_sql="SELECT count(*) FROM imd2020_scotland_dz11",
+    population_sql="SELECT iz11_code AS code, total_population AS population "
+    "FROM population21_iz11",
+    region_sql="""SELECT iz11_code AS code, 'S92000003' AS region_code, 'Scotland' AS region
+        FROM cni2022_scotland_iz11""",
+    imd_rank_meaning="SIMD 2020 rank (among 6,976 data zones) of the zone's most deprived "
+    "data zone",
+    imd_score_meaning="published SIMD 2020 extent of the intermediate zone (SIMD has no scores)",
+    notes="SIMD publishes ranks only; the 'contains a data zone in the most deprived 10%' "
+    "rule reproduces all 59 published areas.",
+)
+
+NORTHERN_IRELAND_2022_SOA = Edition(
+    id="northern-ireland-2022-soa",
+    title="Northern Ireland 2022, super output areas",
+    nation="Northern Ireland",
+    country_code="N92000002",
+    geography="soa11",
+    cni="Community Needs Index 2022 for Northern Ireland (SOAs)",
+    imd="NIMDM 2017 (SOAs)",
+    imd_method="published_rank",
+    population_year="none mirrored (population is empty)",
+    published_count=16,
+    areas_sql="""
+        SELECT soa11_code AS code, soa11_name AS name, cni_rank, published_left_behind,
+               lgd14_code AS local_authority_code, lgd14_name AS local_authority
+        FROM cni2022_northern_ireland_soa11""",
+    imd_sql="""SELECT soa01_code AS code, imd_rank, NULL::DOUBLE AS imd_score
+        FROM imd2017_northern_ireland_soa01""",
+    region_sql="""SELECT soa11_code AS code, 'N92000002' AS region_code,
+        'Northern Ireland' AS region FROM cni2022_northern_ireland_soa11""",
+    imd_rank_meaning="official NIMDM 2017 rank among 890 SOAs (1 = most deprived)",
+    imd_score_meaning="none (NIMDM 2017 is mirrored as ranks only)",
+)
+
+EDITIONS: dict[str, Edition] = {
+    e.id: e
+    for e in (
+        ENGLAND_2019_WARD,
+        ENGLAND_2023_LSOA,
+        WALES_2022_MSOA,
+        SCOTLAND_2022_IZ,
+        NORTHERN_IRELAND_2022_SOA,
+    )
+}
+
+DEFAULT_EDITION = "england-2019-ward"
+
+
+def get_edition(edition: str) -> Edition:
+    """The declared edition ``edition``; an unknown id lists the valid ones (exit code 2)."""
+    if edition not in EDITIONS:
+        raise UnknownName(
+            f"unknown edition {edition!r}; choose one of: {', '.join(EDITIONS)}"
+        )
+    return EDITIONS[edition]

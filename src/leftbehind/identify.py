@@ -1,0 +1,265 @@
+"""Identify 'left behind' areas: in the most deprived share on both the Community Needs Index
+and the Index of Multiple Deprivation.
+
+OCSI for Local Trust (2019), *Left behind? Understanding communities on the edge*, p. 9:
+"we define 'left behind' areas as those that are in the most deprived 10% of wards on both the
+Community Needs Index and the Index of Multiple Deprivation". Thresholds are parameters in
+(0, 1]: an area is left behind when ``cni_rank <= floor(cni_threshold * N_cni)`` and
+``imd_rank <= floor(imd_threshold * N_imd)`` (ranks 1 = most deprived).
+
+Comparator groups (used by profiles, robustness, funding and the web app):
+
+* ``left_behind``: meets both thresholds;
+* ``other_deprived``: meets the IMD threshold (by default the most deprived IMD decile) but not
+  the CNI one: equally deprived, but with more social infrastructure;
+* ``rest``: every other area; and the whole nation (all areas).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from leftbehind.editions import EDITIONS, Edition, get_edition
+from leftbehind.errors import InvalidInput
+from leftbehind.indices.imd import imd_from_store
+from leftbehind.indices.transform import rank_descending
+
+GROUPS = ("left_behind", "other_deprived", "rest")
+COMPARATORS = (*GROUPS, "nation")
+
+OUTPUT_COLUMNS = [
+    "code",
+    "name",
+    "left_behind",
+    "published_left_behind",
+    "group",
+    "cni_rank",
+    "imd_rank",
+    "imd_score",
+    "population",
+    "local_authority_code",
+    "local_authority",
+    "region_code",
+    "region",
+    "rural_urban",
+]
+
+
+def check_threshold(name: str, value: float) -> float:
+    """A threshold must be a share in (0, 1]; anything else is :class:`InvalidInput`."""
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a number in (0, 1], got {value!r}") from None
+    if not (math.isfinite(share) and 0.0 < share <= 1.0):
+        raise InvalidInput(f"{name} must be in (0, 1] (e.g. 0.1 for 10%), got {value!r}")
+    return share
+
+
+def threshold_rank(share: float, n: int) -> int:
+    """Largest rank inside the most deprived ``share`` of ``n`` areas.
+
+    >>> threshold_rank(0.1, 7433), threshold_rank(0.1, 890), threshold_rank(1.0, 5)
+    (743, 89, 5)
+    """
+    return math.floor(share * n + 1e-9)
+
+
+def _resolve(edition: str | Edition) -> Edition:
+    return edition if isinstance(edition, Edition) else get_edition(edition)
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    df = con.execute(sql).df()
+    for col in ("code", "small"):
+        if col in df.columns:
+            df[col] = df[col].astype("str")
+    return df
+
+
+def edition_frame(
+    con: duckdb.DuckDBPyConnection, edition: str | Edition
+) -> tuple[pd.DataFrame, int, int]:
+    """Every area of the edition with its CNI and IMD ranks, before any threshold.
+
+    Returns ``(frame, n_cni, n_imd)``: the frame has ``code, name, cni_rank,
+    published_left_behind, imd_rank, imd_score, population, local_authority_code,
+    local_authority, region_code, region, rural_urban``; ``n_cni`` and ``n_imd`` are the
+    numbers of areas the CNI and IMD ranks run over.
+    """
+    ed = _resolve(edition)
+    areas = _df(con, ed.areas_sql)
+    n_cni = len(areas)
+    population = None
+
+    if ed.imd_method == "population_weighted_score":
+        assert ed.imd_index and ed.small_sql
+        lsoa = imd_from_store(con, ed.imd_index)[["code", "score"]]
+        small = _df(con, ed.small_sql).merge(lsoa, left_on="small", right_on="code",
+                                             suffixes=("", "_small"))
+        small["ws"] = small["score"] * small["population"]
+        sums = small.groupby("code")[["ws", "population"]].sum()
+        imd = pd.DataFrame({"imd_score": sums["ws"] / sums["population"].replace(0, np.nan)})
+        imd = imd.reindex(areas["code"])
+        scored = imd["imd_score"].notna().to_numpy()
+        ranks = np.full(len(imd), np.nan)
+        # ties broken by code, so the result does not depend on row order
+        order = np.argsort(imd.index.to_numpy(dtype=str), kind="stable")
+        sub = order[scored[order]]
+        ranks[sub] = rank_descending(imd["imd_score"].to_numpy()[sub])
+        imd["imd_rank"] = ranks
+        imd = imd.reset_index()
+        population = sums["population"].rename("population").reset_index()
+        n_imd = n_cni
+    elif ed.imd_method == "published_rank":
+        assert ed.imd_sql
+        imd = _df(con, ed.imd_sql)
+        n_imd = len(imd)
+    else:  # most_deprived_small_area
+        assert ed.small_sql and ed.small_count_sql
+        small = _df(con, ed.small_sql)
+        n_imd = int(con.execute(ed.small_count_sql).fetchone()[0])
+        grouped = small.groupby("code")
+        imd = grouped["small_rank"].min().rename("imd_rank").reset_index()
+        if small["population"].notna().any():
+            population = grouped["population"].sum(min_count=1).reset_index()
+        if ed.imd_sql:
+            imd = imd.merge(_df(con, ed.imd_sql), on="code", how="left")
+
+    if ed.population_sql:
+        population = _df(con, ed.population_sql)
+    frame = areas.merge(imd, on="code", how="left")
+    if "imd_score" not in frame.columns:
+        frame["imd_score"] = np.nan
+    if population is not None:
+        frame = frame.merge(population, on="code", how="left")
+    else:
+        frame["population"] = np.nan
+    frame = frame.merge(_df(con, ed.region_sql), on="code", how="left")
+    if ed.rural_urban_sql:
+        frame = frame.merge(_df(con, ed.rural_urban_sql), on="code", how="left")
+    else:
+        frame["rural_urban"] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = frame.drop_duplicates("code")
+
+    frame["cni_rank"] = frame["cni_rank"].astype("Int64")
+    frame["imd_rank"] = pd.to_numeric(frame["imd_rank"]).round().astype("Int64")
+    frame["imd_score"] = frame["imd_score"].astype("float64")
+    frame["population"] = frame["population"].astype("float64")
+    frame["published_left_behind"] = frame["published_left_behind"].astype(bool)
+    for col in ("name", "local_authority_code", "local_authority", "region_code", "region",
+                "rural_urban"):
+        frame[col] = frame[col].astype("str")
+    return frame.reset_index(drop=True), n_cni, n_imd
+
+
+def identify(
+    con: duckdb.DuckDBPyConnection,
+    edition: str | Edition,
+    cni_threshold: float = 0.1,
+    imd_threshold: float = 0.1,
+) -> pd.DataFrame:
+    """One row per area of the edition's geography, flagged left behind or not.
+
+    Columns: ``code, name, left_behind, published_left_behind, group, cni_rank, imd_rank,
+    imd_score, population, local_authority_code, local_authority, region_code, region,
+    rural_urban`` (see :data:`OUTPUT_COLUMNS`), sorted by code. ``attrs`` records the
+    edition, thresholds and the rank cut-offs used.
+    """
+    cni_threshold = check_threshold("cni_threshold", cni_threshold)
+    imd_threshold = check_threshold("imd_threshold", imd_threshold)
+    ed = _resolve(edition)
+    frame, n_cni, n_imd = edition_frame(con, ed)
+    cni_cut = threshold_rank(cni_threshold, n_cni)
+    imd_cut = threshold_rank(imd_threshold, n_imd)
+    cni_ok = (frame["cni_rank"] <= cni_cut).fillna(False).astype(bool)
+    imd_ok = (frame["imd_rank"] <= imd_cut).fillna(False).astype(bool)
+    frame["left_behind"] = cni_ok & imd_ok
+    frame["group"] = np.where(
+        frame["left_behind"], "left_behind", np.where(imd_ok, "other_deprived", "rest")
+    )
+    frame["group"] = frame["group"].astype("str")
+    out = frame[OUTPUT_COLUMNS].sort_values("code").reset_index(drop=True)
+    out.attrs.update(
+        edition=ed.id,
+        cni_threshold=cni_threshold,
+        imd_threshold=imd_threshold,
+        n_cni=n_cni,
+        n_imd=n_imd,
+        cni_cut=cni_cut,
+        imd_cut=imd_cut,
+    )
+    return out
+
+
+def _count_pop(df: pd.DataFrame) -> dict[str, Any]:
+    pop = df["population"]
+    return {
+        "count": len(df),
+        "population": int(round(pop.sum())) if pop.notna().any() else None,
+    }
+
+
+def summarise(frame: pd.DataFrame) -> dict[str, Any]:
+    """Headline figures of an :func:`identify` result (pure)."""
+    lb = frame[frame["left_behind"]]
+    has_pop = frame["population"].notna().any()
+    total = float(frame["population"].sum()) if has_pop else None
+    lb_pop = float(lb["population"].sum()) if has_pop else None
+
+    def counts(col: str) -> dict[str, int]:
+        vc = lb[col].fillna("unknown").value_counts()
+        return {str(k): int(v) for k, v in sorted(vc.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+    by_ru: dict[str, dict[str, Any]] = {}
+    for key, sub in lb.groupby(lb["rural_urban"].fillna("unknown"), sort=True):
+        by_ru[str(key)] = _count_pop(sub)
+    groups = {g: _count_pop(frame[frame["group"] == g]) for g in GROUPS}
+    return {
+        "edition": frame.attrs.get("edition"),
+        "cni_threshold": frame.attrs.get("cni_threshold"),
+        "imd_threshold": frame.attrs.get("imd_threshold"),
+        "count": len(lb),
+        "population": int(round(lb_pop)) if lb_pop is not None else None,
+        "population_share": (lb_pop / total) if total else None,
+        "published_count": int(frame["published_left_behind"].sum()),
+        "by_region": counts("region"),
+        "by_local_authority": counts("local_authority"),
+        "by_rural_urban": by_ru,
+        "groups": groups,
+        "nation": _count_pop(frame),
+    }
+
+
+def summary(
+    con: duckdb.DuckDBPyConnection,
+    edition: str | Edition,
+    cni_threshold: float = 0.1,
+    imd_threshold: float = 0.1,
+) -> dict[str, Any]:
+    """Headline figures: ``count, population, population_share, by_region,
+    by_local_authority, by_rural_urban, groups`` (plus ``nation`` and the thresholds)."""
+    return summarise(identify(con, edition, cni_threshold, imd_threshold))
+
+
+def build_identification(con: duckdb.DuckDBPyConnection) -> None:
+    """Store stage: table ``identification`` = :func:`identify` for every edition at its
+    default thresholds, with an ``edition`` column."""
+    frames = []
+    for ed in EDITIONS.values():
+        df = identify(con, ed, ed.cni_threshold, ed.imd_threshold)
+        df.insert(0, "edition", ed.id)
+        frames.append(df)
+    table = pd.concat(frames, ignore_index=True)
+    con.register("_identification_df", table)
+    try:
+        con.execute(
+            "CREATE OR REPLACE TABLE identification AS SELECT * FROM _identification_df"
+        )
+    finally:
+        con.unregister("_identification_df")

@@ -1,0 +1,196 @@
+"""Build the evidence store: fetch, verify, parse (cached), load, derive; atomically.
+
+The build writes a temporary DuckDB file next to the store and renames it into place only when
+every step has succeeded, so a failed build never touches the existing store. A build whose
+fingerprint (source checksums + the code of the build and its stages) matches the store's is a
+no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from leftbehind.settings import Settings
+from leftbehind.sources.fetch import cached_path, fetch_source, sha256_of
+from leftbehind.sources.readers import PARSER_VERSION, parsed_cache_path, read_source
+from leftbehind.sources.registry import Source, load_registry
+from leftbehind.store import derive, docs, stages
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    rebuilt: bool
+    seconds: float
+    tables: int
+
+
+def _stage_functions() -> list[Callable[[duckdb.DuckDBPyConnection], None]]:
+    functions = []
+    for dotted in stages.DERIVED_STAGES:
+        module_name, _, func_name = dotted.partition(":")
+        functions.append(getattr(importlib.import_module(module_name), func_name))
+    return functions
+
+
+def fingerprint(sources: tuple[Source, ...]) -> str:
+    """Checksums of every source plus the code that turns them into the store."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(f"{source.id}={source.sha256};".encode())
+    digest.update(f"parser={PARSER_VERSION};".encode())
+    modules = [derive, docs, stages, importlib.import_module(__name__)]
+    for func in _stage_functions():
+        modules.append(inspect.getmodule(func))
+    for module in modules:
+        digest.update(Path(inspect.getfile(module)).read_bytes())
+    return digest.hexdigest()
+
+
+def store_fingerprint(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            row = con.execute(
+                "SELECT value FROM build_manifest WHERE key = 'fingerprint'"
+            ).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def _ensure_fetched(source: Source, settings: Settings) -> Path:
+    """The cached file for ``source``, fetched (and verified) if absent or altered."""
+    path = cached_path(settings.cache_dir, source)
+    if path.exists() and sha256_of(path) == source.sha256:
+        return path
+    return fetch_source(source, settings.cache_dir, mirror=settings.mirror, force=True)
+
+
+def _parse_job(args: tuple[Source, Path, Path]) -> str:
+    source, path, cache_dir = args
+    read_source(source, path, cache_dir)
+    return source.id
+
+
+def _parse_all(
+    sources: tuple[Source, ...], paths: dict[str, Path], settings: Settings, progress: Progress
+) -> None:
+    """Parse every uncached source, two at a time (one worker per core)."""
+    todo = [s for s in sources if not parsed_cache_path(settings.cache_dir, s).exists()]
+    done = len(sources) - len(todo)
+    progress("parse", done, len(sources))
+    if not todo:
+        return
+    # Largest first so the long boundary files start early.
+    todo.sort(key=lambda s: -s.bytes)
+    jobs = [(s, paths[s.id], settings.cache_dir) for s in todo]
+    workers = max(1, min(2, os.cpu_count() or 1))
+    if workers == 1 or len(jobs) == 1:
+        for job in jobs:
+            _parse_job(job)
+            done += 1
+            progress("parse", done, len(sources))
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(_parse_job, jobs):
+            done += 1
+            progress("parse", done, len(sources))
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    sources: tuple[Source, ...],
+    paths: dict[str, Path],
+    settings: Settings,
+    progress: Progress,
+) -> dict[str, pd.DataFrame]:
+    frames: dict[str, pd.DataFrame] = {}
+    for i, source in enumerate(sources, start=1):
+        frame = read_source(source, paths[source.id], settings.cache_dir)
+        frames[source.id] = frame
+        # Boundary sources keep their codes and names here; geometry goes to `boundaries`.
+        con.register("incoming", frame.drop(columns=["geometry"], errors="ignore"))
+        con.execute(f'CREATE TABLE "{source.id}" AS SELECT * FROM incoming')
+        con.unregister("incoming")
+        progress("load", i, len(sources))
+    return frames
+
+
+def build_store(
+    settings: Settings, force: bool = False, progress: Progress | None = None
+) -> BuildResult:
+    """Build ``settings.store_path`` from the pinned sources, or do nothing if up to date."""
+    started = time.perf_counter()
+    report = progress or (lambda step, done, total: None)
+    sources = load_registry()
+    target = settings.store_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    paths = {}
+    for i, source in enumerate(sources, start=1):
+        paths[source.id] = _ensure_fetched(source, settings)
+        report("verify", i, len(sources))
+
+    wanted = fingerprint(sources)
+    if not force and store_fingerprint(target) == wanted:
+        return BuildResult(target, False, time.perf_counter() - started, -1)
+
+    _parse_all(sources, paths, settings, report)
+
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            frames = _load(con, sources, paths, settings, report)
+            report("derive", 0, 3)
+            derive.build_areas(con)
+            report("derive", 1, 3)
+            bounds = derive.boundaries_frame(
+                frames,
+                frames["lookup_lsoa11_ward17"],
+                frames["cni2019_england_ward17"][["ward17_code", "ward17_name"]],
+            )
+            con.register("incoming", bounds)
+            con.execute("CREATE TABLE boundaries AS SELECT * FROM incoming ORDER BY type, code")
+            con.unregister("incoming")
+            report("derive", 2, 3)
+            docs.create_table_docs(con, sources)
+            for func in _stage_functions():
+                func(con)
+            report("derive", 3, 3)
+            docs.document_remaining(con)
+            con.execute("CREATE TABLE build_manifest (key VARCHAR, value VARCHAR)")
+            con.executemany(
+                "INSERT INTO build_manifest VALUES (?, ?)",
+                [
+                    ("fingerprint", wanted),
+                    ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+                ],
+            )
+            tables = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchone()[0]
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    return BuildResult(target, True, time.perf_counter() - started, tables)

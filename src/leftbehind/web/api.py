@@ -1,0 +1,286 @@
+"""The open JSON/CSV API under ``/api`` (documented at /docs and /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from leftbehind.errors import InvalidInput
+from leftbehind.web.common import (
+    EditionParam,
+    GroupParam,
+    json_response,
+    observatory,
+    payload_response,
+)
+from leftbehind.web.data import AREA_FIELDS, EditionData, Observatory, Payload, csv_text
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+AreaCode = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        description="Area code in the edition's geography, e.g. E05000028 (Becontree ward).",
+    ),
+]
+PROFILE_CSV_COLUMNS = [
+    "code",
+    "name",
+    "edition",
+    "group",
+    "dimension_id",
+    "dimension",
+    "indicator_id",
+    "indicator",
+    "value",
+    "unit",
+    "percentile",
+    "left_behind",
+    "other_deprived",
+    "nation",
+    "source",
+]
+
+
+def _filter(
+    obs: Observatory,
+    data: EditionData,
+    group: str | None,
+    region: str | None,
+    local_authority: str | None,
+) -> list[dict[str, Any]]:
+    rows = list(data.records.values())
+    if group:
+        rows = [r for r in rows if r["group"] == group]
+    if region:
+        wanted = region.strip().lower()
+        regions = {(r["region_code"] or "").lower() for r in data.records.values()} | {
+            (r["region"] or "").lower() for r in data.records.values()
+        }
+        if wanted not in regions:
+            valid = sorted({r["region_code"] for r in data.records.values() if r["region_code"]})
+            raise InvalidInput(
+                f"query parameter 'region': unknown region '{region}' in edition {data.id}; "
+                f"use a region code or name, e.g. {', '.join(valid[:12])}"
+            )
+        rows = [
+            r for r in rows if wanted in ((r["region_code"] or "").lower(), (r["region"] or "").lower())
+        ]
+    if local_authority:
+        wanted = local_authority.strip().lower()
+        las = data.local_authorities.values()
+        if not any(wanted in (la["code"].lower(), la["name"].lower()) for la in las):
+            matches = [m for m in data.index.search(local_authority, limit=20) if m["kind"] == "la"]
+            hint = ", ".join(f"{m['name']} ({m['code']})" for m in matches[:5])
+            raise InvalidInput(
+                f"query parameter 'local_authority': unknown local authority "
+                f"'{local_authority}' in edition {data.id}"
+                + (f"; close matches: {hint}" if hint else "")
+            )
+        rows = [
+            r
+            for r in rows
+            if wanted
+            in ((r["local_authority_code"] or "").lower(), (r["local_authority"] or "").lower())
+        ]
+    return rows
+
+
+@router.get("/editions", summary="Identification editions in this store")
+async def editions(request: Request) -> Response:
+    obs = observatory(request)
+    items = await run_in_threadpool(obs.editions_meta)
+    return json_response(request, {"editions": items}, max_age=3600)
+
+
+@router.get("/areas", summary="Areas of an edition, filtered and paged")
+async def areas(
+    request: Request,
+    edition: EditionParam = None,
+    group: GroupParam = None,
+    region: Annotated[
+        str | None, Query(max_length=100, description="Region code or name, e.g. E12000007.")
+    ] = None,
+    local_authority: Annotated[
+        str | None,
+        Query(max_length=100, description="Local authority code or name, e.g. E09000002."),
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=100000, description="Page number, from 1.")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000, description="Areas per page.")] = 100,
+) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.edition, edition)
+    rows = _filter(obs, data, group, region, local_authority)
+    total = len(rows)
+    start = (page - 1) * page_size
+    body = {
+        "edition": data.id,
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "pages": max(1, -(-total // page_size)),
+        "items": rows[start : start + page_size],
+    }
+    return json_response(request, body)
+
+
+@router.get("/areas.csv", summary="Areas of an edition as CSV (same filters as /api/areas)")
+async def areas_csv(
+    request: Request,
+    edition: EditionParam = None,
+    group: GroupParam = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    local_authority: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.edition, edition)
+    rows = _filter(obs, data, group, region, local_authority)
+    text = csv_text([{**r, "edition": data.id} for r in rows], ["edition", *AREA_FIELDS])
+    filename = f"leftbehind-{data.id}-areas.csv"
+    return payload_response(
+        request,
+        Payload.make(text, "text/csv; charset=utf-8"),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def area_json(data: EditionData, rec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **rec,
+        "edition": data.id,
+        "edition_label": data.label,
+        "type": data.geography,
+        "links": {
+            "page": f"/areas/{rec['code']}?edition={data.id}",
+            "profile": f"/api/areas/{rec['code']}/profile?edition={data.id}",
+            "profile_csv": f"/api/areas/{rec['code']}/profile.csv?edition={data.id}",
+        },
+    }
+
+
+@router.get("/areas/{code}", summary="One area: its group and identification facts")
+async def area(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    data, rec = await run_in_threadpool(obs.area, edition, code)
+    return json_response(request, area_json(data, rec))
+
+
+def _profile_sync(obs: Observatory, edition: str | None, code: str):
+    return obs.profile(edition, code)
+
+
+@router.get(
+    "/areas/{code}/profile",
+    summary="Nine-dimension profile of an area with comparators and a plain summary",
+)
+async def profile(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    cached = obs.cached_profile(edition or obs.default_edition, code)
+    if cached is None:
+        cached = await run_in_threadpool(_profile_sync, obs, edition, code)
+    return payload_response(request, cached[1])
+
+
+def profile_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for dim in prof.get("dimensions") or []:
+        indicators = dim.get("indicators") or []
+        if not indicators:
+            rows.append(
+                {
+                    "dimension_id": dim.get("id"),
+                    "dimension": dim.get("label"),
+                    "indicator": "no data yet",
+                }
+            )
+        for ind in indicators:
+            comp = ind.get("comparators") or {}
+            rows.append(
+                {
+                    "dimension_id": dim.get("id"),
+                    "dimension": dim.get("label"),
+                    "indicator_id": ind.get("id"),
+                    "indicator": ind.get("label"),
+                    "value": ind.get("value"),
+                    "unit": ind.get("unit"),
+                    "percentile": ind.get("percentile"),
+                    "left_behind": comp.get("left_behind"),
+                    "other_deprived": comp.get("other_deprived"),
+                    "nation": comp.get("nation"),
+                    "source": ind.get("source"),
+                }
+            )
+    base = {k: prof.get(k) for k in ("code", "name", "edition", "group")}
+    if not rows:
+        rows = [{}]
+    return [{**base, **r} for r in rows]
+
+
+@router.get("/areas/{code}/profile.csv", summary="An area's profile as CSV, one indicator a row")
+async def profile_csv(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    prof, _ = await run_in_threadpool(_profile_sync, obs, edition, code)
+    text = csv_text(profile_rows(prof), PROFILE_CSV_COLUMNS)
+    filename = f"leftbehind-{prof.get('edition')}-{prof.get('code')}-profile.csv"
+    return payload_response(
+        request,
+        Payload.make(text, "text/csv; charset=utf-8"),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/summary", summary="Counts by region, local authority and rural-urban class")
+async def summary(request: Request, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.summary, edition)
+    return json_response(request, data)
+
+
+@router.get("/summary.csv", summary="Counts by local authority as CSV")
+async def summary_csv(request: Request, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.summary, edition)
+    rows = data["by_local_authority"]
+    columns = list(rows[0]) if rows else ["local_authority_code"]
+    text = csv_text(rows, columns)
+    return payload_response(
+        request,
+        Payload.make(text, "text/csv; charset=utf-8"),
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="leftbehind-{data["edition"]}-local-authorities.csv"'
+            )
+        },
+    )
+
+
+@router.get("/compare", summary="'Left behind' vs other deprived areas vs the nation")
+async def compare(request: Request, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.compare, edition)
+    return json_response(request, data)
+
+
+@router.get("/local-authorities", summary="Local authorities of an edition with their counts")
+async def local_authorities(request: Request, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.edition, edition)
+    items = sorted(data.local_authorities.values(), key=lambda la: la["name"])
+    return json_response(request, {"edition": data.id, "items": items})
+
+
+@router.get("/local-authorities/{code}", summary="One local authority and its areas")
+async def local_authority(
+    request: Request,
+    code: Annotated[str, Path(min_length=1, max_length=64, description="e.g. E09000002")],
+    edition: EditionParam = None,
+) -> Response:
+    obs = observatory(request)
+    data, la = await run_in_threadpool(obs.local_authority, edition, code)
+    body = {**la, "edition": data.id, "areas_list": obs.areas_in(data, la["code"])}
+    return json_response(request, body)

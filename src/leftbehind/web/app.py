@@ -1,0 +1,122 @@
+"""The web observatory's app factory: ``create_app(settings=None)``."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from leftbehind.errors import LeftBehindError
+from leftbehind.settings import Settings, get_settings
+from leftbehind.web import api, errors, geo, pages, search
+from leftbehind.web.data import Observatory
+
+log = logging.getLogger("leftbehind.web")
+
+PACKAGE_DIR = Path(str(resources.files("leftbehind.web")))
+
+DESCRIPTION = """
+Open data on England's and the UK's 'left behind' neighbourhoods: areas that are among the
+most deprived 10% and also lack places to meet, connections and an active community (the
+Community Needs Index), as identified by OCSI for Local Trust and the APPG for 'left behind'
+neighbourhoods.
+
+Every response carries an `ETag` (send `If-None-Match` to get `304 Not Modified`) and a
+`Cache-Control` header; responses are gzip-compressed when the client accepts it. Errors are
+JSON `{"error": {"status", "type", "message", ...}}`: unknown codes give 404 with close
+matches, bad parameters 422 naming the parameter, a missing store 503 saying how to build it.
+"""
+
+
+def maplibre_dir() -> Path | None:
+    """The MapLibre GL JS files shipped in the installed ``maplibre`` package (not imported)."""
+    spec = importlib.util.find_spec("maplibre")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        folder = Path(location) / "srcjs"
+        if (folder / "maplibre-gl.js").exists():
+            return folder
+    return None
+
+
+class HeadersMiddleware:
+    """Adds security headers everywhere and long cache lifetimes to static assets (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        static = path.startswith(("/static/", "/vendor/"))
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                if static and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"public, max-age=3600"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web app. The store is opened lazily; a missing store gives 503 pages."""
+    settings = settings or get_settings()
+    observatory = Observatory(settings.store_path, settings.edition)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if observatory.available:
+            try:
+                await run_in_threadpool(observatory.warm, None)
+            except LeftBehindError as exc:
+                log.warning("could not preload data: %s", exc)
+        yield
+        observatory.close()
+
+    app = FastAPI(
+        title="leftbehind: 'left behind' neighbourhoods observatory",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.observatory = observatory
+    templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
+    pages.setup_templates(templates, settings)
+    app.state.templates = templates
+
+    errors.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(HeadersMiddleware)
+
+    app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
+    vendor = maplibre_dir()
+    if vendor is not None:
+        app.mount("/vendor/maplibre", StaticFiles(directory=str(vendor)), name="maplibre")
+
+    app.include_router(api.router)
+    app.include_router(geo.router)
+    app.include_router(search.router)
+    app.include_router(pages.router)
+    return app

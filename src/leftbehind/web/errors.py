@@ -1,0 +1,156 @@
+"""One map from library errors to HTTP statuses, and the handlers that render them.
+
+API paths (``/api/...``) get JSON ``{"error": {"status", "type", "message", ...}}``; pages get
+an HTML page saying what is wrong and what to do. No stack trace ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from leftbehind.errors import (
+    ChecksumMismatch,
+    CorruptSource,
+    InvalidInput,
+    LeftBehindError,
+    MissingSource,
+    StoreMissing,
+    UnknownName,
+)
+
+log = logging.getLogger("leftbehind.web")
+
+STATUS: dict[type[LeftBehindError], int] = {
+    UnknownName: 404,
+    InvalidInput: 422,
+    StoreMissing: 503,
+    MissingSource: 503,
+    ChecksumMismatch: 503,
+    CorruptSource: 503,
+    LeftBehindError: 500,
+}
+
+
+class AreaNotFound(UnknownName):
+    """An unknown area or local authority code, with close matches to offer."""
+
+    def __init__(
+        self,
+        message: str,
+        matches: list[dict[str, Any]] | None = None,
+        editions: list[str] | None = None,
+    ):
+        super().__init__(message)
+        self.matches = matches or []
+        self.editions = editions or []
+
+
+def status_for(exc: LeftBehindError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+def _page(request: Request, status: int, title: str, message: str, **extra: Any) -> Response:
+    templates = getattr(request.app.state, "templates", None)
+    if templates is None:  # pragma: no cover - app always has templates
+        return HTMLResponse(f"<h1>{title}</h1><p>{message}</p>", status_code=status)
+    from leftbehind.web.pages import base_context
+
+    try:
+        context = base_context(request, None)
+    except Exception:  # the error page must render even when the store is unusable
+        context = {"request": request, "edition": None, "editions": [], "edition_id": None}
+    context.update({"status": status, "title": title, "message": message, **extra})
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+
+TITLES = {
+    404: "Not found",
+    422: "Please check the address",
+    500: "Something went wrong",
+    503: "The evidence store is not ready",
+}
+
+
+def _error_response(request: Request, status: int, exc_type: str, message: str, **extra) -> Response:
+    if _wants_json(request):
+        body = {"error": {"status": status, "type": exc_type, "message": message, **extra}}
+        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    return _page(request, status, TITLES.get(status, "Error"), message, **extra)
+
+
+async def _library_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LeftBehindError)
+    status = status_for(exc)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, AreaNotFound):
+        extra["matches"] = exc.matches
+        if exc.editions:
+            extra["editions"] = exc.editions
+    if isinstance(exc, StoreMissing):
+        extra["how_to_build"] = (
+            "leftbehind build --mirror ../shared/sources   (or 'leftbehind build' with network)"
+        )
+    return _error_response(request, status, type(exc).__name__, str(exc), **extra)
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where = loc[0] if loc else "request"
+        name = loc[-1] if len(loc) > 1 else where
+        kind = {"query": "query parameter", "path": "path parameter"}.get(where, where)
+        problems.append(
+            {"parameter": name, "in": where, "message": f"{kind} '{name}': {err.get('msg')}"}
+        )
+    message = "; ".join(p["message"] for p in problems) or "invalid request"
+    return message, problems
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    message, problems = _describe_validation(exc)
+    return _error_response(request, 422, "InvalidInput", message, problems=problems)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    message = exc.detail if isinstance(exc.detail, str) else "error"
+    if status == 404 and message == "Not Found":
+        message = f"there is no page at {request.url.path}"
+    response = _error_response(request, status, "HTTPError", message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+    return _error_response(
+        request,
+        500,
+        "InternalError",
+        "something went wrong on our side; the error has been logged. Please try again.",
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(LeftBehindError, _library_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
