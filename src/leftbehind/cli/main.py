@@ -18,6 +18,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "leftbehind.cli.sources_cmd",
     "leftbehind.cli.build_cmd",
+    "leftbehind.cli.identify_cmd",
 ]
 
 for _name in COMMAND_MODULES:

@@ -90,18 +90,21 @@ class GeoReference:
     lsoa_to_ltla: dict[str, str] = field(default_factory=dict)
 
     def known(self, code: str, geography: str) -> bool:
+        if code[0] not in "EW":  # other nations' codes are not in every lookup: accepted
+            return True
         if geography == "lsoa":
-            pool = self.lsoa21 | self.lsoa11 if (self.lsoa21 or self.lsoa11) else set()
+            pools = (self.lsoa21, self.lsoa11)
         elif geography == "msoa":
-            pool = self.msoa
+            pools = (self.msoa,)
         elif geography == "ward":
-            pool = self.ward
+            pools = (self.ward,)
         elif geography in LA_GEOGRAPHIES:
-            pool = self.la
+            pools = (self.la,)
         else:
             return True
-        # Only English and Welsh codes are checked; other nations are not in every lookup.
-        return not pool or code[0] not in "EW" or code in pool
+        if not any(pools):  # no reference loaded: accept well-formed codes
+            return True
+        return any(code in pool for pool in pools)
 
     @classmethod
     def from_store(cls, con) -> GeoReference:

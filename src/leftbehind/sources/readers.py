@@ -20,7 +20,7 @@ import shapely
 from leftbehind.errors import CorruptSource
 from leftbehind.sources.registry import Source
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 # Harmonised CNI column names: every CNI edition gets the same names.
 CNI_RENAMES = {
@@ -136,7 +136,7 @@ def parse_source(source: Source, path: Path) -> pd.DataFrame:
             f"source '{source.id}': cannot read {path} ({type(exc).__name__}); the file is "
             "truncated or corrupt: fetch it again with 'leftbehind sources fetch --force'"
         ) from None
-    return tidy_columns(source.id, frame)
+    return tidy_columns(source.id, frame.reset_index(drop=True))
 
 
 def parsed_cache_path(cache_dir: Path, source: Source) -> Path:

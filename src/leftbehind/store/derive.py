@@ -194,6 +194,12 @@ def boundaries_frame(
             }
         )
     )
+    # A few small wards are nobody's best fit for any LSOA; draw them with their 2021 boundary
+    # where the code is unchanged.
+    missing = set(names.index) - set(keys)
+    ward21 = next(p for p in parts if p["type"].iat[0] == "ward21")
+    fallback = ward21[ward21["code"].isin(missing)].assign(type="ward17")
+    parts.append(fallback)
     out = pd.concat(parts, ignore_index=True)
     simplified = shapely.simplify(
         out["geometry"].to_numpy(), SIMPLIFY_TOLERANCE_DEGREES, preserve_topology=True

@@ -7,4 +7,4 @@ a stage triggers a rebuild.
 
 from __future__ import annotations
 
-DERIVED_STAGES: list[str] = []
+DERIVED_STAGES: list[str] = ["leftbehind.identify:build_identification"]

@@ -73,6 +73,8 @@ def _page(request: Request, status: int, title: str, message: str, **extra: Any)
         context = base_context(request, None)
     except Exception:  # the error page must render even when the store is unusable
         context = {"request": request, "edition": None, "editions": [], "edition_id": None}
+    if "editions" in extra:  # the page's own 'editions' is the edition switcher
+        extra["found_in"] = extra.pop("editions")
     context.update({"status": status, "title": title, "message": message, **extra})
     return templates.TemplateResponse(request, "error.html", context, status_code=status)
 

@@ -1,0 +1,5 @@
+"""``python -m leftbehind``."""
+
+from leftbehind.cli.main import app
+
+app(prog_name="leftbehind")

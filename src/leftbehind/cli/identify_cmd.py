@@ -1,0 +1,236 @@
+"""Commands: identify, summary, imd, aggregate, validate."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from leftbehind.cli.common import cli_errors, emit_json, emit_text, out_console
+from leftbehind.errors import UnknownName
+
+IMD_EDITIONS = {"england-2019": "imd-2019", "england-2025": "imd-2025"}
+TABLE_FORMATS = ("table", "csv", "json")
+IDENTIFY_FORMATS = ("table", "csv", "json", "geojson")
+IDENTIFY_CSV_COLUMNS = [
+    "code", "name", "left_behind", "published_left_behind", "group", "cni_rank", "imd_rank",
+    "imd_score", "population", "local_authority_code", "local_authority", "region_code",
+    "region", "rural_urban",
+]  # fmt: skip
+
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+
+
+def _check_format(fmt: str, valid: tuple[str, ...]) -> str:
+    if fmt not in valid:
+        raise UnknownName(f"unknown format {fmt!r}; choose one of: {', '.join(valid)}")
+    return fmt
+
+
+def _connect():
+    from leftbehind.store.connection import connect
+
+    return connect()
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(df.to_json(orient="records", double_precision=10))
+
+
+def _csv(df: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _render_table(df: pd.DataFrame, title: str, output: Path | None) -> None:
+    if output is not None:
+        emit_text(df.to_string(index=False), output)
+        return
+    table = Table(title=title)
+    for col in df.columns:
+        table.add_column(str(col))
+    for row in df.itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v)
+                        for v in row))
+    out_console.print(table)
+
+
+def _emit_frame(df: pd.DataFrame, fmt: str, output: Path | None, title: str) -> None:
+    if fmt == "csv":
+        emit_text(_csv(df), output)
+    elif fmt == "json":
+        emit_json(_records(df), output)
+    else:
+        _render_table(df, title, output)
+
+
+def _geojson(con, df: pd.DataFrame, area_type: str) -> dict[str, Any]:
+    import shapely
+
+    geoms = con.execute(
+        "SELECT code, geometry FROM boundaries WHERE type = ?", [area_type]
+    ).df()
+    by_code = dict(zip(geoms["code"].astype(str), geoms["geometry"], strict=True))
+    features = []
+    for rec in _records(df):
+        wkb = by_code.get(rec["code"])
+        geometry = shapely.geometry.mapping(shapely.from_wkb(bytes(wkb))) if wkb else None
+        features.append({"type": "Feature", "properties": rec, "geometry": geometry})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("identify")
+    @cli_errors
+    def identify_cmd(
+        edition: Annotated[str | None, typer.Option(help="Edition id (see 'validate').")] = None,
+        cni_threshold: Annotated[float, typer.Option(help="CNI share, in (0, 1].")] = 0.1,
+        imd_threshold: Annotated[float, typer.Option(help="IMD share, in (0, 1].")] = 0.1,
+        format: Annotated[str, typer.Option("--format", help="table|csv|json|geojson")] = "table",
+        output: OutputOpt = None,
+    ) -> None:
+        """Flag 'left behind' areas (every area for csv/json/geojson; left-behind ones in table)."""
+        from leftbehind.identify import check_threshold, identify
+        from leftbehind.settings import get_settings
+
+        fmt = _check_format(format, IDENTIFY_FORMATS)
+        check_threshold("--cni-threshold", cni_threshold)
+        check_threshold("--imd-threshold", imd_threshold)
+        from leftbehind.editions import get_edition
+
+        ed = get_edition(edition or get_settings().edition)
+        con = _connect()
+        try:
+            df = identify(con, ed.id, cni_threshold, imd_threshold)
+            if fmt == "geojson":
+                emit_json(_geojson(con, df, ed.geography), output)
+                return
+        finally:
+            con.close()
+        if fmt == "table":
+            shown = df[df["left_behind"]][
+                ["code", "name", "cni_rank", "imd_rank", "population", "local_authority",
+                 "region"]
+            ]
+            _render_table(shown, f"{ed.title}: {len(shown)} left-behind areas", output)
+        else:
+            _emit_frame(df[IDENTIFY_CSV_COLUMNS], fmt, output, ed.title)
+
+    @app.command("summary")
+    @cli_errors
+    def summary_cmd(
+        edition: Annotated[str | None, typer.Option(help="Edition id.")] = None,
+        cni_threshold: Annotated[float, typer.Option(help="CNI share, in (0, 1].")] = 0.1,
+        imd_threshold: Annotated[float, typer.Option(help="IMD share, in (0, 1].")] = 0.1,
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+        output: OutputOpt = None,
+    ) -> None:
+        """Headline figures: count, population, by region, local authority, rural-urban, group."""
+        from leftbehind.editions import get_edition
+        from leftbehind.identify import check_threshold, summary
+        from leftbehind.settings import get_settings
+
+        check_threshold("--cni-threshold", cni_threshold)
+        check_threshold("--imd-threshold", imd_threshold)
+        ed = get_edition(edition or get_settings().edition)
+        con = _connect()
+        try:
+            result = summary(con, ed.id, cni_threshold, imd_threshold)
+        finally:
+            con.close()
+        if as_json:
+            emit_json(result, output)
+            return
+        pop = result["population"]
+        share = result["population_share"]
+        lines = [
+            f"{ed.title}",
+            f"Left behind: {result['count']} areas"
+            + (f", {pop:,} people ({100 * share:.1f}% of the population)" if pop else ""),
+            f"Published list: {result['published_count']} areas",
+            "By region: " + ", ".join(f"{k} {v}" for k, v in result["by_region"].items()),
+            "By rural-urban class: "
+            + ", ".join(f"{k} {v['count']}" for k, v in result["by_rural_urban"].items()),
+            "Groups: " + ", ".join(f"{k} {v['count']}" for k, v in result["groups"].items()),
+        ]
+        emit_text("\n".join(lines), output)
+
+    @app.command("imd")
+    @cli_errors
+    def imd_cmd(
+        edition: Annotated[str, typer.Option(help="england-2019 | england-2025")] = "england-2019",
+        format: Annotated[str, typer.Option("--format", help="table|csv|json")] = "csv",
+        output: OutputOpt = None,
+    ) -> None:
+        """IMD score, rank and decile of every LSOA, computed by our engine from domain ranks."""
+        from leftbehind.indices.imd import imd_from_store
+
+        fmt = _check_format(format, TABLE_FORMATS)
+        if edition not in IMD_EDITIONS:
+            raise UnknownName(
+                f"unknown IMD edition {edition!r}; choose one of: {', '.join(IMD_EDITIONS)}"
+            )
+        con = _connect()
+        try:
+            df = imd_from_store(con, IMD_EDITIONS[edition])[["code", "score", "rank", "decile"]]
+        finally:
+            con.close()
+        _emit_frame(df, fmt, output, f"IMD {edition}")
+
+    @app.command("aggregate")
+    @cli_errors
+    def aggregate_cmd(
+        index: Annotated[str, typer.Option(help="imd-2019 | imd-2025")] = "imd-2019",
+        to: Annotated[str, typer.Option(help="Geography, e.g. ltla19, ward17, region.")] = (
+            "ltla19"
+        ),
+        format: Annotated[str, typer.Option("--format", help="table|csv|json")] = "csv",
+        output: OutputOpt = None,
+    ) -> None:
+        """MHCLG summary measures (average score and rank, proportion, extent, local
+        concentration) of an index for every area of a higher geography."""
+        from leftbehind.indices.aggregate import aggregate
+        from leftbehind.indices.weights import get_index
+
+        fmt = _check_format(format, TABLE_FORMATS)
+        get_index(index).geography_sql(to)  # unknown names fail before opening the store
+        con = _connect()
+        try:
+            df = aggregate(con, index, to)
+        finally:
+            con.close()
+        _emit_frame(df, fmt, output, f"{index} by {to}")
+
+    @app.command("validate")
+    @cli_errors
+    def validate_cmd(
+        edition: Annotated[str, typer.Argument(help="Edition id, e.g. england-2019-ward.")],
+        cni_threshold: Annotated[float, typer.Option(help="CNI share, in (0, 1].")] = 0.1,
+        imd_threshold: Annotated[float, typer.Option(help="IMD share, in (0, 1].")] = 0.1,
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+        output: OutputOpt = None,
+    ) -> None:
+        """Agreement with the published list (found, missed, extra, reasons) and, for England,
+        reconstruction of the official IMD ranks and local-authority summaries."""
+        from leftbehind.editions import get_edition
+        from leftbehind.identify import check_threshold
+        from leftbehind.validate import render_validation, validate
+
+        check_threshold("--cni-threshold", cni_threshold)
+        check_threshold("--imd-threshold", imd_threshold)
+        ed = get_edition(edition)
+        con = _connect()
+        try:
+            report = validate(con, ed.id, cni_threshold, imd_threshold)
+        finally:
+            con.close()
+        if as_json:
+            emit_json(report, output)
+        else:
+            emit_text(render_validation(report), output)

@@ -1,0 +1,269 @@
+"""Validation shown to users: how closely our engine reproduces the official statistics and the
+published 'left behind' lists, and why it differs where it does.
+
+* Identification: agreement with the source's published flag (found, missed, extra) and, for
+  every disagreement, the area's CNI and IMD ranks against the thresholds.
+* England: reconstruction of the official LSOA IMD ranks (2019) and scores (2025) from the
+  published domain ranks, and of the official local-authority summaries (``imd2019_england_ltla19``,
+  ``imd2025_england_ltla24``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from leftbehind.editions import Edition
+from leftbehind.identify import _resolve, identify
+from leftbehind.indices.aggregate import aggregate
+from leftbehind.indices.imd import imd_from_store
+
+# Official proportions are published to 4 decimal places, rounded half up: ours is identical
+# when it lies within half a unit of the last place.
+HALF_UNIT = 0.5e-4
+
+
+def _imd_label(ed: Edition) -> str:
+    if ed.imd_method == "most_deprived_small_area":
+        return "most deprived small-area IMD rank"
+    return "IMD rank"
+
+
+def disagreement_reasons(row: pd.Series, cni_cut: int, imd_cut: int, imd_label: str) -> list[str]:
+    """Why our flag differs from the published one, as short phrases.
+
+    >>> row = pd.Series({"cni_rank": 149, "imd_rank": 787, "left_behind": False})
+    >>> disagreement_reasons(row, 743, 743, "IMD rank")
+    ['IMD rank 787, threshold 743']
+    """
+    cni, imd = row["cni_rank"], row["imd_rank"]
+    cni_txt = "CNI rank missing" if pd.isna(cni) else f"CNI rank {int(cni)}, threshold {cni_cut}"
+    imd_txt = (
+        f"{imd_label} missing" if pd.isna(imd) else f"{imd_label} {int(imd)}, threshold {imd_cut}"
+    )
+    if row["left_behind"]:
+        return [
+            f"within both thresholds ({cni_txt}; {imd_txt}) but not in the published list"
+        ]
+    reasons = []
+    if pd.isna(cni) or cni > cni_cut:
+        reasons.append(cni_txt)
+    if pd.isna(imd) or imd > imd_cut:
+        reasons.append(imd_txt)
+    return reasons
+
+
+def validate_identification(
+    con: duckdb.DuckDBPyConnection,
+    edition: str | Edition,
+    cni_threshold: float = 0.1,
+    imd_threshold: float = 0.1,
+) -> dict[str, Any]:
+    """Agreement of :func:`identify` with the published flags, with reasons per disagreement."""
+    ed = _resolve(edition)
+    df = identify(con, ed, cni_threshold, imd_threshold)
+    a = df.attrs
+    ours, pub = df["left_behind"], df["published_left_behind"]
+    label = _imd_label(ed)
+    rows = []
+    for _, row in df[ours != pub].iterrows():
+        rows.append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "status": "extra" if row["left_behind"] else "missed",
+                "cni_rank": None if pd.isna(row["cni_rank"]) else int(row["cni_rank"]),
+                "imd_rank": None if pd.isna(row["imd_rank"]) else int(row["imd_rank"]),
+                "imd_score": None if pd.isna(row["imd_score"]) else float(row["imd_score"]),
+                "local_authority": row["local_authority"],
+                "reasons": disagreement_reasons(row, a["cni_cut"], a["imd_cut"], label),
+            }
+        )
+    rows.sort(key=lambda r: (r["status"], r["code"]))
+    return {
+        "edition": ed.id,
+        "title": ed.title,
+        "imd_method": ed.imd_method,
+        "imd_rank_meaning": ed.imd_rank_meaning,
+        "cni_threshold": a["cni_threshold"],
+        "imd_threshold": a["imd_threshold"],
+        "n_cni": a["n_cni"],
+        "n_imd": a["n_imd"],
+        "cni_cut": a["cni_cut"],
+        "imd_cut": a["imd_cut"],
+        "published": int(pub.sum()),
+        "ours": int(ours.sum()),
+        "found": int((ours & pub).sum()),
+        "missed": int((~ours & pub).sum()),
+        "extra": int((ours & ~pub).sum()),
+        "exact": bool((ours == pub).all()),
+        "disagreements": rows,
+    }
+
+
+def validate_imd(con: duckdb.DuckDBPyConnection, index: str) -> dict[str, Any]:
+    """Compare our IMD (from domain ranks) with the official LSOA ranks and scores."""
+    df = imd_from_store(con, index)
+    out: dict[str, Any] = {"index": index, "n": len(df)}
+    if "published_rank" in df:
+        diff = (df["rank"] - df["published_rank"].astype("float64")).abs()
+        out.update(
+            ranks_equal=int((diff == 0).sum()),
+            ranks_equal_share=float((diff == 0).mean()),
+            max_rank_difference=int(diff.max()),
+            rank_difference_counts={str(int(k)): int(v) for k, v in
+                                    diff.value_counts().sort_index().items()},
+            deciles_equal_share=float(
+                (np.ceil(df["published_rank"].astype("float64") * 10 / len(df))
+                 == df["decile"]).mean()
+            ),
+        )
+    if "published_score" in df:
+        s, p = df["score"].to_numpy(), df["published_score"].to_numpy(dtype=np.float64)
+        out.update(
+            score_correlation=float(np.corrcoef(s, p)[0, 1]),
+            max_score_difference=float(np.abs(s - p).max()),
+        )
+    return out
+
+
+def _rel(a: pd.Series, b: pd.Series) -> pd.Series:
+    return ((a - b) / b).abs()
+
+
+def validate_ltla19(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Our IMD 2019 LTLA summaries (mid-2017 populations) against ``imd2019_england_ltla19``."""
+    ours = aggregate(con, "imd-2019", "ltla19").set_index("code")
+    off = con.execute(
+        "SELECT ltla19_code AS code, score, proportion, extent FROM imd2019_england_ltla19"
+    ).df()
+    off["code"] = off["code"].astype("str")
+    j = ours.join(off.set_index("code"), how="inner", rsuffix="_official")
+    prop_same = (j["proportion"] - j["proportion_official"]).abs() - HALF_UNIT
+    ext = (j["extent"] - j["extent_official"]).abs()
+    return {
+        "geography": "ltla19",
+        "n": len(j),
+        "population": "ONS mid-2017 (official: mid-2015)",
+        "proportion_identical_share": float((prop_same < 1e-9).mean()),
+        "average_score_median_relative_error": float(
+            _rel(j["average_score"], j["score"]).median()
+        ),
+        "average_score_max_relative_error": float(_rel(j["average_score"], j["score"]).max()),
+        "extent_median_absolute_error": float(ext.median()),
+        "extent_max_absolute_error": float(ext.max()),
+    }
+
+
+def validate_ltla24(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Our IMD 2025 LTLA summaries (Census 2021 residents) against ``imd2025_england_ltla24``."""
+    ours = aggregate(con, "imd-2025", "ltla24").set_index("code")
+    off = con.execute(
+        """SELECT ltla24_code AS code, imd_average_score AS score, imd_average_rank AS rank,
+        imd_proportion_of_lso_as_in_most_deprived_10_percent_nationally AS prop,
+        imd25_extent AS ext, imd25_local_concentration AS lc FROM imd2025_england_ltla24"""
+    ).df()
+    off["code"] = off["code"].astype("str")
+    j = ours.join(off.set_index("code"), how="inner")
+    n = int(con.execute("SELECT count(*) FROM imd2025_england_lsoa21").fetchone()[0])
+    # The 2025 local-authority file ranks LSOAs the other way round (1 = least deprived) in
+    # its average rank and local concentration; convert to 1 = most deprived.
+    j["rank"] = n + 1 - j["rank"]
+    j["lc"] = n + 1 - j["lc"]
+    prop_same = (j["proportion"] - j["prop"]).abs() <= HALF_UNIT + 1e-9
+    return {
+        "geography": "ltla24",
+        "n": len(j),
+        "population": "Census 2021 usual residents (official: mid-2022 estimates)",
+        "proportion_identical_share": float(prop_same.mean()),
+        "average_score_median_relative_error": float(_rel(j["average_score"], j["score"]).median()),
+        "average_rank_median_relative_error": float(_rel(j["average_rank"], j["rank"]).median()),
+        "extent_median_absolute_error": float((j["extent"] - j["ext"]).abs().median()),
+        "local_concentration_median_relative_error": float(
+            _rel(j["local_concentration"], j["lc"]).median()
+        ),
+    }
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    edition: str | Edition,
+    cni_threshold: float = 0.1,
+    imd_threshold: float = 0.1,
+) -> dict[str, Any]:
+    """Full validation report for an edition (identification plus, for England, the engine)."""
+    ed = _resolve(edition)
+    report: dict[str, Any] = {
+        "identification": validate_identification(con, ed, cni_threshold, imd_threshold)
+    }
+    if ed.imd_index == "imd-2019" or ed.id == "england-2019-ward":
+        report["imd"] = validate_imd(con, "imd-2019")
+        report["local_authorities"] = validate_ltla19(con)
+    elif ed.id == "england-2023-lsoa":
+        report["imd"] = validate_imd(con, "imd-2025")
+        report["local_authorities"] = validate_ltla24(con)
+    return report
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def render_validation(report: dict[str, Any]) -> str:
+    """Plain-text (Markdown) rendering of :func:`validate`."""
+    ident = report["identification"]
+    lines = [
+        f"### {ident['title']} (`{ident['edition']}`)",
+        "",
+        f"Thresholds: CNI rank <= {ident['cni_cut']} of {ident['n_cni']} "
+        f"({ident['cni_threshold']:g}); {ident['imd_rank_meaning']} <= {ident['imd_cut']} "
+        f"of {ident['n_imd']} ({ident['imd_threshold']:g}).",
+        "",
+        f"Published: {ident['published']}; ours: {ident['ours']}; found {ident['found']}, "
+        f"missed {ident['missed']}, extra {ident['extra']}"
+        + (" (exact match)." if ident["exact"] else "."),
+    ]
+    if ident["disagreements"]:
+        lines += ["", "| code | name | status | CNI rank | IMD rank | reason |",
+                  "|---|---|---|---|---|---|"]
+        for d in ident["disagreements"]:
+            lines.append(
+                f"| {d['code']} | {d['name']} | {d['status']} | {d['cni_rank']} | "
+                f"{d['imd_rank']} | {'; '.join(d['reasons'])} |"
+            )
+    imd = report.get("imd")
+    if imd:
+        lines += ["", f"IMD reconstruction ({imd['index']}, {imd['n']} LSOAs):"]
+        if "ranks_equal_share" in imd:
+            lines.append(
+                f"- ranks equal to the official rank: {imd['ranks_equal']} "
+                f"({_pct(imd['ranks_equal_share'])}); largest difference "
+                f"{imd['max_rank_difference']} places; deciles equal "
+                f"{_pct(imd['deciles_equal_share'])}"
+            )
+        if "score_correlation" in imd:
+            lines.append(
+                f"- score correlation with the official score: {imd['score_correlation']:.10f}; "
+                f"largest difference {imd['max_score_difference']:.5f}"
+            )
+    la = report.get("local_authorities")
+    if la:
+        lines += ["", f"Local-authority summaries ({la['geography']}, {la['n']} areas; "
+                      f"population weights {la['population']}):",
+                  f"- proportion in the most deprived 10% identical: "
+                  f"{_pct(la['proportion_identical_share'])}",
+                  f"- average score, median relative error: "
+                  f"{_pct(la['average_score_median_relative_error'])}"]
+        if "extent_median_absolute_error" in la:
+            lines.append(f"- extent, median absolute error: "
+                         f"{la['extent_median_absolute_error']:.5f}")
+        if "average_rank_median_relative_error" in la:
+            lines.append(f"- average rank, median relative error: "
+                         f"{_pct(la['average_rank_median_relative_error'])}")
+        if "local_concentration_median_relative_error" in la:
+            lines.append(f"- local concentration, median relative error: "
+                         f"{_pct(la['local_concentration_median_relative_error'])}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,325 @@
+"""Server-rendered HTML pages. Every page is complete without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from leftbehind.errors import LeftBehindError
+from leftbehind.settings import Settings
+from leftbehind.web.common import EditionParam, observatory, payload_response
+from leftbehind.web.data import GROUP_LABELS, EditionData, Observatory, Payload, describe_status
+
+router = APIRouter(include_in_schema=False)
+
+GROUP_TEXT = {
+    "left_behind": "'Left behind'",
+    "other_deprived": "Deprived, but not 'left behind'",
+    "rest": "Not in the most deprived 10%",
+}
+
+
+def fmt_number(value: Any, digits: int = 0) -> str:
+    if value is None or value == "":
+        return "no data"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (isinstance(value, float) and digits == 0 and value.is_integer()):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits or 1}f}"
+    return str(value)
+
+
+def fmt_value(value: Any, unit: str | None = None) -> str:
+    if value is None:
+        return "no data"
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value)
+    unit = (unit or "").strip()
+    if unit in ("%", "percent", "percentage"):
+        return f"{value:,.1f}%"
+    if unit in ("share", "proportion", "rate") and abs(value) <= 1:
+        return f"{100 * value:,.1f}%"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    if unit and unit not in ("score", "count", "number", "ratio", "index"):
+        return f"{text} {unit}"
+    return text
+
+
+def ordinal(n: Any) -> str:
+    if n is None:
+        return "no data"
+    n = round(float(n))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def setup_templates(templates: Jinja2Templates, settings: Settings) -> None:
+    env = templates.env
+    env.filters["num"] = fmt_number
+    env.filters["value"] = fmt_value
+    env.filters["ordinal"] = ordinal
+    env.globals["GROUP_TEXT"] = GROUP_TEXT
+    env.globals["GROUP_LABELS"] = GROUP_LABELS
+    env.globals["basemap_url"] = settings.basemap_url or ""
+
+
+def edition_url(path: str, edition_id: str | None, default_id: str | None, **params: Any) -> str:
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    if edition_id and edition_id != default_id:
+        query = {"edition": edition_id, **query}
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def base_context(request: Request, data: EditionData | None) -> dict[str, Any]:
+    obs = observatory(request)
+    try:
+        editions = obs.editions_meta() if obs.available else []
+    except LeftBehindError:
+        editions = []
+    default_id = obs.resolve_edition(None) if editions else None
+    edition_id = data.id if data else default_id
+
+    def url(path: str, **params: Any) -> str:
+        return edition_url(path, edition_id, default_id, **params)
+
+    return {
+        "request": request,
+        "edition": data,
+        "edition_id": edition_id,
+        "editions": editions,
+        "default_edition": default_id,
+        "url": url,
+        "current_path": request.url.path,
+    }
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> str:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.get_template(template).render({**context, "status": status})
+
+
+def html_payload_response(request: Request, html: str, max_age: int = 60) -> Response:
+    return payload_response(
+        request, Payload.make(html, "text/html; charset=utf-8"), max_age=max_age
+    )
+
+
+# -- home ------------------------------------------------------------------------------------
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.edition, edition)
+    lb = [r for r in data.records.values() if r["group"] == "left_behind"]
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    for rec in sorted(lb, key=lambda r: (r["region"] or "", r["local_authority"] or "", r["name"])):
+        by_region.setdefault(rec["region"] or "Other", []).append(rec)
+    ctx = base_context(request, data)
+    ctx.update(
+        {
+            "title": "Find your neighbourhood",
+            "headline": data.headline,
+            "left_behind_by_region": by_region,
+        }
+    )
+    return html_payload_response(request, render(request, "home.html", ctx))
+
+
+# -- area ------------------------------------------------------------------------------------
+def _area_page(obs: Observatory, request: Request, edition: str | None, code: str) -> Response:
+    data, rec = obs.area(edition, code)
+    key = f"page:area:{rec['code']}"
+    cached = data.payloads.get(key)
+    if cached is None:
+        prof, _ = obs.profile(data.id, rec["code"])
+        chart = obs.chart(prof)
+        la = data.local_authorities.get(rec["local_authority_code"] or "")
+        ctx = base_context(request, data)
+        summary = prof.get("summary")
+        if isinstance(summary, list):
+            summary = [s if isinstance(s, str) else s.get("text", "") for s in summary]
+        elif isinstance(summary, dict):
+            summary = [summary.get("text") or summary.get("summary") or ""]
+        elif isinstance(summary, str):
+            summary = [summary]
+        else:
+            summary = []
+        ctx.update(
+            {
+                "title": f"{rec['name']} ({rec['code']})",
+                "area": rec,
+                "profile": prof,
+                "summary_sentences": [s for s in summary if s],
+                "status_sentence": describe_status(data, rec),
+                "chart_svg": chart,
+                "robustness": obs.robustness(data, rec["code"]),
+                "la": la,
+            }
+        )
+        html = render(request, "area.html", ctx)
+        cached = Payload.make(html, "text/html; charset=utf-8")
+        if len(data.payloads) < 50000:
+            data.payloads[key] = cached
+    return payload_response(request, cached, max_age=60)
+
+
+@router.get("/areas/{code}", response_class=HTMLResponse)
+async def area_page(
+    request: Request,
+    code: Annotated[str, Path(min_length=1, max_length=64)],
+    edition: EditionParam = None,
+) -> Response:
+    obs = observatory(request)
+    if edition:
+        # Switching edition on an area page: go to the same area if the edition has it,
+        # otherwise to its local authority in that edition, otherwise that edition's home.
+        target = await run_in_threadpool(obs.edition, edition)
+        if code not in target.records:
+            located = await run_in_threadpool(_locate_any, obs, code)
+            if located is not None:
+                _, rec = located
+                la_code = rec["local_authority_code"]
+                if la_code in target.local_authorities:
+                    url = f"/local-authorities/{la_code}?" + urlencode(
+                        {"edition": target.id, "from": rec["name"]}
+                    )
+                    return RedirectResponse(url, status_code=303)
+                return RedirectResponse("/?" + urlencode({"edition": target.id}), status_code=303)
+    return await run_in_threadpool(_area_page, obs, request, edition, code)
+
+
+def _locate_any(obs: Observatory, code: str):
+    for eid in obs.edition_ids():
+        data = obs.edition(eid)
+        if code in data.records:
+            return data, data.records[code]
+    return None
+
+
+# -- local authority ---------------------------------------------------------------------
+SORT_KEYS = ("name", "group", "imd_rank", "cni_rank", "population")
+GROUP_ORDER = {"left_behind": 0, "other_deprived": 1, "rest": 2}
+
+
+@router.get("/local-authorities/{code}", response_class=HTMLResponse)
+async def local_authority_page(
+    request: Request,
+    code: Annotated[str, Path(min_length=1, max_length=64)],
+    edition: EditionParam = None,
+    sort: Annotated[Literal["name", "group", "imd_rank", "cni_rank", "population"], Query()] = (
+        "imd_rank"
+    ),
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+    from_: Annotated[str | None, Query(alias="from", max_length=120)] = None,
+) -> Response:
+    obs = observatory(request)
+    data, la = await run_in_threadpool(obs.local_authority, edition, code)
+    rows = obs.areas_in(data, la["code"])
+
+    def key(r: dict[str, Any]) -> Any:
+        if sort == "group":
+            return (GROUP_ORDER.get(r["group"], 9), r["imd_rank"] or 0)
+        value = r.get(sort)
+        if sort == "name":
+            return (value or "").lower()
+        return (value is None, value or 0)
+
+    rows = sorted(rows, key=key, reverse=(order == "desc"))
+    ctx = base_context(request, data)
+    ctx.update(
+        {
+            "title": f"{la['name']}: neighbourhoods",
+            "la": la,
+            "rows": rows,
+            "sort": sort,
+            "order": order,
+            "came_from": from_,
+        }
+    )
+    return html_payload_response(request, render(request, "local_authority.html", ctx))
+
+
+# -- summary, methods, docs ------------------------------------------------------------------
+@router.get("/summary", response_class=HTMLResponse)
+async def summary_page(request: Request, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.edition, edition)
+    summary = await run_in_threadpool(obs.summary, data.id)
+    comparison = await run_in_threadpool(obs.compare, data.id)
+    ctx = base_context(request, data)
+    ctx.update(
+        {
+            "title": "Summary by region, local authority and rural-urban class",
+            "summary": summary,
+            "comparison": comparison,
+        }
+    )
+    return html_payload_response(request, render(request, "summary.html", ctx))
+
+
+@router.get("/methods", response_class=HTMLResponse)
+async def methods_page(request: Request, edition: EditionParam = None) -> Response:
+    from leftbehind.sources.registry import load_registry
+
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.edition, edition)
+    validation = await run_in_threadpool(obs.validation)
+    ctx = base_context(request, data)
+    ctx.update(
+        {
+            "title": "Methods, sources and licences",
+            "sources": load_registry(),
+            "validation": validation,
+            "validation_kind": _kind(validation),
+        }
+    )
+    return html_payload_response(request, render(request, "methods.html", ctx), max_age=300)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return "dict"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return "rows"
+    return "text"
+
+
+@router.get("/docs", response_class=HTMLResponse)
+async def api_docs(request: Request) -> Response:
+    """API documentation rendered from the OpenAPI schema (no external scripts)."""
+    schema = request.app.openapi()
+    endpoints = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            endpoints.append(
+                {
+                    "path": path,
+                    "method": method.upper(),
+                    "summary": op.get("summary", ""),
+                    "parameters": op.get("parameters", []),
+                }
+            )
+    obs = observatory(request)
+    try:
+        data = await run_in_threadpool(obs.edition, None)
+    except LeftBehindError:
+        data = None
+    ctx = base_context(request, data)
+    ctx.update(
+        {
+            "title": "Open API",
+            "schema_info": schema.get("info", {}),
+            "endpoints": endpoints,
+        }
+    )
+    return html_payload_response(request, render(request, "docs.html", ctx), max_age=300)
