@@ -2,6 +2,11 @@
 # The test command from README.md: lint, then the whole suite (unit, integration, browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/pytest ]; then
+  python3 -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[dev]"
+fi
 . .venv/bin/activate
 ruff check src tests bench
 pytest --doctest-modules src/leftbehind tests "$@"

@@ -1,5 +1,6 @@
 """``python -m leftbehind``."""
 
-from leftbehind.cli.main import app
+if __name__ == "__main__":
+    from leftbehind.cli.main import app
 
-app(prog_name="leftbehind")
+    app(prog_name="leftbehind")

@@ -1,0 +1,245 @@
+"""Plain-language summaries of a profile.
+
+Short sentences a resident would use, each backed by one number and its source, strengths
+first. Sentences describe places and circumstances, never people ('children living in
+low-income families', not 'poor children').
+"""
+
+from __future__ import annotations
+
+from leftbehind.profiles import values
+
+#: How to say each share: (who, what they do). The indicator id without its edition prefix.
+SHARE_PHRASES: dict[str, tuple[str, str]] = {
+    "income": ("people", "live on a low income"),
+    "idaci": ("children", "live in families on a low income"),
+    "idaopi": ("people aged 60 or more", "live on a low income"),
+    "employment": ("adults of working age", "are out of work or too ill to work"),
+    "adult_skills": ("adults", "have few or no qualifications"),
+    "staying_on": ("young people", "leave school at 16"),
+    "households_deprived": ("homes", "face hard times in at least one way, such as work, health or housing"),
+    "disabled": ("people", "have a disability"),
+    "education_domain": ("people", "live in a part of England in the worst tenth for schools and skills"),
+    "children_education": ("people", "live in a part of England in the worst tenth for school results"),
+    "health_domain": ("people", "live in a part of England in the worst tenth for health"),
+    "travel_barriers": ("people", "live in a part of England in the worst tenth for distance to shops and services"),
+    "crime_domain": ("people", "live in a part of England in the worst tenth for crime"),
+    "housing_domain": ("people", "live in a part of England in the worst tenth for housing and services"),
+    "environment_domain": ("people", "live in a part of England in the worst tenth for the local setting"),
+    "overcrowding": ("homes", "are too full for the people who live there"),
+    "no_central_heating": ("homes", "have no central heating"),
+}
+#: Distances: what is reached.
+DISTANCE_PHRASES = {
+    "gp_distance": "a GP",
+    "school_distance": "a primary school",
+    "post_office_distance": "a post office",
+    "shop_distance": "a food shop",
+}
+#: Ratios where 100 is the England average.
+RATIO_PHRASES = {
+    "emergency_hospital": "Emergency stays in hospital",
+    "illness_disability": "Claims for illness and disability benefits",
+}
+#: Scores compared by rank: (thing, 'more' word for worse, 'less' word for better).
+RANK_PHRASES = {
+    "higher_education": ("young people going on to university", "less common", "more common"),
+    "early_death": ("early deaths", "more common", "less common"),
+    "mood_anxiety": ("mood and anxiety problems", "more common", "less common"),
+    "mental_health": ("mental health problems", "more common", "less common"),
+    "civic_assets": ("the need for places to meet", "greater", "smaller"),
+    "engaged_community": ("the need for local groups and events", "greater", "smaller"),
+    "connectedness": ("the need for better transport and links", "greater", "smaller"),
+    "air_quality": ("air pollution", "worse", "better"),
+}
+PLURAL = {
+    "ward17": "wards",
+    "ward24": "wards",
+    "lsoa11": "neighbourhoods",
+    "lsoa21": "neighbourhoods",
+    "ltla19": "council areas",
+    "ltla24": "council areas",
+    "region": "regions",
+}
+#: Words never used about people (tested).
+DEFICIT_WORDS = (
+    "deprived people",
+    "poor people",
+    "the poor",
+    "vulnerable people",
+    "disadvantaged people",
+    "underclass",
+    "feckless",
+    "scroungers",
+    "unskilled people",
+    "uneducated",
+    "workless families",
+)
+
+
+def stem(indicator_id: str) -> str:
+    return indicator_id.split("_", 1)[1]
+
+
+def in_words(share: float) -> str:
+    """0.32 -> 'about 1 in 3'; 0.7 -> 'about 7 in 10'; 0.004 -> 'fewer than 1 in 100'."""
+    if share <= 0:
+        return "none"
+    if share < 0.01:
+        return "fewer than 1 in 100"
+    if share >= 0.995:
+        return "all"
+    if share > 0.5:
+        return f"about {round(share * 10)} in 10"
+    n = round(1 / share)
+    if n > 20:
+        return f"about {round(share * 100)} in 100"
+    if n == 1:
+        return "about 1 in 2"
+    return f"about {1} in {n}"
+
+
+def _tenths(pct: float) -> str:
+    n = max(1, min(9, round(pct / 10)))
+    return f"{n} in 10"
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:] if text else text
+
+
+def _sentence(ind: dict, area_type: str) -> str | None:
+    value, unit = ind["value"], ind["unit"]
+    england = ind["comparators"].get("nation")
+    key = stem(ind["id"])
+    if value is None:
+        return None
+    if unit == "share" and key in SHARE_PHRASES and england is not None:
+        who, what = SHARE_PHRASES[key]
+        here, there = in_words(value), in_words(england)
+        if here == there:
+            return f"{_capital(here)} {who} here {what}, the same as across England."
+        return f"{_capital(here)} {who} here {what}, compared with {there} across England."
+    if unit == "km" and key in DISTANCE_PHRASES and england is not None:
+        return (
+            f"The road trip to {DISTANCE_PHRASES[key]} is {value:.1f} km on average, "
+            f"compared with {england:.1f} km across England."
+        )
+    if unit == "ratio_100" and key in RATIO_PHRASES:
+        times = value / 100
+        if abs(times - 1) < 0.05:
+            return f"{RATIO_PHRASES[key]} are about the same as the England average."
+        if times >= 1:
+            return f"{RATIO_PHRASES[key]} are {times:.1f} times the England average."
+        return f"{RATIO_PHRASES[key]} are lower than the England average, at {round(times * 100)}% of it."
+    if unit == "count" and england is not None:
+        return f"Each GP here has about {value:,.0f} patients, compared with {england:,.0f} across England."
+    if unit == "per_1000" and england is not None:
+        return (
+            f"There are about {value:.0f} cases of criminal damage for every 1,000 people each year, "
+            f"compared with {england:.0f} across England."
+        )
+    if key in RANK_PHRASES and ind.get("need_percentile") is not None:
+        thing, worse, better = RANK_PHRASES[key]
+        places = PLURAL.get(area_type, "areas")
+        need = ind["need_percentile"]
+        if need >= 50:
+            return f"Here, {thing} is {worse} than in {_tenths(need)} {places}."
+        return f"Here, {thing} is {better} than in {_tenths(100 - need)} {places}."
+    return None
+
+
+def _gap(ind: dict) -> float | None:
+    need = ind.get("need_percentile")
+    nation = (ind.get("comparator_percentiles") or {}).get("nation")
+    if need is None or nation is None:
+        return None
+    nation_need = nation if ind["direction"] == "higher_is_worse" else 100 - nation
+    return need - nation_need
+
+
+def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dict]:
+    """Sentences for a profile, each a dict {text, indicator, value, england, source}."""
+    area_type = result["type"]
+    reference = area_type if area_type in PLURAL else "custom"
+    out: list[dict] = []
+    name = result["name"]
+    where = result.get("local_authority") or {}
+    if area_type == "custom":
+        opening = f"This area is made of {result['small_areas']} small areas, home to about {result['population']:,} people."
+    elif where.get("name") and where.get("name") != name:
+        opening = f"{name} is a {values.TYPE_WORDS.get(area_type, 'place').split(' (')[0]} in {where['name']}, home to about {result['population']:,} people."
+    else:
+        opening = f"{name} is home to about {result['population']:,} people."
+    out.append({"text": opening, "indicator": None, "value": result["population"], "england": None,
+                "source": "ONS population estimates"})
+
+    scored = []
+    for dim in result["dimensions"]:
+        for ind in dim["indicators"]:
+            gap = _gap(ind)
+            text = _sentence(ind, reference)
+            if gap is None or text is None:
+                continue
+            scored.append((gap, dim["id"], ind, text))
+    good = sorted((s for s in scored if s[0] <= -15), key=lambda s: s[0])
+    bad = sorted((s for s in scored if s[0] >= 15), key=lambda s: -s[0])
+
+    def take(items: list, limit: int) -> list:
+        chosen, dims = [], set()
+        for item in items:  # one sentence per dimension first
+            if item[1] not in dims:
+                chosen.append(item)
+                dims.add(item[1])
+            if len(chosen) == limit:
+                break
+        return chosen
+
+    picked_good = take(good, strengths)
+    if picked_good:
+        out.append({"text": "Here is where this place does well.", "indicator": None, "value": None,
+                    "england": None, "source": None})
+    for _, _, ind, text in picked_good:
+        out.append(_item(text, ind))
+    picked_bad = take(bad, challenges)
+    if picked_bad:
+        out.append({"text": "Here is where it faces the biggest challenges.", "indicator": None,
+                    "value": None, "england": None, "source": None})
+    for _, _, ind, text in picked_bad:
+        out.append(_item(text, ind))
+    if not picked_good and not picked_bad:
+        out.append({"text": "On most measures here, this place is close to the England average.",
+                    "indicator": None, "value": None, "england": None, "source": None})
+
+    group = result.get("group")
+    group_text = {
+        "left_behind": "It is one of the places the report calls 'left behind': high need, and few places and groups to bring people together.",
+        "other_deprived": "It has high need, like the places the report calls 'left behind', but more places and groups to bring people together.",
+    }.get(group)
+    if group_text:
+        out.append({"text": group_text, "indicator": "group", "value": group, "england": None,
+                    "source": "Community Needs Index and Index of Deprivation"})
+    funding = next((d for d in result["dimensions"] if d["id"] == "funding"), None)
+    if funding and funding.get("status") == "no_data":
+        out.append({"text": "There is no data yet on grant money for this place.", "indicator": funding["indicators"][0]["id"],
+                    "value": None, "england": None, "source": "360Giving grants (not yet imported)"})
+    return out
+
+
+def _item(text: str, ind: dict) -> dict:
+    return {
+        "text": text,
+        "indicator": ind["id"],
+        "value": ind["value"],
+        "england": ind["comparators"].get("nation"),
+        "source": ind["source"],
+    }
+
+
+def markdown(result: dict) -> str:
+    """The summary as Markdown, each sentence with its source in brackets."""
+    lines = []
+    for s in result["summary_sentences"]:
+        suffix = f" _(Source: {s['source']})_" if s.get("source") and s.get("indicator") else ""
+        lines.append(f"- {s['text']}{suffix}")
+    return "\n".join(lines)
