@@ -142,7 +142,8 @@ ENGLAND_2023_LSOA = Edition(
         SELECT c.lsoa21_code AS code, c.lsoa21_name AS name, c.cni_rank,
                c.published_left_behind, l.ltla24_code AS local_authority_code,
                l.ltla24_name AS local_authority
-        FROM cni2023_england_lsoa21 c LEFT JOIN lookup_lsoa21_ward24_ltla24 l USING (lsoa21_code)""",
+        FROM cni2023_england_lsoa21 c
+        LEFT JOIN lookup_lsoa21_ward24_ltla24 l USING (lsoa21_code)""",
     imd_sql="SELECT lsoa21_code AS code, imd_rank, imd_score FROM imd2025_england_lsoa21",
     population_sql="SELECT lsoa21_code AS code, residents AS population FROM population21_lsoa21",
     region_sql="""
@@ -264,7 +265,5 @@ DEFAULT_EDITION = "england-2019-ward"
 def get_edition(edition: str) -> Edition:
     """The declared edition ``edition``; an unknown id lists the valid ones (exit code 2)."""
     if edition not in EDITIONS:
-        raise UnknownName(
-            f"unknown edition {edition!r}; choose one of: {', '.join(EDITIONS)}"
-        )
+        raise UnknownName(f"unknown edition {edition!r}; choose one of: {', '.join(EDITIONS)}")
     return EDITIONS[edition]

@@ -100,8 +100,9 @@ def edition_frame(
     if ed.imd_method == "population_weighted_score":
         assert ed.imd_index and ed.small_sql
         lsoa = imd_from_store(con, ed.imd_index)[["code", "score"]]
-        small = _df(con, ed.small_sql).merge(lsoa, left_on="small", right_on="code",
-                                             suffixes=("", "_small"))
+        small = _df(con, ed.small_sql).merge(
+            lsoa, left_on="small", right_on="code", suffixes=("", "_small")
+        )
         small["ws"] = small["score"] * small["population"]
         sums = small.groupby("code")[["ws", "population"]].sum()
         imd = pd.DataFrame({"imd_score": sums["ws"] / sums["population"].replace(0, np.nan)})
@@ -152,8 +153,14 @@ def edition_frame(
     frame["imd_score"] = frame["imd_score"].astype("float64")
     frame["population"] = frame["population"].astype("float64")
     frame["published_left_behind"] = frame["published_left_behind"].astype(bool)
-    for col in ("name", "local_authority_code", "local_authority", "region_code", "region",
-                "rural_urban"):
+    for col in (
+        "name",
+        "local_authority_code",
+        "local_authority",
+        "region_code",
+        "region",
+        "rural_urban",
+    ):
         frame[col] = frame[col].astype("str")
     return frame.reset_index(drop=True), n_cni, n_imd
 
@@ -197,11 +204,11 @@ def identify(
     return out
 
 
-def _count_pop(df: pd.DataFrame) -> dict[str, Any]:
-    pop = df["population"]
+def _count_pop(df: pd.DataFrame, has_pop: bool) -> dict[str, Any]:
+    """Count and population (``None`` when the edition has no populations)."""
     return {
         "count": len(df),
-        "population": int(round(pop.sum())) if pop.notna().any() else None,
+        "population": round(float(df["population"].sum())) if has_pop else None,
     }
 
 
@@ -218,21 +225,21 @@ def summarise(frame: pd.DataFrame) -> dict[str, Any]:
 
     by_ru: dict[str, dict[str, Any]] = {}
     for key, sub in lb.groupby(lb["rural_urban"].fillna("unknown"), sort=True):
-        by_ru[str(key)] = _count_pop(sub)
-    groups = {g: _count_pop(frame[frame["group"] == g]) for g in GROUPS}
+        by_ru[str(key)] = _count_pop(sub, has_pop)
+    groups = {g: _count_pop(frame[frame["group"] == g], has_pop) for g in GROUPS}
     return {
         "edition": frame.attrs.get("edition"),
         "cni_threshold": frame.attrs.get("cni_threshold"),
         "imd_threshold": frame.attrs.get("imd_threshold"),
         "count": len(lb),
-        "population": int(round(lb_pop)) if lb_pop is not None else None,
+        "population": round(lb_pop) if lb_pop is not None else None,
         "population_share": (lb_pop / total) if total else None,
         "published_count": int(frame["published_left_behind"].sum()),
         "by_region": counts("region"),
         "by_local_authority": counts("local_authority"),
         "by_rural_urban": by_ru,
         "groups": groups,
-        "nation": _count_pop(frame),
+        "nation": _count_pop(frame, has_pop),
     }
 
 
@@ -258,8 +265,6 @@ def build_identification(con: duckdb.DuckDBPyConnection) -> None:
     table = pd.concat(frames, ignore_index=True)
     con.register("_identification_df", table)
     try:
-        con.execute(
-            "CREATE OR REPLACE TABLE identification AS SELECT * FROM _identification_df"
-        )
+        con.execute("CREATE OR REPLACE TABLE identification AS SELECT * FROM _identification_df")
     finally:
         con.unregister("_identification_df")

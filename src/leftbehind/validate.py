@@ -45,9 +45,7 @@ def disagreement_reasons(row: pd.Series, cni_cut: int, imd_cut: int, imd_label: 
         f"{imd_label} missing" if pd.isna(imd) else f"{imd_label} {int(imd)}, threshold {imd_cut}"
     )
     if row["left_behind"]:
-        return [
-            f"within both thresholds ({cni_txt}; {imd_txt}) but not in the published list"
-        ]
+        return [f"within both thresholds ({cni_txt}; {imd_txt}) but not in the published list"]
     reasons = []
     if pd.isna(cni) or cni > cni_cut:
         reasons.append(cni_txt)
@@ -114,11 +112,13 @@ def validate_imd(con: duckdb.DuckDBPyConnection, index: str) -> dict[str, Any]:
             ranks_equal=int((diff == 0).sum()),
             ranks_equal_share=float((diff == 0).mean()),
             max_rank_difference=int(diff.max()),
-            rank_difference_counts={str(int(k)): int(v) for k, v in
-                                    diff.value_counts().sort_index().items()},
+            rank_difference_counts={
+                str(int(k)): int(v) for k, v in diff.value_counts().sort_index().items()
+            },
             deciles_equal_share=float(
-                (np.ceil(df["published_rank"].astype("float64") * 10 / len(df))
-                 == df["decile"]).mean()
+                (
+                    np.ceil(df["published_rank"].astype("float64") * 10 / len(df)) == df["decile"]
+                ).mean()
             ),
         )
     if "published_score" in df:
@@ -141,7 +141,7 @@ def validate_ltla19(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "SELECT ltla19_code AS code, score, proportion, extent FROM imd2019_england_ltla19"
     ).df()
     off["code"] = off["code"].astype("str")
-    j = ours.join(off.set_index("code"), how="inner", rsuffix="_official")
+    j = ours.join(off.set_index("code").add_suffix("_official"), how="inner")
     prop_same = (j["proportion"] - j["proportion_official"]).abs() - HALF_UNIT
     ext = (j["extent"] - j["extent_official"]).abs()
     return {
@@ -150,9 +150,11 @@ def validate_ltla19(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "population": "ONS mid-2017 (official: mid-2015)",
         "proportion_identical_share": float((prop_same < 1e-9).mean()),
         "average_score_median_relative_error": float(
-            _rel(j["average_score"], j["score"]).median()
+            _rel(j["average_score"], j["score_official"]).median()
         ),
-        "average_score_max_relative_error": float(_rel(j["average_score"], j["score"]).max()),
+        "average_score_max_relative_error": float(
+            _rel(j["average_score"], j["score_official"]).max()
+        ),
         "extent_median_absolute_error": float(ext.median()),
         "extent_max_absolute_error": float(ext.max()),
     }
@@ -227,8 +229,11 @@ def render_validation(report: dict[str, Any]) -> str:
         + (" (exact match)." if ident["exact"] else "."),
     ]
     if ident["disagreements"]:
-        lines += ["", "| code | name | status | CNI rank | IMD rank | reason |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| code | name | status | CNI rank | IMD rank | reason |",
+            "|---|---|---|---|---|---|",
+        ]
         for d in ident["disagreements"]:
             lines.append(
                 f"| {d['code']} | {d['name']} | {d['status']} | {d['cni_rank']} | "
@@ -251,19 +256,60 @@ def render_validation(report: dict[str, Any]) -> str:
             )
     la = report.get("local_authorities")
     if la:
-        lines += ["", f"Local-authority summaries ({la['geography']}, {la['n']} areas; "
-                      f"population weights {la['population']}):",
-                  f"- proportion in the most deprived 10% identical: "
-                  f"{_pct(la['proportion_identical_share'])}",
-                  f"- average score, median relative error: "
-                  f"{_pct(la['average_score_median_relative_error'])}"]
+        lines += [
+            "",
+            f"Local-authority summaries ({la['geography']}, {la['n']} areas; "
+            f"population weights {la['population']}):",
+            f"- proportion in the most deprived 10% identical: "
+            f"{_pct(la['proportion_identical_share'])}",
+            f"- average score, median relative error: "
+            f"{_pct(la['average_score_median_relative_error'])}",
+        ]
         if "extent_median_absolute_error" in la:
-            lines.append(f"- extent, median absolute error: "
-                         f"{la['extent_median_absolute_error']:.5f}")
+            lines.append(
+                f"- extent, median absolute error: {la['extent_median_absolute_error']:.5f}"
+            )
         if "average_rank_median_relative_error" in la:
-            lines.append(f"- average rank, median relative error: "
-                         f"{_pct(la['average_rank_median_relative_error'])}")
+            lines.append(
+                f"- average rank, median relative error: "
+                f"{_pct(la['average_rank_median_relative_error'])}"
+            )
         if "local_concentration_median_relative_error" in la:
-            lines.append(f"- local concentration, median relative error: "
-                         f"{_pct(la['local_concentration_median_relative_error'])}")
+            lines.append(
+                f"- local concentration, median relative error: "
+                f"{_pct(la['local_concentration_median_relative_error'])}"
+            )
     return "\n".join(lines) + "\n"
+
+
+def report_all(con: duckdb.DuckDBPyConnection) -> str:
+    """Validation of every edition plus the 2019 headline figures, as Markdown (the generated
+    part of ``docs/methods.md``)."""
+    from leftbehind.editions import EDITIONS
+    from leftbehind.identify import summary
+
+    parts = [render_validation(validate(con, e)) for e in EDITIONS]
+    s = summary(con, "england-2019-ward")
+    region = s["by_region"]
+    north = region.get("North West", 0) + region.get("North East", 0)
+    south = region.get("London", 0) + region.get("South West", 0)
+    parts.append(
+        "### Headline figures, `england-2019-ward` (`leftbehind summary`)\n\n"
+        "| figure | OCSI (2019) | ours |\n|---|---|---|\n"
+        f"| left-behind wards | 225 | {s['count']} |\n"
+        f"| people | 2,396,610 (4.3%) | {s['population']:,} "
+        f"({100 * s['population_share']:.1f}%) |\n"
+        f"| North West + North East | 110 | {north} |\n"
+        f"| London + South West | 5 | {south} |\n\n"
+        "Our population uses mid-2017 LSOA estimates summed over best-fit LSOAs, so it differs "
+        "from OCSI's ward population by about 1.5%.\n"
+    )
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from leftbehind.store.connection import connect
+
+    _con = connect()
+    print(report_all(_con), end="")
+    _con.close()

@@ -56,8 +56,9 @@ def _render_table(df: pd.DataFrame, title: str, output: Path | None) -> None:
     for col in df.columns:
         table.add_column(str(col))
     for row in df.itertuples(index=False):
-        table.add_row(*("" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v)
-                        for v in row))
+        table.add_row(
+            *("" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row)
+        )
     out_console.print(table)
 
 
@@ -73,9 +74,7 @@ def _emit_frame(df: pd.DataFrame, fmt: str, output: Path | None, title: str) -> 
 def _geojson(con, df: pd.DataFrame, area_type: str) -> dict[str, Any]:
     import shapely
 
-    geoms = con.execute(
-        "SELECT code, geometry FROM boundaries WHERE type = ?", [area_type]
-    ).df()
+    geoms = con.execute("SELECT code, geometry FROM boundaries WHERE type = ?", [area_type]).df()
     by_code = dict(zip(geoms["code"].astype(str), geoms["geometry"], strict=True))
     features = []
     for rec in _records(df):
@@ -115,8 +114,7 @@ def register(app: typer.Typer) -> None:
             con.close()
         if fmt == "table":
             shown = df[df["left_behind"]][
-                ["code", "name", "cni_rank", "imd_rank", "population", "local_authority",
-                 "region"]
+                ["code", "name", "cni_rank", "imd_rank", "population", "local_authority", "region"]
             ]
             _render_table(shown, f"{ed.title}: {len(shown)} left-behind areas", output)
         else:

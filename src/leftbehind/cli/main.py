@@ -19,6 +19,10 @@ COMMAND_MODULES = [
     "leftbehind.cli.sources_cmd",
     "leftbehind.cli.build_cmd",
     "leftbehind.cli.identify_cmd",
+    "leftbehind.cli.robustness_cmd",
+    "leftbehind.cli.funding_cmd",
+    "leftbehind.cli.profile_cmd",
+    "leftbehind.cli.serve_cmd",
 ]
 
 for _name in COMMAND_MODULES:

@@ -282,7 +282,7 @@ def prepare(
                 _reject(rec.source_file, rec.source_sha256, rec.row_number, rec.identifier,
                         UNLOCATED, f"not located: {rec.location_note}")
             )  # fmt: skip
-        if rec.amount_gbp is None:
+        if pd.isna(rec.amount_gbp):
             rejects.append(
                 _reject(rec.source_file, rec.source_sha256, rec.row_number, rec.identifier,
                         NOT_SUMMED, f"currency {rec.currency}: kept, not summed into GBP "

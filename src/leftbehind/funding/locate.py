@@ -336,8 +336,11 @@ def locate(
         row = {**found, "location_method": method, "location_note": "; ".join(notes) or None}
         row["recipient_postcode_normalised"] = postcode
         out.append(row)
-    frame = pd.DataFrame.from_records(
-        out, columns=[*LOCATION_COLUMNS, "recipient_postcode_normalised"], index=grants.index
+    frame = pd.DataFrame(
+        out,
+        columns=[*LOCATION_COLUMNS, "recipient_postcode_normalised"],
+        index=grants.index,
+        dtype=object,
     )
     return frame
 

@@ -104,7 +104,7 @@ def read_grants(path: Path) -> pd.DataFrame:
         raise InvalidInput(
             f"grants file {path.name} has an unknown type; give a 360Giving .json, .csv or .xlsx"
         )
-    frame = pd.DataFrame.from_records(records, columns=COLUMNS)
+    frame = pd.DataFrame(records, columns=COLUMNS, dtype=object)
     frame["row_number"] = frame["row_number"].astype("int64")
     return frame
 

@@ -264,30 +264,63 @@ def groups_by_edition(con: duckdb.DuckDBPyConnection, area: Area) -> dict[str, s
     return out
 
 
+def _meta(data: values.EditionData) -> list[dict]:
+    meta = getattr(data, "_meta", None)
+    if meta is None:
+        meta = []
+        for _, row in data.indicators.iterrows():
+            meta.append(
+                {
+                    "id": row["id"],
+                    "label": row["label"],
+                    "unit": row["unit"],
+                    "direction": row["direction"],
+                    "dimension": row["dimension"],
+                    "source": f"{row['source']}, {row['year']}" if row["year"] else row["source"],
+                    "source_table": row["source_table"],
+                    "year": row["year"],
+                }
+            )
+        data._meta = meta
+    return meta
+
+
+def _comparator_percentiles(data: values.EditionData, reference_type: str) -> dict[str, np.ndarray]:
+    cache = data.__dict__.setdefault("_comp_pct", {})
+    if reference_type not in cache:
+        cache[reference_type] = {
+            name: data.percentile(reference_type, data.comparators[name])
+            for name in values.COMPARATORS
+        }
+    return cache[reference_type]
+
+
 def _indicator_dicts(data: values.EditionData, area: Area, reference_type: str) -> dict[str, dict]:
     vals = data.aggregate(area.rows)
     pct = data.percentile(reference_type, vals)
+    comp_pct = _comparator_percentiles(data, reference_type)
     out = {}
-    for j, row in data.indicators.iterrows():
-        comps = {name: _rounded(data.comparators[name][j], row["unit"]) for name in values.COMPARATORS}
+    for j, meta in enumerate(_meta(data)):
+        unit = meta["unit"]
+        comps = {name: _rounded(data.comparators[name][j], unit) for name in values.COMPARATORS}
         p = _num(pct[j])
-        need = None if p is None else (p if row["direction"] == "higher_is_worse" else 100 - p)
-        out[row["id"]] = {
-            "id": row["id"],
-            "label": row["label"],
-            "value": _rounded(vals[j], row["unit"]),
-            "unit": row["unit"],
-            "direction": row["direction"],
+        need = None if p is None else (p if meta["direction"] == "higher_is_worse" else 100 - p)
+        out[meta["id"]] = {
+            "id": meta["id"],
+            "label": meta["label"],
+            "value": _rounded(vals[j], unit),
+            "unit": unit,
+            "direction": meta["direction"],
             "percentile": None if p is None else round(p, 1),
             "need_percentile": None if need is None else round(need, 1),
             "comparators": comps,
             "comparator_percentiles": {
-                name: _num(round(float(data.percentile(reference_type, data.comparators[name])[j]), 1))
-                for name in values.COMPARATORS
+                name: _num(round(float(comp_pct[name][j]), 1)) for name in values.COMPARATORS
             },
-            "source": f"{row['source']}, {row['year']}" if row["year"] else row["source"],
-            "source_table": row["source_table"],
-            "year": row["year"],
+            "source": meta["source"],
+            "source_table": meta["source_table"],
+            "year": meta["year"],
+            "dimension": meta["dimension"],
         }
     return out
 
@@ -296,8 +329,10 @@ def _funding(con: duckdb.DuckDBPyConnection, data: values.EditionData, area: Are
     """Dimension 9: grants per head when grants are imported, otherwise 'no data yet'."""
     from leftbehind.profiles import funding_link
 
-    row = framework.for_edition(data.edition)
-    row = row[row["method"] == "grants"].iloc[0]
+    row = getattr(data, "_grants_row", None)
+    if row is None:
+        table = framework.for_edition(data.edition)
+        row = data._grants_row = table[table["method"] == "grants"].iloc[0].to_dict()
     indicator = {
         "id": row["id"],
         "label": row["label"],
@@ -339,8 +374,8 @@ def profile_area(con: duckdb.DuckDBPyConnection, area: Area, edition: str) -> di
     reference_type = area.type if area.type in data.units else values.EDITION_GEOGRAPHY[edition]
     indicators = _indicator_dicts(data, area, reference_type)
     by_dim: dict[str, list[dict]] = {}
-    for _, row in data.indicators.iterrows():
-        by_dim.setdefault(row["dimension"], []).append(indicators[row["id"]])
+    for item in indicators.values():
+        by_dim.setdefault(item["dimension"], []).append(item)
     dimensions = []
     for dim in framework.DIMENSIONS:
         entry = {"id": dim.id, "label": dim.label, "report_heading": dim.report_heading}

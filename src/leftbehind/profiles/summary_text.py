@@ -41,16 +41,16 @@ RATIO_PHRASES = {
     "emergency_hospital": "Emergency stays in hospital",
     "illness_disability": "Claims for illness and disability benefits",
 }
-#: Scores compared by rank: (thing, 'more' word for worse, 'less' word for better).
+#: Scores compared by rank: (thing and verb, word when worse, word when better).
 RANK_PHRASES = {
-    "higher_education": ("young people going on to university", "less common", "more common"),
-    "early_death": ("early deaths", "more common", "less common"),
-    "mood_anxiety": ("mood and anxiety problems", "more common", "less common"),
-    "mental_health": ("mental health problems", "more common", "less common"),
-    "civic_assets": ("the need for places to meet", "greater", "smaller"),
-    "engaged_community": ("the need for local groups and events", "greater", "smaller"),
-    "connectedness": ("the need for better transport and links", "greater", "smaller"),
-    "air_quality": ("air pollution", "worse", "better"),
+    "higher_education": ("going on to university is", "less common", "more common"),
+    "early_death": ("early deaths are", "more common", "less common"),
+    "mood_anxiety": ("mood and anxiety problems are", "more common", "less common"),
+    "mental_health": ("mental health problems are", "more common", "less common"),
+    "civic_assets": ("the need for places to meet is", "greater", "smaller"),
+    "engaged_community": ("the need for local groups and events is", "greater", "smaller"),
+    "connectedness": ("the need for better transport and links is", "greater", "smaller"),
+    "air_quality": ("air pollution is", "worse", "better"),
 }
 PLURAL = {
     "ward17": "wards",
@@ -117,6 +117,8 @@ def _sentence(ind: dict, area_type: str) -> str | None:
     if unit == "share" and key in SHARE_PHRASES and england is not None:
         who, what = SHARE_PHRASES[key]
         here, there = in_words(value), in_words(england)
+        if here == "none":
+            return f"None of the {who} here {what}, compared with {there} across England."
         if here == there:
             return f"{_capital(here)} {who} here {what}, the same as across England."
         return f"{_capital(here)} {who} here {what}, compared with {there} across England."
@@ -144,8 +146,8 @@ def _sentence(ind: dict, area_type: str) -> str | None:
         places = PLURAL.get(area_type, "areas")
         need = ind["need_percentile"]
         if need >= 50:
-            return f"Here, {thing} is {worse} than in {_tenths(need)} {places}."
-        return f"Here, {thing} is {better} than in {_tenths(100 - need)} {places}."
+            return f"Here, {thing} {worse} than in {_tenths(need)} {places}."
+        return f"Here, {thing} {better} than in {_tenths(100 - need)} {places}."
     return None
 
 

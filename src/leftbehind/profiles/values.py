@@ -432,6 +432,21 @@ def _store_key(con: duckdb.DuckDBPyConnection) -> tuple:
     return (path, fingerprint)
 
 
+_KEYS: dict[int, tuple[duckdb.DuckDBPyConnection, tuple]] = {}
+
+
+def _cached_store_key(con: duckdb.DuckDBPyConnection) -> tuple:
+    """The store key of a connection, looked up once per connection object."""
+    hit = _KEYS.get(id(con))
+    if hit is not None and hit[0] is con:
+        return hit[1]
+    key = _store_key(con)
+    if len(_KEYS) > 32:
+        _KEYS.clear()
+    _KEYS[id(con)] = (con, key)
+    return key
+
+
 def edition_data(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
     """The cached :class:`EditionData` for this store and edition."""
     if edition not in BASE:
@@ -440,7 +455,7 @@ def edition_data(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
         raise UnknownName(
             f"profiles cover editions {', '.join(BASE)}; {edition!r} is not one of them"
         )
-    key = (*_store_key(con), edition)
+    key = (*_cached_store_key(con), edition)
     with _LOCK:
         data = _CACHE.get(key)
         if data is None:
@@ -452,3 +467,4 @@ def edition_data(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
 def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
+        _KEYS.clear()

@@ -359,7 +359,9 @@ def default_choices(
 
 def dummy_choice(name: str = "dummy") -> UniformChoice:
     """A factor the model ignores: its Sobol indices must be zero (a known-answer check)."""
-    return UniformChoice(name, 0.5, 0.0, 1.0, description="ignored by the model (check)")
+    return UniformChoice(
+        name, 0.5, 0.0, 1.0, lower_bound=-1.0, description="ignored by the model (check)"
+    )
 
 
 def with_dummy(choices: ChoiceSet, name: str = "dummy") -> ChoiceSet:

@@ -7,4 +7,7 @@ a stage triggers a rebuild.
 
 from __future__ import annotations
 
-DERIVED_STAGES: list[str] = ["leftbehind.identify:build_identification"]
+DERIVED_STAGES: list[str] = [
+    "leftbehind.identify:build_identification",
+    "leftbehind.robustness.stage:build_robustness",
+]

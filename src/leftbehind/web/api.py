@@ -69,7 +69,9 @@ def _filter(
                 f"use a region code or name, e.g. {', '.join(valid[:12])}"
             )
         rows = [
-            r for r in rows if wanted in ((r["region_code"] or "").lower(), (r["region"] or "").lower())
+            r
+            for r in rows
+            if wanted in ((r["region_code"] or "").lower(), (r["region"] or "").lower())
         ]
     if local_authority:
         wanted = local_authority.strip().lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -88,6 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await run_in_threadpool(observatory.warm, None)
             except LeftBehindError as exc:
                 log.warning("could not preload data: %s", exc)
+            else:
+                # Profiles load their own per-edition data (a few seconds): do it in the
+                # background so the server answers at once.
+                threading.Thread(
+                    target=observatory.warm_profiles, name="leftbehind-warm", daemon=True
+                ).start()
         yield
         observatory.close()
 

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -52,6 +53,7 @@ AREA_FIELDS = (
     "rural_urban",
 )
 # Map detail: coordinates rounded to 4 decimals (about 10 m) after simplifying by ~60 m.
+log = logging.getLogger("leftbehind.web")
 MAP_TOLERANCE = 0.0006
 MAP_DECIMALS = 4
 FULL_DECIMALS = 5
@@ -144,9 +146,7 @@ class Observatory:
         self._editions: dict[str, EditionData] = {}
         self._edition_ids: list[str] | None = None
         self._meta = integrations.edition_meta()
-        self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = (
-            OrderedDict()
-        )
+        self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = OrderedDict()
         self._profile_cache_size = profile_cache_size
         self._misc: dict[str, Any] = {}
 
@@ -219,7 +219,7 @@ class Observatory:
             )
         return out
 
-    def resolve_edition(self, edition: str | None) -> str:
+    def resolve_edition(self, edition: str | None, what: str = "query parameter 'edition'") -> str:
         ids = self.edition_ids()
         if edition is None or edition == "":
             if self.default_edition in ids:
@@ -227,8 +227,7 @@ class Observatory:
             return ids[0]
         if edition not in ids:
             raise InvalidInput(
-                f"query parameter 'edition': unknown edition '{edition}'; "
-                f"valid editions: {', '.join(ids)}"
+                f"{what}: unknown edition '{edition}'; valid editions: {', '.join(ids)}"
             )
         return edition
 
@@ -265,7 +264,7 @@ class Observatory:
                     rec[key] = bool(rec[key])
             for key in ("cni_rank", "imd_rank", "population"):
                 if rec[key] is not None:
-                    rec[key] = int(round(rec[key]))
+                    rec[key] = round(float(rec[key]))
             if rec["imd_score"] is not None:
                 rec["imd_score"] = round(float(rec["imd_score"]), 3)
             records[str(rec["code"])] = rec
@@ -299,7 +298,10 @@ class Observatory:
         meta = self._meta.get(eid, {"label": eid, "geography": None, "description": ""})
         geography = meta.get("geography") or integrations.FALLBACK_GEOGRAPHY.get(eid, "")
         index = NameIndex(
-            [(r["code"], r["name"] or r["code"], r["local_authority"] or "") for r in records.values()],
+            [
+                (r["code"], r["name"] or r["code"], r["local_authority"] or "")
+                for r in records.values()
+            ],
             [(la["code"], la["name"], la["region"] or "") for la in las.values()],
         )
         data = EditionData(
@@ -511,17 +513,19 @@ class Observatory:
         data.payloads["compare:data"] = Payload.json(result)
         return result
 
-    def validation(self) -> Any:
-        if "validation" not in self._misc:
+    def validation(self, edition: str | None) -> Any:
+        eid = self.resolve_edition(edition)
+        key = f"validation:{eid}"
+        if key not in self._misc:
             try:
                 con = self.connection()
                 try:
-                    self._misc["validation"] = integrations.validation_report(con)
+                    self._misc[key] = integrations.validation_report(con, eid)
                 finally:
                     con.close()
             except Exception as exc:  # shown as 'not available' with the reason
-                self._misc["validation"] = {"error": f"{type(exc).__name__}: {exc}"}
-        return self._misc["validation"]
+                self._misc[key] = {"error": f"{type(exc).__name__}: {exc}"}
+        return self._misc[key]
 
     # -- geometry ------------------------------------------------------------------------
     def geojson(self, edition: str | None, group: str | None, detail: str) -> Payload:
@@ -596,13 +600,20 @@ class Observatory:
                     props = json.dumps(
                         {"c": code, "n": la["name"]}, ensure_ascii=False, separators=(",", ":")
                     )
-                    features.append(
-                        f'{{"type":"Feature","properties":{props},"geometry":{text}}}'
-                    )
+                    features.append(f'{{"type":"Feature","properties":{props},"geometry":{text}}}')
                 body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
                 payload = Payload.make(body, "application/geo+json")
                 data.payloads["geojson:la"] = payload
         return payload
+
+    def warm_profiles(self, edition: str | None = None) -> None:
+        """Compute one profile so the profile engine's per-edition data is loaded."""
+        try:
+            data = self.edition(edition)
+            if data.order:
+                self.profile(data.id, data.order[0])
+        except Exception as exc:  # warming is best effort; requests report real errors
+            log.info("profile warm-up skipped: %s", exc)
 
     def warm(self, edition: str | None = None) -> None:
         """Load what the home page needs so the first visitor does not wait."""

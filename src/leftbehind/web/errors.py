@@ -87,7 +87,9 @@ TITLES = {
 }
 
 
-def _error_response(request: Request, status: int, exc_type: str, message: str, **extra) -> Response:
+def _error_response(
+    request: Request, status: int, exc_type: str, message: str, **extra
+) -> Response:
     if _wants_json(request):
         body = {"error": {"status": status, "type": exc_type, "message": message, **extra}}
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})

@@ -28,7 +28,10 @@ Detail = Annotated[
     response_class=Response,
 )
 async def areas_geojson(
-    request: Request, edition: EditionParam = None, group: GroupParam = None, detail: Detail = "full"
+    request: Request,
+    edition: EditionParam = None,
+    group: GroupParam = None,
+    detail: Detail = "full",
 ) -> Response:
     obs = observatory(request)
     payload = await run_in_threadpool(obs.geojson, edition, group, detail)

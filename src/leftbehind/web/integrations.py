@@ -115,7 +115,9 @@ def _call(fn: Callable[..., Any], con: Any, **kwargs: Any) -> Any:
 
 
 def profile_function() -> Callable[..., Any] | None:
-    return _function("leftbehind.profiles", "profile", "profile_area", "build_profile")
+    return _function("leftbehind.profiles", "profile", "build_profile") or _function(
+        "leftbehind.profiles.profile", "profile"
+    )
 
 
 def profile(con: Any, edition: str, code: str) -> dict[str, Any] | None:
@@ -170,8 +172,15 @@ def compare(con: Any, edition: str) -> Any | None:
 
 
 def robustness_sentence(con: Any, edition: str, code: str) -> str | None:
+    """The plain-words robustness sentence, only when the store holds precomputed results
+    (computing them on a page request would take far too long)."""
     fn = _function("leftbehind.robustness", "robustness_for_area")
     if fn is None:
+        return None
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    if "robustness_results" not in tables:
         return None
     result = fn(con, edition, code)
     if result is None:
@@ -182,14 +191,14 @@ def robustness_sentence(con: Any, edition: str, code: str) -> str | None:
     return sentence if isinstance(sentence, str) else None
 
 
-def validation_report(con: Any) -> Any | None:
+def validation_report(con: Any, edition: str) -> Any | None:
     """The validation report from ``leftbehind.validate`` (or ``leftbehind.identify``)."""
     fn = _function("leftbehind.validate", "validate", "validation_report", "report")
     if fn is None:
         fn = _function("leftbehind.identify", "validate")
     if fn is None:
         return None
-    result = _call(fn, con)
+    result = _call(fn, con, edition=edition)
     if hasattr(result, "model_dump"):
         result = result.model_dump()
     if hasattr(result, "to_dict") and not isinstance(result, dict):

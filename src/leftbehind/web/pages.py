@@ -141,13 +141,20 @@ def _area_page(obs: Observatory, request: Request, edition: str | None, code: st
         chart = obs.chart(prof)
         la = data.local_authorities.get(rec["local_authority_code"] or "")
         ctx = base_context(request, data)
-        summary = prof.get("summary")
+        summary = prof.get("summary_sentences") or prof.get("summary")
         if isinstance(summary, list):
-            summary = [s if isinstance(s, str) else s.get("text", "") for s in summary]
+            summary = [
+                {"text": s, "source": None}
+                if isinstance(s, str)
+                else {"text": s.get("text", ""), "source": s.get("source")}
+                for s in summary
+            ]
         elif isinstance(summary, dict):
-            summary = [summary.get("text") or summary.get("summary") or ""]
+            summary = [
+                {"text": summary.get("text") or summary.get("summary") or "", "source": None}
+            ]
         elif isinstance(summary, str):
-            summary = [summary]
+            summary = [{"text": summary, "source": None}]
         else:
             summary = []
         ctx.update(
@@ -155,7 +162,7 @@ def _area_page(obs: Observatory, request: Request, edition: str | None, code: st
                 "title": f"{rec['name']} ({rec['code']})",
                 "area": rec,
                 "profile": prof,
-                "summary_sentences": [s for s in summary if s],
+                "summary_sentences": [s for s in summary if s["text"]],
                 "status_sentence": describe_status(data, rec),
                 "chart_svg": chart,
                 "robustness": obs.robustness(data, rec["code"]),
@@ -269,29 +276,16 @@ async def methods_page(request: Request, edition: EditionParam = None) -> Respon
 
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    validation = await run_in_threadpool(obs.validation)
+    validation = await run_in_threadpool(obs.validation, data.id)
     ctx = base_context(request, data)
     ctx.update(
         {
             "title": "Methods, sources and licences",
             "sources": load_registry(),
             "validation": validation,
-            "validation_kind": _kind(validation),
         }
     )
     return html_payload_response(request, render(request, "methods.html", ctx), max_age=300)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dict):
-        return "dict"
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return "rows"
-    return "text"
 
 
 @router.get("/docs", response_class=HTMLResponse)

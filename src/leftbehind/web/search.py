@@ -43,7 +43,9 @@ async def search_api(
 
 
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False)
-async def search_page(request: Request, q: QueryText = "", edition: EditionParam = None) -> Response:
+async def search_page(
+    request: Request, q: QueryText = "", edition: EditionParam = None
+) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
     items = data.index.search(q, limit=20)

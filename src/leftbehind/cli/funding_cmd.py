@@ -1,0 +1,260 @@
+"""Commands: grants import, grants summary, allocate (with --compare-bidding)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from leftbehind.cli.common import cli_errors, emit_json, emit_text, err_console, out_console
+from leftbehind.errors import InvalidInput, UnknownName
+
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+FORMATS = ("table", "csv", "json")
+
+
+def _parse_rates(rates: list[str] | None) -> dict[str, float]:
+    out = {}
+    for item in rates or []:
+        cur, sep, value = item.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = None
+        if not sep or not cur.strip() or rate is None:
+            raise InvalidInput(f"--rate {item!r} is not CURRENCY=RATE; write e.g. --rate USD=0.79")
+        out[cur.strip().upper()] = rate
+    return out
+
+
+def _parse_table(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"--profile-table {text!r} is not comma-separated numbers; write e.g. 3,2,1"
+        ) from None
+
+
+def register(app: typer.Typer) -> None:
+    grants = typer.Typer(
+        help="360Giving grants: import and per-head summaries.", no_args_is_help=True
+    )
+    app.add_typer(grants, name="grants")
+
+    @grants.command("import")
+    @cli_errors
+    def grants_import(
+        files: Annotated[list[Path], typer.Argument(help="360Giving files (.json, .csv, .xlsx).")],
+        postcodes: Annotated[
+            list[Path] | None,
+            typer.Option("--postcodes", help="NSPL/ONSPD postcode lookup CSV (repeatable)."),
+        ] = None,
+        apportion: Annotated[
+            bool,
+            typer.Option("--apportion", help="Spread local-authority-only grants by population."),
+        ] = False,
+        rate: Annotated[
+            list[str] | None,
+            typer.Option("--rate", help="Exchange rate to GBP, CURRENCY=RATE (repeatable)."),
+        ] = None,
+        rejects: Annotated[
+            Path | None,
+            typer.Option("--rejects", help="Rejects CSV (default: in the store folder)."),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    ) -> None:
+        """Import grants into the store (one transaction; re-importing changes nothing)."""
+        from leftbehind.funding.grants_store import import_grants
+        from leftbehind.settings import get_settings
+        from leftbehind.store.connection import connect
+
+        settings = get_settings()
+        rejects = rejects or settings.home / "grant-rejects" / f"{files[0].stem}.rejects.csv"
+        con = connect(read_only=False)
+        try:
+            result = import_grants(
+                con, files, postcodes=postcodes, apportion=apportion,
+                rates=_parse_rates(rate), rejects_path=rejects,
+            )  # fmt: skip
+        finally:
+            con.close()
+        if as_json:
+            emit_json(result.as_dict(), None)
+            return
+        out_console.print(
+            f"{result.rows} rows: {result.inserted} grants imported, {result.already_present} "
+            f"already present, {result.rejected} rejected; located {result.located}, "
+            f"unlocated {result.unlocated}",
+            markup=False,
+        )
+        for method, count in sorted(result.by_method.items()):
+            out_console.print(f"  {method}: {count}", markup=False)
+        err_console.print(f"Rejects and unlocated rows with reasons: {rejects}", markup=False)
+
+    @grants.command("summary")
+    @cli_errors
+    def grants_summary(
+        edition: Annotated[str, typer.Option("--edition", help="Identification edition.")],
+        year_from: Annotated[int | None, typer.Option("--from", help="First award year.")] = None,
+        year_to: Annotated[int | None, typer.Option("--to", help="Last award year.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Full summary as JSON.")] = False,
+        as_csv: Annotated[bool, typer.Option("--csv", help="Group table as CSV.")] = False,
+        output: OutputOpt = None,
+    ) -> None:
+        """Grants and money per head: left behind, other deprived, the nation; coverage."""
+        from leftbehind.funding.summary import summary
+        from leftbehind.store.connection import connect
+
+        if as_json and as_csv:
+            raise InvalidInput("choose one of --json and --csv")
+        con = connect()
+        try:
+            result = summary(con, edition, year_from, year_to)
+        finally:
+            con.close()
+        if as_json:
+            emit_json(result, output)
+            return
+        groups = pd.DataFrame(result["groups"])
+        if as_csv:
+            buffer = io.StringIO()
+            groups.to_csv(buffer, index=False)
+            emit_text(buffer.getvalue(), output)
+            return
+        table = Table(title=f"Grants per head, {edition}")
+        for col in ("group", "areas", "population", "grants", "amount_gbp", "per_head"):
+            table.add_column(col, justify="left" if col == "group" else "right")
+        for row in result["groups"]:
+            table.add_row(
+                row["group"], f"{row['areas']:,}", f"{row['population']:,}",
+                f"{row['grants']:,.0f}",
+                f"£{row['amount_gbp']:,.2f}", f"£{row['per_head']:.2f}",
+            )  # fmt: skip
+        out_console.print(table)
+        cov = result["coverage"]
+        out_console.print(
+            f"Not placed: {cov['unlocated_grants']} grants (£{cov['unlocated_amount_gbp']:,.2f}) "
+            f"unlocated; {cov['local_authority_only_grants']} (£"
+            f"{cov['local_authority_only_amount_gbp']:,.2f}) located only to a local authority "
+            f"(import with --apportion to spread them); {cov['not_gbp_grants']} not in GBP; "
+            f"{cov['outside_edition_grants']} outside the edition's nation.",
+            markup=False,
+        )
+
+    @app.command("allocate")
+    @cli_errors
+    def allocate_cmd(
+        edition: Annotated[str, typer.Option("--edition", help="Identification edition.")],
+        budget: Annotated[float, typer.Option("--budget", help="Total pot in pounds.")],
+        years: Annotated[int, typer.Option("--years", help="Number of years.")] = 10,
+        include_other_deprived: Annotated[
+            bool, typer.Option("--include-other-deprived", help="Also fund other deprived areas.")
+        ] = False,
+        need: Annotated[str, typer.Option("--need", help="ranks, scores or equal.")] = "ranks",
+        cni_weight: Annotated[
+            float, typer.Option("--cni-weight", help="Weight of CNI in need.")
+        ] = 0.5,
+        floor: Annotated[
+            float | None, typer.Option("--floor", help="Minimum per area (£).")
+        ] = None,
+        cap: Annotated[float | None, typer.Option("--cap", help="Maximum per area (£).")] = None,
+        capacity_share: Annotated[
+            float, typer.Option("--capacity-share", help="Capacity-building share (0-1).")
+        ] = 0.1,
+        capital_share: Annotated[
+            float, typer.Option("--capital-share", help="Capital share of the rest (0-1).")
+        ] = 0.3,
+        profile: Annotated[
+            str, typer.Option("--profile", help="flat, front_loaded or table.")
+        ] = "flat",
+        profile_table: Annotated[
+            str | None, typer.Option("--profile-table", help="Yearly weights, e.g. 3,2,1.")
+        ] = None,
+        fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+        output: OutputOpt = None,
+        compare_bidding: Annotated[
+            bool, typer.Option("--compare-bidding", help="Also simulate a competitive round.")
+        ] = False,
+        draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws.")] = 1000,
+        seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+        award: Annotated[
+            float | None,
+            typer.Option("--award", help="Competitive award size (£; default: formula mean)."),
+        ] = None,
+    ) -> None:
+        """A needs-based, non-competitive allocation of a budget, explained per area."""
+        from leftbehind.funding import allocate as al
+        from leftbehind.funding import bidding
+        from leftbehind.store.connection import connect
+
+        if fmt not in FORMATS:
+            raise UnknownName(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        if need not in ("ranks", "scores", "equal"):
+            raise UnknownName(f"unknown need {need!r}; choose one of: ranks, scores, equal")
+        if profile not in ("flat", "front_loaded", "table"):
+            raise UnknownName(
+                f"unknown profile {profile!r}; choose one of: flat, front_loaded, table"
+            )
+        groups = ("left_behind", "other_deprived") if include_other_deprived else ("left_behind",)
+        params = al.make_params(
+            budget=budget, years=years,
+            groups=groups,
+            need=need, cni_weight=cni_weight, floor=floor, cap=cap,
+            capacity_share=capacity_share, capital_share=capital_share, profile=profile,
+            profile_table=_parse_table(profile_table),
+        )  # fmt: skip
+        from leftbehind.identify import identify
+
+        con = connect()
+        try:
+            areas = identify(con, edition)
+            areas = al.attach_scores(con, edition, areas)
+        finally:
+            con.close()
+        result = al.allocate(areas, params)
+        comparison = None
+        if compare_bidding:
+            bid = bidding.make_bidding_params(
+                budget=budget, draws=draws, seed=seed,
+                award=award or budget / max(len(result.areas), 1),
+            )  # fmt: skip
+            comparison = bidding.compare(areas, result.areas, bid)
+        if fmt == "json":
+            data = al.to_json(result)
+            if comparison is not None:
+                data["compare_bidding"] = comparison
+            emit_json(data, output)
+            return
+        if fmt == "csv":
+            buffer = io.StringIO()
+            pd.DataFrame(al.to_rows(result)).to_csv(buffer, index=False)
+            emit_text(buffer.getvalue(), output)
+        else:
+            table = Table(title=f"Allocation of £{budget:,.2f} over {years} years, {edition}")
+            for col in ("code", "name", "population", "need", "total", "capital", "revenue"):
+                table.add_column(col, justify="left" if col in ("code", "name") else "right")
+            for row in result.areas.sort_values("total_pence", ascending=False).itertuples():
+                table.add_row(
+                    row.code, str(row.name), f"{row.population:,}", f"{row.need_weight:.2f}",
+                    al.pounds_text(row.total_pence), al.pounds_text(row.capital_pence),
+                    al.pounds_text(row.revenue_pence),
+                )  # fmt: skip
+            out_console.print(table)
+        if comparison is not None:
+            b, f = comparison["bidding"], comparison["formula"]
+            share, count = b["left_behind_share"], b["left_behind_funded"]
+            err_console.print(
+                f"Competitive bidding ({comparison['draws']} draws, seed {comparison['seed']}): "
+                f"{share['mean']:.1%} of money to left behind areas (5-95%: {share['p05']:.1%}-"
+                f"{share['p95']:.1%}), {count['mean']:.1f} of them funded ({count['p05']:.0f}-"
+                f"{count['p95']:.0f}); formula: {f['left_behind_share']:.1%}, "
+                f"{f['left_behind_funded']} funded.",
+                markup=False,
+            )

@@ -1,0 +1,128 @@
+"""``leftbehind profile QUERY`` and ``leftbehind compare``."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import typer
+
+from leftbehind.cli.common import cli_errors, emit_json, emit_text
+from leftbehind.errors import InvalidInput
+
+
+def _one_format(**flags: bool) -> str | None:
+    chosen = [name for name, on in flags.items() if on]
+    if len(chosen) > 1:
+        raise InvalidInput(f"choose one output format, not {' and '.join('--' + c for c in chosen)}")
+    return chosen[0] if chosen else None
+
+
+def profile_markdown(result: dict) -> str:
+    from leftbehind.profiles.compare import format_value
+    from leftbehind.profiles.summary_text import markdown as summary_markdown
+
+    group = {"left_behind": "'left behind'", "other_deprived": "other deprived", "rest": "neither",
+             "mixed": "mixed"}.get(result["group"], str(result["group"]))
+    lines = [
+        f"# {result['name']} ({result['code']})",
+        "",
+        f"{result['type_label'].capitalize()}, edition {result['edition']}; group: {group}. "
+        f"Population {result['population']:,}.",
+        "",
+        "## Summary",
+        "",
+        summary_markdown(result),
+        "",
+        "## Nine dimensions",
+        "",
+        "| dimension | indicator | here | percentile | 'left behind' | other deprived | England |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for dim in result["dimensions"]:
+        for ind in dim["indicators"]:
+            c = ind["comparators"]
+            pct = "" if ind["percentile"] is None else f"{ind['percentile']:.0f}"
+            lines.append(
+                f"| {dim['label']} | {ind['label']} | {format_value(ind['value'], ind['unit'])} | {pct} | "
+                f"{format_value(c['left_behind'], ind['unit'])} | {format_value(c['other_deprived'], ind['unit'])} | "
+                f"{format_value(c['nation'], ind['unit'])} |"
+            )
+        if dim.get("note"):
+            lines.append(f"| {dim['label']} | {dim['note']} | | | | | |")
+    lines += ["", "Percentile: share of areas of the same type in England with a lower value.", ""]
+    return "\n".join(lines)
+
+
+def profile_html(result: dict) -> str:
+    from leftbehind.profiles.charts import profile_svg
+
+    items = "".join(f"<li>{escape(s['text'])}</li>" for s in result["summary_sentences"])
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{escape(result['name'])}: neighbourhood profile</title></head><body>"
+        f"<h1>{escape(result['name'])} <small>{escape(result['code'])}</small></h1>"
+        f"<ul>{items}</ul>{profile_svg(result)}</body></html>\n"
+    )
+
+
+@cli_errors
+def profile(
+    query: str = typer.Argument(..., help="An area code or name, or several codes separated by commas."),
+    edition: str | None = typer.Option(None, "--edition", "-e", help="Edition (default: settings)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+    as_markdown: bool = typer.Option(False, "--markdown", help="Markdown output (default)."),
+    as_html: bool = typer.Option(False, "--html", help="A standalone HTML page with the chart."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+) -> None:
+    """Profile an LSOA, ward, local authority or list of codes on the nine dimensions."""
+    from leftbehind.profiles.profile import profile as make_profile
+    from leftbehind.store.connection import connect
+
+    fmt = _one_format(json=as_json, markdown=as_markdown, html=as_html) or "markdown"
+    con = connect()
+    try:
+        result = make_profile(con, query, edition)
+    finally:
+        con.close()
+    if fmt == "json":
+        emit_json(result, output)
+    elif fmt == "html":
+        emit_text(profile_html(result), output)
+    else:
+        emit_text(profile_markdown(result), output)
+
+
+@cli_errors
+def compare(
+    edition: str | None = typer.Option(None, "--edition", "-e", help="Edition (default: settings)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+    as_csv: bool = typer.Option(False, "--csv", help="The indicator table as CSV."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+) -> None:
+    """'Left behind' vs other deprived areas vs England on every indicator, and where the data
+    agrees or disagrees with the report."""
+    import pandas as pd
+
+    from leftbehind.profiles.compare import compare as make_compare
+    from leftbehind.profiles.compare import markdown
+    from leftbehind.settings import get_settings
+    from leftbehind.store.connection import connect
+
+    fmt = _one_format(json=as_json, csv=as_csv)
+    con = connect()
+    try:
+        result = make_compare(con, edition or get_settings().edition)
+    finally:
+        con.close()
+    if fmt == "json":
+        emit_json(result, output)
+    elif fmt == "csv":
+        emit_text(pd.DataFrame(result["indicators"]).to_csv(index=False), output)
+    else:
+        emit_text(markdown(result), output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("profile")(profile)
+    app.command("compare")(compare)

@@ -1,0 +1,78 @@
+"""``leftbehind serve``: the web observatory."""
+
+from __future__ import annotations
+
+import typer
+
+from leftbehind.cli.common import cli_errors, err_console
+from leftbehind.errors import StoreMissing
+
+
+def _build_with_progress(settings) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from leftbehind.store.build import build_store
+
+    labels = {"verify": "verify sources", "parse": "parse files", "load": "load tables"}
+    err_console.print(f"No evidence store yet: building it from {settings.mirror} ...")
+    with Progress(
+        TextColumn("{task.description:<26}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(labels.get(step, step), total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        result = build_store(settings, progress=report)
+    err_console.print(f"Built {result.path} in {result.seconds:.1f} s")
+
+
+@cli_errors
+def serve(
+    host: str | None = typer.Option(
+        None, "--host", help="Address to listen on (default 127.0.0.1)."
+    ),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port (default 8000)."),
+    edition: str | None = typer.Option(
+        None, "--edition", help="Edition shown by default (default england-2019-ward)."
+    ),
+) -> None:
+    """Open the web observatory: map, area pages, summaries and the open API."""
+    import uvicorn
+
+    from leftbehind.settings import fresh_settings
+    from leftbehind.web import create_app
+
+    settings = fresh_settings(host=host, port=port, edition=edition)
+    if not settings.store_path.exists():
+        if settings.mirror is not None:
+            _build_with_progress(settings)
+        else:
+            raise StoreMissing(
+                f"no evidence store at {settings.store_path}; build it first with "
+                "'leftbehind build --mirror ../shared/sources' (or 'leftbehind build' with "
+                "network), or set LEFTBEHIND_MIRROR and run 'leftbehind serve' again"
+            )
+    if edition is not None:
+        from leftbehind.web.data import Observatory
+
+        obs = Observatory(settings.store_path, settings.edition)
+        try:
+            obs.resolve_edition(edition, what="--edition")
+        finally:
+            obs.close()
+    app = create_app(settings)
+    err_console.print(
+        f"Serving the observatory at http://{settings.host}:{settings.port}/ (Ctrl+C to stop)"
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,435 @@
+"""A transparent, non-competitive, needs-based allocation of a funding pot to neighbourhoods.
+
+The formula (see ``docs/funding.md``):
+
+1. **Eligibility**: areas in the chosen groups of ``identify()`` (default ``left_behind``).
+2. **Need weight**: from the Community Needs Index and the IMD, as ranks (``(N + 1 - rank) / N``
+   over all N areas of the edition, rank 1 = most need), scores (each divided by its mean over
+   all areas), or ``equal``; the two combined with ``cni_weight``; the result divided by its
+   mean over eligible areas, so 1.00 is an average eligible area.
+3. **Share**: proportional to population x need weight, then floors and caps applied by water
+   filling (raise those below the floor, hold those above the cap, share the rest
+   proportionally). Infeasible floors and caps are an error, never a silent violation.
+4. **Pence**: every amount is an integer number of pence; largest-remainder rounding makes
+   totals exact (areas sum to the budget, years sum to each area's total).
+5. **Split**: a capacity-building share (revenue, front-loaded), then a capital share of the
+   rest; the rest is revenue. Capacity building follows a declining profile (years N, N-1 ... 1);
+   capital and revenue follow the chosen multi-year profile (flat, front-loaded, or a table).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from leftbehind.errors import InvalidInput
+
+GROUP_CHOICES = ("left_behind", "other_deprived", "rest")
+
+
+class AllocationParams(BaseModel):
+    """Parameters of the formula; amounts in pounds (converted to pence exactly)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    budget: float = Field(gt=0, description="total pot in pounds over all years")
+    years: int = Field(ge=1, le=50)
+    groups: tuple[str, ...] = Field(("left_behind",), description="eligible identify() groups")
+    need: Literal["ranks", "scores", "equal"] = "ranks"
+    cni_weight: float = Field(0.5, ge=0, le=1, description="weight of CNI in need (rest IMD)")
+    floor: float | None = Field(None, ge=0, description="minimum per area over all years (£)")
+    cap: float | None = Field(None, gt=0, description="maximum per area over all years (£)")
+    capacity_share: float = Field(0.1, ge=0, le=1, description="capacity-building share")
+    capital_share: float = Field(0.3, ge=0, le=1, description="capital share of the rest")
+    profile: Literal["flat", "front_loaded", "table"] = "flat"
+    profile_table: tuple[float, ...] | None = Field(
+        None, description="yearly weights when profile='table' (one per year, summing > 0)"
+    )
+
+    @field_validator("groups")
+    @classmethod
+    def _known_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [g for g in value if g not in GROUP_CHOICES]
+        if bad or not value:
+            raise ValueError(f"groups must be among {', '.join(GROUP_CHOICES)}")
+        return tuple(dict.fromkeys(value))
+
+
+def make_params(**kwargs) -> AllocationParams:
+    """Build parameters, turning validation errors into one-line ``InvalidInput``."""
+    try:
+        params = AllocationParams(**kwargs)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "parameters"
+        raise InvalidInput(f"allocation parameter {where}: {err['msg']}; fix the value") from None
+    if params.profile == "table":
+        table = params.profile_table
+        if table is None or len(table) != params.years:
+            raise InvalidInput(
+                f"profile table needs {params.years} yearly weights, got "
+                f"{0 if table is None else len(table)}; give one weight per year"
+            )
+        if any(w < 0 for w in table) or sum(table) <= 0:
+            raise InvalidInput("profile table weights must be >= 0 with a positive sum; fix them")
+    return params
+
+
+def year_weights(params: AllocationParams) -> np.ndarray:
+    n = params.years
+    if params.profile == "flat":
+        return np.ones(n)
+    if params.profile == "front_loaded":
+        return np.arange(n, 0, -1, dtype=float)
+    return np.asarray(params.profile_table, dtype=float)
+
+
+def capacity_weights(years: int) -> np.ndarray:
+    """Front-loaded: year 1 gets ``years`` parts, the last year one part."""
+    return np.arange(years, 0, -1, dtype=float)
+
+
+def need_weights(areas: pd.DataFrame, params: AllocationParams) -> np.ndarray:
+    """Need weight per row (mean 1 over the rows given): ranks are scaled against the highest
+    rank present, scores against their mean, so pass every area of the edition."""
+    n = len(areas)
+    if n == 0:
+        return np.zeros(0)
+    if params.need == "equal":
+        return np.ones(n)
+    if params.need == "ranks":
+        parts = []
+        for col in ("cni_rank", "imd_rank"):
+            rank = pd.to_numeric(areas[col], errors="coerce").to_numpy(float)
+            total = np.nanmax(rank) if np.isfinite(rank).any() else 1.0
+            parts.append(np.where(np.isfinite(rank), (total + 1 - rank) / total, np.nan))
+    else:
+        parts = []
+        for col in ("cni_score", "imd_score"):
+            if col not in areas:
+                raise InvalidInput(
+                    f"need 'scores' requires a {col} column; use --need ranks or rebuild the store"
+                )
+            score = pd.to_numeric(areas[col], errors="coerce").to_numpy(float)
+            mean = np.nanmean(score) if np.isfinite(score).any() else np.nan
+            parts.append(
+                score / mean if mean and np.isfinite(mean) and mean > 0 else score * np.nan
+            )
+    cni, imd = parts
+    combined = params.cni_weight * cni + (1 - params.cni_weight) * imd
+    # an area missing one index is judged on the other
+    combined = np.where(np.isnan(cni), imd, np.where(np.isnan(imd), cni, combined))
+    combined = np.where(np.isfinite(combined) & (combined > 0), combined, np.nan)
+    if np.isnan(combined).all():
+        return np.ones(n)
+    combined = np.where(np.isnan(combined), np.nanmin(combined), combined)
+    return combined / combined.mean()
+
+
+def water_fill(raw: np.ndarray, total: float, floor: float, cap: float) -> np.ndarray:
+    """x_i = clip(lambda * raw_i, floor, cap) with sum(x) = total (raw >= 0)."""
+    n = len(raw)
+    if n * floor > total + 1e-9 or n * cap < total - 1e-9:
+        raise ValueError("infeasible")
+    if np.all(raw <= 0):
+        raw = np.ones(n)
+    lo, hi = 0.0, 1.0
+    while np.clip(hi * raw, floor, cap).sum() < total:
+        hi *= 2.0
+        if hi > 1e300:
+            break
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if np.clip(mid * raw, floor, cap).sum() < total:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-15 * hi:
+            break
+    x = np.clip(hi * raw, floor, cap)
+    # spread the tiny remaining error over areas strictly inside their bounds
+    residual = total - x.sum()
+    free = (x > floor) & (x < cap) if residual > 0 else (x > floor)
+    if residual != 0 and free.any():
+        x[free] += (
+            residual * raw[free] / raw[free].sum() if raw[free].sum() > 0 else residual / free.sum()
+        )
+        x = np.clip(x, floor, cap)
+    return x
+
+
+def largest_remainder(
+    values: np.ndarray, totals: np.ndarray, upper: np.ndarray | None = None, tiebreak=None
+) -> np.ndarray:
+    """Integer rows summing exactly to ``totals`` (one per row), from non-negative real ``values``.
+
+    Each row's values are floored, then the units left over go to the largest fractional parts
+    (ties: larger ``tiebreak`` first, then earlier position). ``upper``: per-cell maxima.
+    """
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    totals = np.asarray(totals, dtype=np.int64).reshape(-1)
+    base = np.floor(values + 1e-9).astype(np.int64)
+    if upper is not None:
+        base = np.minimum(base, np.atleast_2d(upper).astype(np.int64))
+    frac = values - base
+    deficit = totals - base.sum(axis=1)
+    if (deficit < 0).any():  # float noise above the total: take from the smallest fractions
+        over = deficit < 0
+        frac[over] = -frac[over]
+    rows, cols = values.shape
+    room = np.ones_like(base, dtype=bool) if upper is None else base < np.atleast_2d(upper)
+    key = np.where(room, frac, -np.inf)
+    tb = np.zeros(cols) if tiebreak is None else np.atleast_2d(tiebreak)[0]
+    order = np.lexsort((np.broadcast_to(np.arange(cols), (rows, cols)),
+                        -np.broadcast_to(tb, (rows, cols)), -key), axis=-1)  # fmt: skip
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(cols)[None, :].repeat(rows, axis=0), axis=1)
+    step = np.where(deficit >= 0, 1, -1)[:, None]
+    amount = np.abs(deficit)[:, None]
+    out = base + np.where(rank < amount, step, 0)
+    if (out.sum(axis=1) != totals).any():
+        raise AssertionError("largest remainder failed to hit totals")  # pragma: no cover
+    return out
+
+
+def _pounds(pence: int) -> str:
+    sign = "-" if pence < 0 else ""
+    pence = abs(int(pence))
+    return f"{sign}£{pence // 100:,}.{pence % 100:02d}"
+
+
+def pounds_text(pence: int) -> str:
+    """'1234.56' from 123456 pence (exact, for CSV/JSON)."""
+    sign = "-" if pence < 0 else ""
+    pence = abs(int(pence))
+    return f"{sign}{pence // 100}.{pence % 100:02d}"
+
+
+class Allocation:
+    """The result: ``areas`` (one row per eligible area) and ``yearly`` (area x year), pence."""
+
+    def __init__(self, params: AllocationParams, areas: pd.DataFrame, yearly: pd.DataFrame):
+        self.params = params
+        self.areas = areas
+        self.yearly = yearly
+
+    @property
+    def total_pence(self) -> int:
+        return int(self.areas["total_pence"].sum())
+
+
+def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
+    """Allocate over the ``identify()`` frame ``areas`` (needs code, name, group, population,
+    cni_rank, imd_rank; ``cni_score``/``imd_score`` for ``need='scores'``)."""
+    missing = {"code", "group", "population"} - set(areas.columns)
+    if missing:
+        raise InvalidInput(
+            f"areas frame lacks {', '.join(sorted(missing))}; pass identify() output"
+        )
+    # need is judged against every area of the edition, then normalised over the eligible
+    areas = areas.reset_index(drop=True)
+    mask = areas["group"].isin(params.groups).to_numpy()
+    need_all = need_weights(areas, params)
+    eligible = areas[mask].reset_index(drop=True)
+    if eligible.empty:
+        raise InvalidInput(
+            f"no areas in groups {', '.join(params.groups)}; widen eligibility (e.g. "
+            "--include-other-deprived)"
+        )
+    n = len(eligible)
+    budget_p = round(params.budget * 100)
+    floor_p = round(params.floor * 100) if params.floor is not None else 0
+    cap_p = round(params.cap * 100) if params.cap is not None else budget_p
+    if params.floor is not None and params.cap is not None and floor_p > cap_p:
+        raise InvalidInput(
+            f"floor £{params.floor:,.2f} is above cap £{params.cap:,.2f}; lower the floor or "
+            "raise the cap"
+        )
+    if n * floor_p > budget_p:
+        raise InvalidInput(
+            f"infeasible: {n} areas x floor {_pounds(floor_p)} = {_pounds(n * floor_p)} exceeds "
+            f"the budget {_pounds(budget_p)}; lower the floor or raise the budget"
+        )
+    if n * cap_p < budget_p:
+        raise InvalidInput(
+            f"infeasible: {n} areas x cap {_pounds(cap_p)} = {_pounds(n * cap_p)} is less than "
+            f"the budget {_pounds(budget_p)}; raise the cap, widen eligibility or lower the budget"
+        )
+    need = need_all[mask]
+    need = need / need.mean() if need.mean() > 0 else np.ones(n)
+    population = pd.to_numeric(eligible["population"], errors="coerce").fillna(0).to_numpy(float)
+    population = np.clip(population, 0, None)
+    raw = population * need
+    x = water_fill(raw, float(budget_p), float(floor_p), float(cap_p))
+    total = largest_remainder(
+        x[None, :], np.array([budget_p]), upper=np.full((1, n), cap_p), tiebreak=raw[None, :]
+    )[0]
+
+    # split each area's total into capacity building, capital and revenue (exact pence)
+    capacity = np.floor(total * params.capacity_share + 1e-9).astype(np.int64)
+    rest = total - capacity
+    capital = np.floor(rest * params.capital_share + 1e-9).astype(np.int64)
+    revenue = rest - capital
+
+    years = params.years
+    yw = year_weights(params)
+    yw = yw / yw.sum()
+    cw = capacity_weights(years)
+    cw = cw / cw.sum()
+    cap_y = largest_remainder(capacity[:, None] * cw[None, :], capacity)
+    capital_y = largest_remainder(capital[:, None] * yw[None, :], capital)
+    revenue_y = largest_remainder(revenue[:, None] * yw[None, :], revenue)
+
+    names = eligible["name"] if "name" in eligible else eligible["code"]
+    per_area = pd.DataFrame(
+        {
+            "code": eligible["code"],
+            "name": names,
+            "group": eligible["group"],
+            "population": population.astype(np.int64),
+            "need_weight": np.round(need, 4),
+            "cni_rank": eligible.get("cni_rank"),
+            "imd_rank": eligible.get("imd_rank"),
+            "total_pence": total,
+            "capital_pence": capital,
+            "revenue_pence": revenue,
+            "capacity_building_pence": capacity,
+            "at_floor": (params.floor is not None) & (total <= floor_p),
+            "at_cap": (params.cap is not None) & (total >= cap_p),
+        }
+    )
+    per_area["explanation"] = [_explain(row, params) for row in per_area.itertuples(index=False)]
+    year_index = np.arange(1, years + 1)
+    yearly = pd.DataFrame(
+        {
+            "code": np.repeat(eligible["code"].to_numpy(), years),
+            "name": np.repeat(names.to_numpy(), years),
+            "year": np.tile(year_index, n),
+            "capital": capital_y.reshape(-1),
+            "revenue": (revenue_y + cap_y).reshape(-1),
+            "capacity_building": cap_y.reshape(-1),
+        }
+    )
+    yearly["total"] = yearly["capital"] + yearly["revenue"]
+    return Allocation(params, per_area, yearly)
+
+
+def _fmt_rank(value) -> str:
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "n/a"
+
+
+def _explain(row, params: AllocationParams) -> str:
+    yrs = f"{params.years} year" + ("s" if params.years != 1 else "")
+    text = (
+        f"{row.name} receives {_pounds(row.total_pence)} over {yrs}: population "
+        f"{row.population:,}, need weight {row.need_weight:.2f} "
+    )
+    if params.need == "equal":
+        text += "(equal need for every eligible area)"
+    else:
+        text += f"(CNI rank {_fmt_rank(row.cni_rank)}, IMD rank {_fmt_rank(row.imd_rank)})"
+    text += (
+        f"; {_pounds(row.capital_pence)} capital and {_pounds(row.revenue_pence)} revenue, "
+        f"including {_pounds(row.capacity_building_pence)} for community capacity building "
+        "front-loaded in the early years"
+    )
+    if row.at_cap:
+        text += f"; limited by the cap of {_pounds(round(params.cap * 100))}"
+    elif row.at_floor:
+        text += f"; raised to the floor of {_pounds(round(params.floor * 100))}"
+    else:
+        text += "; share in proportion to population x need"
+    return text + "."
+
+
+def attach_scores(con, edition: str, areas: pd.DataFrame) -> pd.DataFrame:
+    """Add ``cni_score``, ``civic_assets_rank`` and ``engaged_community_rank`` from the edition's
+    CNI table (for ``need='scores'`` and the bidding model)."""
+    from leftbehind.editions import EDITIONS
+
+    geography = EDITIONS[edition].geography
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    table = next(
+        (t for t in sorted(tables) if t.startswith("cni") and t.endswith(f"_{geography}")), None
+    )
+    if table is None:
+        return areas
+    cols = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    want = [c for c in ("cni_score", "civic_assets_rank", "engaged_community_rank") if c in cols]
+    extra = con.execute(f"SELECT {geography}_code AS code, {', '.join(want)} FROM {table}").df()
+    keep = [c for c in want if c not in areas.columns]
+    return areas.merge(extra[["code", *keep]], on="code", how="left") if keep else areas
+
+
+def allocate_edition(con, edition: str, params: AllocationParams) -> Allocation:
+    """Allocate over an edition's areas from the store."""
+    from leftbehind.identify import identify
+
+    areas = identify(con, edition)
+    if params.need == "scores":
+        areas = attach_scores(con, edition, areas)
+    return allocate(areas, params)
+
+
+def to_rows(allocation: Allocation) -> list[dict]:
+    """CSV rows: code,name,year,capital,revenue,capacity_building,total in pounds (exact)."""
+    out = []
+    for row in allocation.yearly.itertuples(index=False):
+        out.append(
+            {
+                "code": row.code,
+                "name": row.name,
+                "year": int(row.year),
+                "capital": pounds_text(row.capital),
+                "revenue": pounds_text(row.revenue),
+                "capacity_building": pounds_text(row.capacity_building),
+                "total": pounds_text(row.total),
+            }
+        )
+    return out
+
+
+def to_json(allocation: Allocation) -> dict:
+    """Parameters, totals and per area the amounts by year with a plain-words explanation."""
+    yearly = allocation.yearly.groupby("code", sort=False)
+    areas = []
+    for row in allocation.areas.itertuples(index=False):
+        years = yearly.get_group(row.code)
+        areas.append(
+            {
+                "code": row.code,
+                "name": row.name,
+                "group": row.group,
+                "population": int(row.population),
+                "need_weight": float(row.need_weight),
+                "total": pounds_text(row.total_pence),
+                "capital": pounds_text(row.capital_pence),
+                "revenue": pounds_text(row.revenue_pence),
+                "capacity_building": pounds_text(row.capacity_building_pence),
+                "explanation": row.explanation,
+                "years": [
+                    {
+                        "year": int(y.year),
+                        "capital": pounds_text(y.capital),
+                        "revenue": pounds_text(y.revenue),
+                        "capacity_building": pounds_text(y.capacity_building),
+                        "total": pounds_text(y.total),
+                    }
+                    for y in years.itertuples(index=False)
+                ],
+            }
+        )
+    return {
+        "parameters": allocation.params.model_dump(),
+        "total": pounds_text(allocation.total_pence),
+        "areas_funded": len(areas),
+        "areas": areas,
+    }

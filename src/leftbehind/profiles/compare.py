@@ -1,0 +1,197 @@
+"""The report's comparison: 'left behind' areas vs other deprived areas vs England.
+
+``compare(con, edition)`` gives every indicator's population-weighted value for the three
+groups, and ``checks`` says, dimension by dimension, whether the data agrees with what the
+report found (e.g. 'left behind' areas fare worse than other deprived areas on social fabric
+and connectivity).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from leftbehind.profiles import framework, values
+
+#: What the report says per dimension: which comparator 'left behind' areas fare worse than.
+REPORT_FINDINGS: dict[str, tuple[str, str]] = {
+    "skills": ("other_deprived", "fewer qualifications and fewer going on to university than other deprived places"),
+    "poverty": ("nation", "higher rates of poverty than other areas"),
+    "education": ("other_deprived", "poorer results at school than other deprived places"),
+    "economy": ("nation", "more worklessness than the national average"),
+    "health": ("other_deprived", "worse health, even compared with other deprived areas"),
+    "disability": ("nation", "nearly twice the national rate of disability benefits"),
+    "social_fabric": ("other_deprived", "fewer community spaces and less civic activity than other deprived areas"),
+    "connectivity": ("other_deprived", "worse connectivity than other deprived areas"),
+    "funding": ("other_deprived", "less charitable grant funding per head than other deprived areas"),
+}
+
+
+def _verdict(value: float, other: float, direction: str) -> str:
+    if np.isnan(value) or np.isnan(other):
+        return "no data"
+    if np.isclose(value, other, rtol=1e-3, atol=1e-9):
+        return "same"
+    worse = value > other if direction == "higher_is_worse" else value < other
+    return "worse" if worse else "better"
+
+
+def compare_table(con: duckdb.DuckDBPyConnection, edition: str) -> pd.DataFrame:
+    """One row per indicator: the three groups' values and how 'left behind' compares."""
+    data = values.edition_data(con, edition)
+    rows = []
+    for j, (_, ind) in enumerate(data.indicators.iterrows()):
+        lb = data.comparators["left_behind"][j]
+        od = data.comparators["other_deprived"][j]
+        nat = data.comparators["nation"][j]
+        rows.append(
+            {
+                "dimension": ind["dimension"],
+                "dimension_label": framework.dimension(ind["dimension"]).label,
+                "id": ind["id"],
+                "label": ind["label"],
+                "unit": ind["unit"],
+                "direction": ind["direction"],
+                "left_behind": lb,
+                "other_deprived": od,
+                "nation": nat,
+                "vs_other_deprived": _verdict(lb, od, ind["direction"]),
+                "vs_nation": _verdict(lb, nat, ind["direction"]),
+                "source": ind["source"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def report_checks(table: pd.DataFrame, grants_available: bool = False) -> list[dict]:
+    """Per dimension: what the report found, and whether this data agrees."""
+    checks = []
+    for dim in framework.DIMENSIONS:
+        against, finding = REPORT_FINDINGS[dim.id]
+        sub = table[table["dimension"] == dim.id]
+        column = "vs_other_deprived" if against == "other_deprived" else "vs_nation"
+        verdicts = [v for v in sub[column] if v != "no data"]
+        worse = [r["label"] for _, r in sub.iterrows() if r[column] == "worse"]
+        not_worse = [r["label"] for _, r in sub.iterrows() if r[column] in ("better", "same")]
+        if not verdicts:
+            status = "no data"
+        elif not not_worse:
+            status = "agrees"
+        elif worse:
+            status = "partly agrees"
+        else:
+            status = "disagrees"
+        against_words = "other deprived areas" if against == "other_deprived" else "England"
+        if status == "no data":
+            detail = "No data yet to test this" + (
+                "." if grants_available else " (import 360Giving grants to fill it)."
+            )
+        elif status == "agrees":
+            count = {1: "its one indicator", 2: "both indicators"}.get(len(worse), f"all {len(worse)} indicators")
+            detail = f"'Left behind' areas fare worse than {against_words} on {count}."
+        else:
+            detail = (
+                f"'Left behind' areas fare worse than {against_words} on {len(worse)} of "
+                f"{len(verdicts)} indicators; not on: {'; '.join(not_worse)}."
+            )
+        checks.append(
+            {
+                "dimension": dim.id,
+                "label": dim.label,
+                "report_finding": f"'Left behind' areas have {finding}.",
+                "compared_with": against,
+                "status": status,
+                "detail": detail,
+            }
+        )
+    return checks
+
+
+def compare(con: duckdb.DuckDBPyConnection, edition: str) -> dict:
+    """The full comparison: groups (areas, population), indicators and checks."""
+    data = values.edition_data(con, edition)
+    table = compare_table(con, edition)
+    geography = values.EDITION_GEOGRAPHY[edition]
+    units = data.units[geography]
+    groups = {}
+    codes = pd.Index(units.codes)
+    base_group = pd.Series(data.group)
+    for name in values.COMPARATORS:
+        if name == "nation":
+            n_areas = len(codes)
+        else:
+            member = units.matrix @ (base_group == name).to_numpy(float)
+            n_areas = int((member > 0).sum())
+        groups[name] = {"areas": n_areas, "population": int(round(data.comparator_population[name]))}
+    from leftbehind.profiles import funding_link
+
+    grants = funding_link._base_amounts(con, data) is not None
+    indicators = table.replace({np.nan: None}).to_dict("records")
+    if grants:
+        result = funding_link.grants_per_head(con, data, np.arange(len(data.base)))
+        value, comps, _ = result
+        lb, od, nat = comps["left_behind"], comps["other_deprived"], comps["nation"]
+        indicators.append(
+            {
+                "dimension": "funding",
+                "dimension_label": framework.dimension("funding").label,
+                "id": f"{edition[8:10]}_grants",
+                "label": "Charitable grant funding per person",
+                "unit": "gbp_per_head",
+                "direction": "higher_is_better",
+                "left_behind": lb,
+                "other_deprived": od,
+                "nation": nat,
+                "vs_other_deprived": _verdict(lb, od, "higher_is_better"),
+                "vs_nation": _verdict(lb, nat, "higher_is_better"),
+                "source": "360Giving grant data imported into the store",
+            }
+        )
+        table = pd.DataFrame(indicators)
+    return {
+        "edition": edition,
+        "groups": groups,
+        "indicators": indicators,
+        "checks": report_checks(table, grants_available=grants),
+    }
+
+
+def format_value(value: float | None, unit: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "no data"
+    if unit == "share":
+        return f"{value * 100:.1f}%"
+    if unit == "km":
+        return f"{value:.2f} km"
+    if unit == "gbp_per_head":
+        return f"£{value:,.2f}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def markdown(result: dict) -> str:
+    """The comparison as Markdown: the table, then where the data agrees with the report."""
+    g = result["groups"]
+    lines = [
+        f"# 'Left behind' vs other deprived areas vs England ({result['edition']})",
+        "",
+        f"'Left behind': {g['left_behind']['areas']:,} areas, {g['left_behind']['population']:,} people. "
+        f"Other deprived: {g['other_deprived']['areas']:,} areas, {g['other_deprived']['population']:,} people. "
+        f"England: {g['nation']['areas']:,} areas, {g['nation']['population']:,} people. "
+        "Values are population-weighted; rates are summed counts over summed populations.",
+        "",
+        "| dimension | indicator | 'left behind' | other deprived | England | 'left behind' vs other deprived |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for r in result["indicators"]:
+        lines.append(
+            f"| {r['dimension_label']} | {r['label']} | {format_value(r['left_behind'], r['unit'])} | "
+            f"{format_value(r['other_deprived'], r['unit'])} | {format_value(r['nation'], r['unit'])} | "
+            f"{r['vs_other_deprived']} |"
+        )
+    lines += ["", "## Does the data agree with the report?", ""]
+    for c in result["checks"]:
+        lines.append(f"- **{c['label']}** ({c['status']}): the report finds {c['report_finding'][0].lower()}{c['report_finding'][1:]} {c['detail']}")
+    return "\n".join(lines) + "\n"

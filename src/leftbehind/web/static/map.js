@@ -1,0 +1,127 @@
+/* The home page map: areas shaded by group, local-authority outlines, hover names, click to open.
+   Everything here is an enhancement: the page lists the same areas without JavaScript. */
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el) return;
+  var hover = document.getElementById("map-hover");
+  var COLOURS = { left_behind: "#a1350f", other_deprived: "#1f5f99", rest: "#dfe3e8" };
+  var NAMES = { left_behind: "'left behind'", other_deprived: "other deprived", rest: "not in the most deprived 10%" };
+
+  function fail(message) {
+    el.setAttribute("data-state", "unavailable");
+    var p = el.querySelector(".map-fallback") || document.createElement("p");
+    p.className = "map-fallback";
+    p.textContent = message + " The areas are listed below and can be found with the search box.";
+    if (!p.parentNode) el.appendChild(p);
+  }
+  if (typeof maplibregl === "undefined") { fail("The map could not be loaded."); return; }
+
+  function bounds(fc) {
+    var b = [180, 90, -180, -90];
+    function walk(c) {
+      if (typeof c[0] === "number") {
+        if (c[0] < b[0]) b[0] = c[0]; if (c[1] < b[1]) b[1] = c[1];
+        if (c[0] > b[2]) b[2] = c[0]; if (c[1] > b[3]) b[3] = c[1];
+        return;
+      }
+      for (var i = 0; i < c.length; i++) walk(c[i]);
+    }
+    fc.features.forEach(function (f) { if (f.geometry) walk(f.geometry.coordinates); });
+    return b[0] <= b[2] ? [[b[0], b[1]], [b[2], b[3]]] : [[-6.5, 49.8], [1.9, 55.9]];
+  }
+
+  var basemap = el.getAttribute("data-basemap");
+  var style = {
+    version: 8,
+    sources: {},
+    layers: [{ id: "background", type: "background", paint: { "background-color": "#eef1f4" } }]
+  };
+  if (basemap) {
+    style.sources.basemap = { type: "raster", tiles: [basemap], tileSize: 256 };
+    style.layers.push({ id: "basemap", type: "raster", source: "basemap" });
+  }
+  var edition = el.getAttribute("data-edition");
+  var areasReq = fetch(el.getAttribute("data-areas")).then(function (r) { return r.json(); });
+  var outlinesReq = fetch(el.getAttribute("data-outlines")).then(function (r) { return r.ok ? r.json() : null; });
+
+  var map;
+  try {
+    el.innerHTML = "";
+    map = new maplibregl.Map({
+      container: el,
+      style: style,
+      bounds: [[-6.5, 49.8], [1.9, 55.9]],
+      attributionControl: { compact: true, customAttribution: "Boundaries: ONS (OGL v3) · CNI: OCSI" },
+      dragRotate: false,
+      pitchWithRotate: false
+    });
+  } catch (err) {
+    fail("Your browser cannot show the interactive map.");
+    return;
+  }
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  var canvas = map.getCanvas();
+  canvas.setAttribute("aria-label", "Map of areas shaded by group; use the arrow keys to pan and plus or minus to zoom");
+
+  map.on("load", function () {
+    Promise.all([areasReq, outlinesReq]).then(function (res) {
+      var areas = res[0], outlines = res[1];
+      map.addSource("areas", { type: "geojson", data: areas, promoteId: "c" });
+      map.addLayer({
+        id: "areas-fill", type: "fill", source: "areas",
+        paint: {
+          "fill-color": ["match", ["get", "g"], "left_behind", COLOURS.left_behind,
+            "other_deprived", COLOURS.other_deprived, COLOURS.rest],
+          "fill-opacity": ["case", ["boolean", ["feature-state", "hover"], false], 1, 0.85]
+        }
+      });
+      map.addLayer({
+        id: "areas-line", type: "line", source: "areas", minzoom: 8,
+        paint: { "line-color": "#ffffff", "line-width": 0.5 }
+      });
+      if (outlines) {
+        map.addSource("outlines", { type: "geojson", data: outlines });
+        map.addLayer({
+          id: "la-line", type: "line", source: "outlines",
+          paint: { "line-color": "#2b2f36", "line-width": ["interpolate", ["linear"], ["zoom"], 5, 0.4, 10, 1.6] }
+        });
+      }
+      map.addLayer({
+        id: "areas-hover", type: "line", source: "areas",
+        paint: { "line-color": "#000000", "line-width": ["case", ["boolean", ["feature-state", "hover"], false], 2.5, 0] }
+      });
+      map.fitBounds(bounds(areas), { padding: 10, animate: false });
+      el.setAttribute("data-features", String(areas.features.length));
+      map.once("idle", function () {
+        el.setAttribute("data-state", "painted");
+        document.documentElement.setAttribute("data-map", "painted");
+        window.__mapPaintedMs = performance.now();
+      });
+    }).catch(function () { fail("The map data could not be loaded."); });
+  });
+
+  var hovered = null;
+  function setHover(id) {
+    if (hovered !== null) map.setFeatureState({ source: "areas", id: hovered }, { hover: false });
+    hovered = id;
+    if (id !== null) map.setFeatureState({ source: "areas", id: id }, { hover: true });
+  }
+  map.on("mousemove", "areas-fill", function (e) {
+    var f = e.features && e.features[0];
+    if (!f) return;
+    map.getCanvas().style.cursor = "pointer";
+    setHover(f.properties.c);
+    if (hover) hover.textContent = f.properties.n + " (" + f.properties.c + "): " + (NAMES[f.properties.g] || f.properties.g);
+  });
+  map.on("mouseleave", "areas-fill", function () {
+    map.getCanvas().style.cursor = "";
+    setHover(null);
+    if (hover) hover.textContent = "";
+  });
+  map.on("click", "areas-fill", function (e) {
+    var f = e.features && e.features[0];
+    if (f) window.location.href = "/areas/" + encodeURIComponent(f.properties.c) + "?edition=" + encodeURIComponent(edition);
+  });
+  map.on("error", function () { /* tile or data errors: the list below still works */ });
+})();

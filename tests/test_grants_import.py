@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import shutil
+import time
+
+import duckdb
+import pandas as pd
+import pytest
+
+from funding_fixtures import write_all
+from leftbehind.funding import grants_store, summary
+from leftbehind.funding.grants_store import import_grants, parse_amount, parse_date
+from leftbehind.funding.locate import GeoReference
+
+SAMPLE_POSTCODES = "nspl-2024-08-derived.csv.gz"
+
+
+@pytest.fixture()
+def files(tmp_path):
+    return write_all(tmp_path)
+
+
+@pytest.fixture()
+def store_copy(store_path, tmp_path):
+    path = tmp_path / "store.duckdb"
+    shutil.copy(store_path, path)
+    con = duckdb.connect(str(path))
+    yield con
+    con.close()
+
+
+def _table(con, name):
+    return con.execute(f"SELECT * FROM {name} ORDER BY ALL").df()
+
+
+def test_parsers():
+    assert parse_amount("£2,500.50") == 2500.5
+    assert parse_amount(" 10 ") == 10.0
+    assert parse_amount("lots") is None and parse_amount(None) is None
+    assert parse_date("01/06/2018").isoformat() == "2018-06-01"
+    assert parse_date("2015-06-01T00:00:00+00:00").isoformat() == "2015-06-01"
+    assert parse_date(43831).isoformat() == "2020-01-01"
+    assert parse_date("next tuesday") is None and parse_date("31/02/2020") is None
+
+
+def test_import_fixture_both_layouts(files, tmp_path):
+    con = duckdb.connect()
+    rejects_csv = tmp_path / "rejects.csv"
+    result = import_grants(
+        con, [files["csv"], files["json"]], postcodes=files["lookup"], rejects_path=rejects_csv
+    )
+    grants = con.execute("SELECT * FROM grants").df().set_index("identifier")
+    # 14 flat rows + 5 JSON: rejected are duplicate, missing id, missing amount, bad date, bad amount
+    assert result.rejected == 5 and result.inserted == 14
+    assert len(grants) == 14
+    rejects = pd.read_csv(rejects_csv)
+    rejected = rejects[rejects["action"] == "rejected"].set_index("row_number")
+    assert "duplicate Identifier 360G-T-1 (first at flat.csv row 2)" in rejected.loc[7, "reason"]
+    assert rejected.loc[8, "reason"] == "missing Identifier"
+    assert rejected.loc[9, "reason"] == "missing Amount Awarded"
+    assert "Award Date 'next tuesday' is not a date" in rejected.loc[10, "reason"]
+    assert "Amount Awarded 'lots' is not a number" in rejected.loc[5, "reason"]
+    # every locatable grant is located, each by the expected method
+    expect = {
+        "360G-T-1": ("beneficiary", "lsoa21"), "360G-T-2": ("beneficiary", "ward"),
+        "360G-T-3": ("beneficiary", "ltla"), "360G-T-4": ("recipient_postcode", "lsoa21"),
+        "360G-T-5": ("recipient_postcode", "lsoa21"), "360G-T-14": ("beneficiary", "lsoa21"),
+        "360G-J-1": ("beneficiary", "lsoa21"), "360G-J-2": ("beneficiary", "ltla"),
+        "360G-J-3": ("recipient_location", "ward"),
+    }  # fmt: skip
+    for ident, (method, geography) in expect.items():
+        assert (grants.loc[ident, "location_method"], grants.loc[ident, "location_geography"]) == (
+            method, geography
+        ), ident  # fmt: skip
+    assert grants.loc["360G-T-4", "recipient_postcode"] == "DT1 1AA"
+    assert grants.loc["360G-T-2", "amount_gbp"] == 2500.5
+    # non-GBP kept, not summed, and reported
+    assert grants.loc["360G-T-10", "currency"] == "USD"
+    assert pd.isna(grants.loc["360G-T-10", "amount_gbp"])
+    assert (
+        "currency USD" in rejects.loc[rejects["action"] == "imported_not_summed", "reason"].item()
+    )
+    unlocated = rejects[rejects["action"] == "imported_unlocated"]
+    assert set(unlocated["identifier"]) == {"360G-T-11", "360G-T-12", "360G-T-13", "360G-J-4"}
+    assert all(unlocated["reason"].str.startswith("not located: "))
+
+
+def test_reimport_changes_nothing(files):
+    con = duckdb.connect()
+    import_grants(con, [files["csv"], files["json"]], postcodes=files["lookup"])
+    before = {t: _table(con, t) for t in ("grants", "grant_rejects", "grant_imports")}
+    again = import_grants(con, [files["json"], files["csv"]], postcodes=files["lookup"])
+    assert again.inserted == 0 and again.already_present == 14
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(_table(con, name), frame)
+
+
+def test_rates_convert_non_gbp(files):
+    con = duckdb.connect()
+    import_grants(con, files["csv"], postcodes=files["lookup"], rates={"usd": 0.8})
+    value = con.execute("SELECT amount_gbp FROM grants WHERE identifier = '360G-T-10'").fetchall()
+    assert value == [(400.0,)]
+
+
+def test_import_never_half_applies(files, monkeypatch):
+    con = duckdb.connect()
+    grants_store.ensure_tables(con)
+    original = con.execute
+
+    class Boom(RuntimeError):
+        pass
+
+    def failing(sql, *args):
+        if "INSERT INTO grant_imports" in sql:
+            raise Boom("disk full")
+        return original(sql, *args)
+
+    wrapper = type("Con", (), {})()
+    for attr in ("register", "unregister"):
+        setattr(wrapper, attr, getattr(con, attr))
+    wrapper.execute = failing
+    monkeypatch.setattr(GeoReference, "from_store", classmethod(lambda cls, c: cls()))
+    with pytest.raises(Boom):
+        import_grants(wrapper, files["csv"], postcodes=files["lookup"])
+    assert con.execute("SELECT count(*) FROM grants").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM grant_rejects").fetchall() == [(0,)]
+
+
+def test_import_into_store_copy_and_summary(files, store_copy):
+    result = import_grants(store_copy, [files["csv"], files["json"]], postcodes=files["lookup"],
+                           apportion=True)  # fmt: skip
+    # E01999999 is unknown to the store
+    note = store_copy.execute(
+        "SELECT location_note FROM grants WHERE identifier = '360G-T-12'"
+    ).fetchall()[0][0]
+    assert "E01999999 is unknown" in note
+    assert result.by_method["beneficiary"] >= 6
+    totals = summary.grant_totals(store_copy, "england-2023-lsoa")
+    assert list(totals.columns) == ["code", "grants", "amount_gbp", "amount_per_head"]
+    sunderland = totals.set_index("code").loc["E01008703"]
+    # T-1 (1000), T-5 (99), T-14 (15) land in this LSOA, plus shares of ward/LA grants
+    assert sunderland["amount_gbp"] >= 1114
+    placed = summary.placed_grants(store_copy, "lsoa21")
+    shares = placed.groupby("identifier")["w"].sum()
+    assert shares.round(9).eq(1).all()  # every placed grant is placed exactly once
+    assert placed.loc[placed["identifier"] == "360G-T-3", "apportioned"].all()
+    report = summary.summary(store_copy, "england-2019-ward")
+    groups = {row["group"]: row for row in report["groups"]}
+    assert set(groups) == {"left_behind", "other_deprived", "England"}
+    assert report["coverage"]["unlocated_grants"] == 4
+    assert report["coverage"]["not_gbp_grants"] == 1
+
+
+@pytest.mark.integration
+def test_real_samples_located_shares(samples_dir, store_copy, tmp_path):
+    grants_dir = samples_dir / "grants"
+    files = sorted(grants_dir.iterdir())
+    started = time.perf_counter()
+    result = import_grants(store_copy, files, postcodes=samples_dir / "postcodes" / SAMPLE_POSTCODES,
+                           rejects_path=tmp_path / "rejects.csv")  # fmt: skip
+    elapsed = time.perf_counter() - started
+    assert elapsed <= 10, elapsed
+    assert result.rejected == 0 and result.inserted == 8222
+    shares = store_copy.execute(
+        """SELECT source_file, count(*) AS n,
+                  count(*) FILTER (WHERE location_method <> 'unlocated') AS located
+           FROM grants WHERE country = 'E'
+             AND (recipient_postcode IS NOT NULL OR beneficiary_codes IS NOT NULL)
+           GROUP BY ALL"""
+    ).df()
+    overall = shares["located"].sum() / shares["n"].sum()
+    assert overall >= 0.95, shares
+    # funders based in the lookup's covered areas are almost all located
+    by_file = shares.set_index("source_file")
+    for name in ("lloyds-bank-foundation-2010-2015.xlsx", "power-to-change-2015-2019.json",
+                 "covid19-grants-2020.json"):  # fmt: skip
+        assert by_file.loc[name, "located"] / by_file.loc[name, "n"] >= 0.95, name
+    # every unlocated grant is reported with a reason
+    rejects = pd.read_csv(tmp_path / "rejects.csv")
+    assert len(rejects[rejects["action"] == "imported_unlocated"]) == result.unlocated
+    report = summary.summary(store_copy, "england-2019-ward")
+    per_head = {row["group"]: row["per_head"] for row in report["groups"]}
+    assert all(v > 0 for v in per_head.values())
+    again = import_grants(store_copy, files, postcodes=samples_dir / "postcodes" / SAMPLE_POSTCODES)
+    assert again.inserted == 0
