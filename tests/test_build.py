@@ -142,3 +142,23 @@ def test_build_of_a_fresh_home_is_atomic_on_parse_failure(mirror_dir: Path, tmp_
         build_store(settings)
     assert not settings.store_path.exists()
     assert not list(home.glob(".leftbehind.duckdb.*"))
+
+
+def test_rebuild_keeps_imported_grants(store_path: Path, tmp_path: Path, mirror_dir: Path):
+    """User data (imported grants) survives a full rebuild of the store."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "cache").symlink_to(store_path.parent / "cache", target_is_directory=True)
+    shutil.copyfile(store_path, home / "leftbehind.duckdb")
+    with duckdb.connect(str(home / "leftbehind.duckdb")) as con:
+        con.execute(
+            "INSERT INTO grant_imports VALUES ('demo.csv', 'abc123', 1, TIMESTAMP '2026-01-01')"
+        )
+    result = build_store(fresh_settings(home=home, mirror=mirror_dir), force=True)
+    assert result.rebuilt
+    with duckdb.connect(str(home / "leftbehind.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT source_file, source_sha256 FROM grant_imports").fetchall()
+        docs = con.execute("SELECT count(*) FROM table_docs WHERE table_name = 'grants'"
+                           ).fetchone()[0]
+    assert rows == [("demo.csv", "abc123")]
+    assert docs > 10

@@ -79,7 +79,9 @@ def test_unknown_edition_is_an_unknown_name():
 
 @pytest.mark.integration
 def test_sources_exist_in_the_store(con):
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    tables = {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
     table = framework.load()
     for row in table[table["method"] != "grants"].itertuples():
         assert row.source_table in tables, row.id

@@ -135,7 +135,9 @@ def test_census_share_over_household_totals():
 
 
 @pytest.mark.integration
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.data())
 def test_union_is_the_pooled_rate(con, data):
     edition = values.edition_data(con, "england-2019-ward")

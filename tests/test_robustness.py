@@ -38,11 +38,18 @@ LSOA = "england-2023-lsoa"
 
 def test_default_choices_per_edition():
     assert default_choices(WARD).names == [
-        "imd_weights", "cni_weights", "aggregation", "population_year",
-        "threshold_cni", "threshold_imd",
+        "imd_weights",
+        "cni_weights",
+        "aggregation",
+        "population_year",
+        "threshold_cni",
+        "threshold_imd",
     ]
     assert default_choices(LSOA).names == [
-        "imd_weights", "cni_weights", "threshold_cni", "threshold_imd",
+        "imd_weights",
+        "cni_weights",
+        "threshold_cni",
+        "threshold_imd",
     ]
     imd = default_choices(WARD).get("imd_weights")
     assert imd.nominal == pytest.approx((0.225, 0.225, 0.135, 0.135, 0.093, 0.093, 0.093))
@@ -108,7 +115,13 @@ def test_row_quantiles_are_actual_order_statistics(m, seed):
 
 def test_classes_and_sentence():
     assert classify([1.0, 0.9, 0.89, 0.5, 0.49, 0.1, 0.09, 0.0]).tolist() == [
-        "robust", "robust", "likely", "likely", "borderline", "borderline", "unlikely",
+        "robust",
+        "robust",
+        "likely",
+        "likely",
+        "borderline",
+        "borderline",
+        "unlikely",
         "unlikely",
     ]
     text = sentence(0.97, True, 1000)
@@ -172,9 +185,11 @@ def test_nominal_reproduces_published_lists(ward_inputs, lsoa_inputs, con):
     both = (ward.left_behind[0] & ward_inputs.published).sum()
     assert both >= 215  # OCSI's ward IMD is not published; our nominal recomputation is close
     # recomputed CNI ranks agree with the published ones (ties aside)
-    published = con.execute(
-        "SELECT cni_rank FROM cni2019_england_ward17 ORDER BY ward17_code"
-    ).df()["cni_rank"].to_numpy()
+    published = (
+        con.execute("SELECT cni_rank FROM cni2019_england_ward17 ORDER BY ward17_code")
+        .df()["cni_rank"]
+        .to_numpy()
+    )
     assert np.abs(ward.cni_rank[0] - published).max() <= 1
     lsoa = nominal(lsoa_inputs, default_choices(LSOA))
     assert lsoa_inputs.n_areas == 33755
@@ -228,10 +243,12 @@ def test_ward_results_are_consistent(ward_inputs):
     imd = areas.dropna(subset=["imd_rank_median"])
     assert (imd["imd_rank_p05"] <= imd["imd_rank_p95"]).all()
     added = summary["most_often_added"]
-    assert added and all(not areas.set_index("code").loc[a["code"], "nominal_left_behind"]
-                         for a in added)
+    assert added and all(
+        not areas.set_index("code").loc[a["code"], "nominal_left_behind"] for a in added
+    )
     assert [a["p_left_behind"] for a in added] == sorted(
-        (a["p_left_behind"] for a in added), reverse=True)
+        (a["p_left_behind"] for a in added), reverse=True
+    )
     # an area far from the cut-offs is never left behind, one deep inside always is
     deep = areas[(areas["cni_rank_nominal"] <= 100) & (areas["imd_rank_nominal"] <= 100)]
     assert (deep["p_left_behind"] == 1).all() and len(deep) > 0
@@ -305,9 +322,25 @@ def test_cli(store_home, tmp_path, monkeypatch):
     runner = CliRunner()
     out = tmp_path / "r.json"
     chart = tmp_path / "r.svg"
-    res = runner.invoke(app, ["robustness", "--edition", WARD, "--draws", "40", "--seed", "5",
-                              "--format", "json", "-o", str(out), "--chart", str(chart),
-                              "--no-cache"])
+    res = runner.invoke(
+        app,
+        [
+            "robustness",
+            "--edition",
+            WARD,
+            "--draws",
+            "40",
+            "--seed",
+            "5",
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--chart",
+            str(chart),
+            "--no-cache",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     assert data["summary"]["draws"] == 40 and len(data["areas"]) == 7433
@@ -322,8 +355,22 @@ def test_cli(store_home, tmp_path, monkeypatch):
     assert res.exit_code == 2 and "england-2019-ward" in res.output
     res = runner.invoke(app, ["robustness", "--edition", WARD, "--format", "xml"])
     assert res.exit_code == 2 and "csv, json" in res.output
-    res = runner.invoke(app, ["robustness", "sensitivity", "--edition", WARD, "-n", "16",
-                              "--boot", "10", "--dummy", "--format", "csv"])
+    res = runner.invoke(
+        app,
+        [
+            "robustness",
+            "sensitivity",
+            "--edition",
+            WARD,
+            "-n",
+            "16",
+            "--boot",
+            "10",
+            "--dummy",
+            "--format",
+            "csv",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "dummy" in res.output and "threshold_cni" in res.output
     res = runner.invoke(app, ["robustness", "area", "E99999999", "--edition", WARD])

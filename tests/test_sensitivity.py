@@ -19,8 +19,9 @@ from leftbehind.robustness.sensitivity import (
 
 
 def unit_factors(*names: str) -> ChoiceSet:
-    return ChoiceSet("test", tuple(UniformChoice(n, 0.5, 0.0, 1.0, lower_bound=-1.0)
-                                   for n in names))
+    return ChoiceSet(
+        "test", tuple(UniformChoice(n, 0.5, 0.0, 1.0, lower_bound=-1.0) for n in names)
+    )
 
 
 def lookup(table, output, factor, column):
@@ -141,9 +142,13 @@ def test_real_model_zero_effects_and_thresholds(con):
     # The dummy cannot change anything; thresholds cannot move ranks; CNI weights cannot move
     # IMD ranks; IMD choices cannot move CNI ranks.
     zero = [
-        ("count", "dummy"), ("rank_shift", "dummy"), ("rank_shift", "threshold_cni"),
-        ("rank_shift", "threshold_imd"), ("imd_rank_shift", "cni_weights"),
-        ("cni_rank_shift", "imd_weights"), ("cni_rank_shift", "aggregation"),
+        ("count", "dummy"),
+        ("rank_shift", "dummy"),
+        ("rank_shift", "threshold_cni"),
+        ("rank_shift", "threshold_imd"),
+        ("imd_rank_shift", "cni_weights"),
+        ("cni_rank_shift", "imd_weights"),
+        ("cni_rank_shift", "aggregation"),
     ]
     for output, factor in zero:
         assert lookup(t, output, factor, "first") == 0, (output, factor)

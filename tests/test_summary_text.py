@@ -39,6 +39,21 @@ def test_in_words():
     assert in_words(0.0) == "none"
 
 
+def test_different_values_never_read_as_the_same():
+    from leftbehind.profiles.summary_text import _sentence
+
+    ind = {
+        "id": "e19_adult_skills",
+        "value": 0.3837,
+        "unit": "share",
+        "comparators": {"nation": 0.3042},
+    }
+    assert _sentence(ind, "ward17") == (
+        "About 38 in 100 adults here have few or no qualifications, "
+        "compared with about 30 in 100 across England."
+    )
+
+
 def _sample(con):
     rng = np.random.default_rng(4)
     out = []

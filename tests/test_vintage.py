@@ -10,8 +10,15 @@ import pytest
 from leftbehind.errors import StoreMissing, UnknownName
 from leftbehind.robustness.vintage import compare_vintages
 
-IMD19 = ["income", "employment", "education", "health", "crime", "housing_and_access",
-         "environment"]
+IMD19 = [
+    "income",
+    "employment",
+    "education",
+    "health",
+    "crime",
+    "housing_and_access",
+    "environment",
+]
 IMD25 = [*IMD19[:5], "housing_and_services", "environment"]
 
 
@@ -20,33 +27,49 @@ def tiny_store() -> duckdb.DuckDBPyConnection:
     A1 unchanged (in W1, listed 2023), A2 split into B1 (listed) and B2, A3 unchanged
     (in W2, listed 2023), A4 merged with ... nothing (unchanged, not listed)."""
     con = duckdb.connect(":memory:")
-    wards = pd.DataFrame({
-        "ward17_code": ["W1", "W2"], "ward17_name": ["One", "Two"],
-        "civic_assets_rank": [1, 2], "connectedness_rank": [1, 2],
-        "engaged_community_rank": [1, 2], "published_left_behind": [True, False],
-    })
+    wards = pd.DataFrame(
+        {
+            "ward17_code": ["W1", "W2"],
+            "ward17_name": ["One", "Two"],
+            "civic_assets_rank": [1, 2],
+            "connectedness_rank": [1, 2],
+            "engaged_community_rank": [1, 2],
+            "published_left_behind": [True, False],
+        }
+    )
     lsoa11 = ["A1", "A2", "A3", "A4"]
     imd19 = pd.DataFrame({"lsoa11_code": lsoa11, **{f"{d}_rank": [1, 2, 3, 4] for d in IMD19}})
     lk_ward = pd.DataFrame({"lsoa11_code": lsoa11, "ward17_code": ["W1", "W1", "W2", "W2"]})
     pop = pd.DataFrame({"lsoa11_code": lsoa11, "total_population": [1000, 2000, 1500, 500]})
     lsoa21 = ["A1", "B1", "B2", "A3", "A4"]
-    cni23 = pd.DataFrame({
-        "lsoa21_code": lsoa21, "lsoa21_name": lsoa21,
-        **{f"{d}_rank": [1, 2, 3, 4, 5] for d in
-           ("civic_assets", "connectedness", "engaged_community")},
-        "published_left_behind": [True, True, False, True, False],
-    })
-    imd25 = pd.DataFrame({"lsoa21_code": lsoa21, **{f"{d}_rank": [1, 2, 3, 4, 5]
-                                                    for d in IMD25}})
-    lk_21 = pd.DataFrame({
-        "lsoa11_code": ["A1", "A2", "A2", "A3", "A4"], "lsoa21_code": lsoa21,
-        "change_code": ["U", "S", "S", "U", "U"],
-    })
+    cni23 = pd.DataFrame(
+        {
+            "lsoa21_code": lsoa21,
+            "lsoa21_name": lsoa21,
+            **{
+                f"{d}_rank": [1, 2, 3, 4, 5]
+                for d in ("civic_assets", "connectedness", "engaged_community")
+            },
+            "published_left_behind": [True, True, False, True, False],
+        }
+    )
+    imd25 = pd.DataFrame({"lsoa21_code": lsoa21, **{f"{d}_rank": [1, 2, 3, 4, 5] for d in IMD25}})
+    lk_21 = pd.DataFrame(
+        {
+            "lsoa11_code": ["A1", "A2", "A2", "A3", "A4"],
+            "lsoa21_code": lsoa21,
+            "change_code": ["U", "S", "S", "U", "U"],
+        }
+    )
     tables = {
-        "cni2019_england_ward17": wards, "imd2019_england_lsoa11": imd19,
-        "lookup_lsoa11_ward17": lk_ward, "population17_lsoa11": pop,
-        "population19_lsoa11": pop, "cni2023_england_lsoa21": cni23,
-        "imd2025_england_lsoa21": imd25, "lookup_lsoa11_lsoa21_ltla22": lk_21,
+        "cni2019_england_ward17": wards,
+        "imd2019_england_lsoa11": imd19,
+        "lookup_lsoa11_ward17": lk_ward,
+        "population17_lsoa11": pop,
+        "population19_lsoa11": pop,
+        "cni2023_england_lsoa21": cni23,
+        "imd2025_england_lsoa21": imd25,
+        "lookup_lsoa11_lsoa21_ltla22": lk_21,
     }
     for name, frame in tables.items():
         con.register("frame", frame)
@@ -58,8 +81,13 @@ def tiny_store() -> duckdb.DuckDBPyConnection:
 def test_known_answer_on_tiny_store():
     # LSOA codes must look English for the lookup filter
     con = tiny_store()
-    for table in ("lookup_lsoa11_lsoa21_ltla22", "lookup_lsoa11_ward17", "population19_lsoa11",
-                  "population17_lsoa11", "imd2019_england_lsoa11"):
+    for table in (
+        "lookup_lsoa11_lsoa21_ltla22",
+        "lookup_lsoa11_ward17",
+        "population19_lsoa11",
+        "population17_lsoa11",
+        "imd2019_england_lsoa11",
+    ):
         con.execute(f"UPDATE {table} SET lsoa11_code = 'E' || lsoa11_code")
     result = compare_vintages(con)
     w = result.wards.set_index("code")
@@ -101,14 +129,19 @@ def test_real_lists(con, basis):
     s = result.summary
     assert sum(s["ward_status"].values()) == 7433
     assert sum(s["lsoa_status"].values()) == 33755
-    assert s["ward_status"]["persisted"] + s["ward_status"]["dropped"] == \
-        s["wards_2019_left_behind"]
-    assert s["lsoa_status"]["persisted"] + s["lsoa_status"]["newly_identified"] == \
-        s["lsoas_2023_left_behind"]
+    assert (
+        s["ward_status"]["persisted"] + s["ward_status"]["dropped"] == s["wards_2019_left_behind"]
+    )
+    assert (
+        s["lsoa_status"]["persisted"] + s["lsoa_status"]["newly_identified"]
+        == s["lsoas_2023_left_behind"]
+    )
     assert s["population_persisted"] + s["population_dropped"] == pytest.approx(
-        s["population_2019_list"], abs=1)
+        s["population_2019_list"], abs=1
+    )
     assert s["population_persisted"] + s["population_newly_identified"] == pytest.approx(
-        s["population_2023_list"], abs=1)
+        s["population_2023_list"], abs=1
+    )
     if basis == "published":
         assert s["wards_2019_left_behind"] == 225 and s["lsoas_2023_left_behind"] == 1262
     w = result.wards

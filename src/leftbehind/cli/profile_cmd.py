@@ -14,7 +14,9 @@ from leftbehind.errors import InvalidInput
 def _one_format(**flags: bool) -> str | None:
     chosen = [name for name, on in flags.items() if on]
     if len(chosen) > 1:
-        raise InvalidInput(f"choose one output format, not {' and '.join('--' + c for c in chosen)}")
+        raise InvalidInput(
+            f"choose one output format, not {' and '.join('--' + c for c in chosen)}"
+        )
     return chosen[0] if chosen else None
 
 
@@ -22,8 +24,12 @@ def profile_markdown(result: dict) -> str:
     from leftbehind.profiles.compare import format_value
     from leftbehind.profiles.summary_text import markdown as summary_markdown
 
-    group = {"left_behind": "'left behind'", "other_deprived": "other deprived", "rest": "neither",
-             "mixed": "mixed"}.get(result["group"], str(result["group"]))
+    group = {
+        "left_behind": "'left behind'",
+        "other_deprived": "other deprived",
+        "rest": "neither",
+        "mixed": "mixed",
+    }.get(result["group"], str(result["group"]))
     lines = [
         f"# {result['name']} ({result['code']})",
         "",
@@ -42,11 +48,15 @@ def profile_markdown(result: dict) -> str:
     for dim in result["dimensions"]:
         for ind in dim["indicators"]:
             c = ind["comparators"]
+            unit = ind["unit"]
+
+            def fmt(value: float | None, unit: str = unit) -> str:
+                return format_value(value, unit)
+
             pct = "" if ind["percentile"] is None else f"{ind['percentile']:.0f}"
             lines.append(
-                f"| {dim['label']} | {ind['label']} | {format_value(ind['value'], ind['unit'])} | {pct} | "
-                f"{format_value(c['left_behind'], ind['unit'])} | {format_value(c['other_deprived'], ind['unit'])} | "
-                f"{format_value(c['nation'], ind['unit'])} |"
+                f"| {dim['label']} | {ind['label']} | {fmt(ind['value'])} | {pct} | "
+                f"{fmt(c['left_behind'])} | {fmt(c['other_deprived'])} | {fmt(c['nation'])} |"
             )
         if dim.get("note"):
             lines.append(f"| {dim['label']} | {dim['note']} | | | | | |")
@@ -59,7 +69,7 @@ def profile_html(result: dict) -> str:
 
     items = "".join(f"<li>{escape(s['text'])}</li>" for s in result["summary_sentences"])
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(result['name'])}: neighbourhood profile</title></head><body>"
         f"<h1>{escape(result['name'])} <small>{escape(result['code'])}</small></h1>"
         f"<ul>{items}</ul>{profile_svg(result)}</body></html>\n"
@@ -68,8 +78,12 @@ def profile_html(result: dict) -> str:
 
 @cli_errors
 def profile(
-    query: str = typer.Argument(..., help="An area code or name, or several codes separated by commas."),
-    edition: str | None = typer.Option(None, "--edition", "-e", help="Edition (default: settings)."),
+    query: str = typer.Argument(
+        ..., help="An area code or name, or several codes separated by commas."
+    ),
+    edition: str | None = typer.Option(
+        None, "--edition", "-e", help="Edition (default: settings)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
     as_markdown: bool = typer.Option(False, "--markdown", help="Markdown output (default)."),
     as_html: bool = typer.Option(False, "--html", help="A standalone HTML page with the chart."),
@@ -95,7 +109,9 @@ def profile(
 
 @cli_errors
 def compare(
-    edition: str | None = typer.Option(None, "--edition", "-e", help="Edition (default: settings)."),
+    edition: str | None = typer.Option(
+        None, "--edition", "-e", help="Edition (default: settings)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
     as_csv: bool = typer.Option(False, "--csv", help="The indicator table as CSV."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),

@@ -16,8 +16,11 @@ from leftbehind.errors import UnknownName
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 EditionOpt = Annotated[
     str | None,
-    typer.Option("--edition", "-e", help="england-2019-ward or england-2023-lsoa "
-                 "(default: LEFTBEHIND_EDITION)."),
+    typer.Option(
+        "--edition",
+        "-e",
+        help="england-2019-ward or england-2023-lsoa (default: LEFTBEHIND_EDITION).",
+    ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
 ThresholdOpt = Annotated[
@@ -31,8 +34,9 @@ DistributionOpt = Annotated[
 ]
 FixOpt = Annotated[
     list[str] | None,
-    typer.Option("--fix", help="Hold a choice at its nominal value (repeatable), e.g. "
-                 "--fix aggregation."),
+    typer.Option(
+        "--fix", help="Hold a choice at its nominal value (repeatable), e.g. --fix aggregation."
+    ),
 ]
 
 AREA_FORMATS = ("csv", "json")
@@ -68,8 +72,9 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(df.to_json(orient="records", double_precision=10))
 
 
-def _choices(edition: str, threshold_range: str, spread: float, distribution: str,
-             fix: list[str] | None):
+def _choices(
+    edition: str, threshold_range: str, spread: float, distribution: str, fix: list[str] | None
+):
     from leftbehind.robustness.choices import default_choices, parse_range
 
     if distribution not in ("perturb", "dirichlet"):

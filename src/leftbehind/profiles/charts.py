@@ -35,8 +35,9 @@ def profile_svg(result: dict) -> str:
             words.append(f"{dim['label']}: no data yet.")
         else:
             words.append(
-                f"{dim['label']}: {area:.0f} for this area, {comps.get('left_behind') or 0:.0f} for "
-                f"'left behind' areas, {comps.get('other_deprived') or 0:.0f} for other deprived areas."
+                f"{dim['label']}: {area:.0f} for this area, "
+                f"{comps.get('left_behind') or 0:.0f} for 'left behind' areas, "
+                f"{comps.get('other_deprived') or 0:.0f} for other deprived areas."
             )
     desc = (
         "Position on a scale from 0 to 100, where 100 is the most disadvantaged in England. "
@@ -59,7 +60,8 @@ def profile_svg(result: dict) -> str:
             f'<line x1="{_x(0):.1f}" y1="{y:.1f}" x2="{_x(100):.1f}" y2="{y:.1f}" stroke="#ccc"/>'
         )
         out.append(
-            f'<line x1="{_x(50):.1f}" y1="{y - 8:.1f}" x2="{_x(50):.1f}" y2="{y + 8:.1f}" stroke="#ccc"/>'
+            f'<line x1="{_x(50):.1f}" y1="{y - 8:.1f}" x2="{_x(50):.1f}" '
+            f'y2="{y + 8:.1f}" stroke="#ccc"/>'
         )
         area = dim.get("need_percentile")
         comps = dim.get("comparator_need_percentiles") or {}
@@ -71,7 +73,8 @@ def profile_svg(result: dict) -> str:
             x = _x(od)
             out.append(
                 f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
-                f'fill="{COLOURS["other_deprived"]}"><title>Other deprived areas: {od:.0f}</title></rect>'
+                f'fill="{COLOURS["other_deprived"]}">'
+                f"<title>Other deprived areas: {od:.0f}</title></rect>"
             )
         if lb is not None:
             x = _x(lb)
@@ -81,17 +84,20 @@ def profile_svg(result: dict) -> str:
                 f"<title>'Left behind' areas: {lb:.0f}</title></path>"
             )
         out.append(
-            f'<circle cx="{_x(area):.1f}" cy="{y:.1f}" r="6" fill="{COLOURS["area"]}" stroke="#fff">'
+            f'<circle cx="{_x(area):.1f}" cy="{y:.1f}" r="6" '
+            f'fill="{COLOURS["area"]}" stroke="#fff">'
             f"<title>{escape(result['name'])}: {area:.0f}</title></circle>"
         )
     ly = TOP + ROW * len(dims) + 20
     out += [
         f'<circle cx="{LEFT + 6}" cy="{ly}" r="6" fill="{COLOURS["area"]}"/>',
         f'<text x="{LEFT + 16}" y="{ly + 4}">{escape(result["name"])}</text>',
-        f'<path d="M{LEFT + 176} {ly - 7} L{LEFT + 183} {ly} L{LEFT + 176} {ly + 7} L{LEFT + 169} {ly} Z" '
+        f'<path d="M{LEFT + 176} {ly - 7} L{LEFT + 183} {ly} '
+        f'L{LEFT + 176} {ly + 7} L{LEFT + 169} {ly} Z" '
         f'fill="{COLOURS["left_behind"]}"/>',
-        f"<text x=\"{LEFT + 190}\" y=\"{ly + 4}\">'Left behind' areas</text>",
-        f'<rect x="{LEFT + 310}" y="{ly - 5}" width="10" height="10" fill="{COLOURS["other_deprived"]}"/>',
+        f'<text x="{LEFT + 190}" y="{ly + 4}">\'Left behind\' areas</text>',
+        f'<rect x="{LEFT + 310}" y="{ly - 5}" width="10" height="10" '
+        f'fill="{COLOURS["other_deprived"]}"/>',
         f'<text x="{LEFT + 326}" y="{ly + 4}">Other deprived</text>',
         "</svg>",
     ]

@@ -16,15 +16,24 @@ from leftbehind.profiles import framework, values
 
 #: What the report says per dimension: which comparator 'left behind' areas fare worse than.
 REPORT_FINDINGS: dict[str, tuple[str, str]] = {
-    "skills": ("other_deprived", "fewer qualifications and fewer going on to university than other deprived places"),
+    "skills": (
+        "other_deprived",
+        "fewer qualifications and fewer going on to university than other deprived places",
+    ),
     "poverty": ("nation", "higher rates of poverty than other areas"),
     "education": ("other_deprived", "poorer results at school than other deprived places"),
     "economy": ("nation", "more worklessness than the national average"),
     "health": ("other_deprived", "worse health, even compared with other deprived areas"),
     "disability": ("nation", "nearly twice the national rate of disability benefits"),
-    "social_fabric": ("other_deprived", "fewer community spaces and less civic activity than other deprived areas"),
+    "social_fabric": (
+        "other_deprived",
+        "fewer community spaces and less civic activity than other deprived areas",
+    ),
     "connectivity": ("other_deprived", "worse connectivity than other deprived areas"),
-    "funding": ("other_deprived", "less charitable grant funding per head than other deprived areas"),
+    "funding": (
+        "other_deprived",
+        "less charitable grant funding per head than other deprived areas",
+    ),
 }
 
 
@@ -88,7 +97,9 @@ def report_checks(table: pd.DataFrame, grants_available: bool = False) -> list[d
                 "." if grants_available else " (import 360Giving grants to fill it)."
             )
         elif status == "agrees":
-            count = {1: "its one indicator", 2: "both indicators"}.get(len(worse), f"all {len(worse)} indicators")
+            count = {1: "its one indicator", 2: "both indicators"}.get(
+                len(worse), f"all {len(worse)} indicators"
+            )
             detail = f"'Left behind' areas fare worse than {against_words} on {count}."
         else:
             detail = (
@@ -112,25 +123,20 @@ def compare(con: duckdb.DuckDBPyConnection, edition: str) -> dict:
     """The full comparison: groups (areas, population), indicators and checks."""
     data = values.edition_data(con, edition)
     table = compare_table(con, edition)
-    geography = values.EDITION_GEOGRAPHY[edition]
-    units = data.units[geography]
-    groups = {}
-    codes = pd.Index(units.codes)
-    base_group = pd.Series(data.group)
-    for name in values.COMPARATORS:
-        if name == "nation":
-            n_areas = len(codes)
-        else:
-            member = units.matrix @ (base_group == name).to_numpy(float)
-            n_areas = int((member > 0).sum())
-        groups[name] = {"areas": n_areas, "population": int(round(data.comparator_population[name]))}
+    groups = {
+        name: {
+            "areas": data.group_areas.get(name, 0),
+            "population": round(data.comparator_population[name]),
+        }
+        for name in values.COMPARATORS
+    }
     from leftbehind.profiles import funding_link
 
     grants = funding_link._base_amounts(con, data) is not None
     indicators = table.replace({np.nan: None}).to_dict("records")
     if grants:
         result = funding_link.grants_per_head(con, data, np.arange(len(data.base)))
-        value, comps, _ = result
+        _, comps, _ = result
         lb, od, nat = comps["left_behind"], comps["other_deprived"], comps["nation"]
         indicators.append(
             {
@@ -177,21 +183,33 @@ def markdown(result: dict) -> str:
     lines = [
         f"# 'Left behind' vs other deprived areas vs England ({result['edition']})",
         "",
-        f"'Left behind': {g['left_behind']['areas']:,} areas, {g['left_behind']['population']:,} people. "
-        f"Other deprived: {g['other_deprived']['areas']:,} areas, {g['other_deprived']['population']:,} people. "
-        f"England: {g['nation']['areas']:,} areas, {g['nation']['population']:,} people. "
+        " ".join(
+            f"{label}: {g[key]['areas']:,} areas, {g[key]['population']:,} people."
+            for key, label in (
+                ("left_behind", "'Left behind'"),
+                ("other_deprived", "Other deprived"),
+                ("nation", "England"),
+            )
+        )
+        + " "
         "Values are population-weighted; rates are summed counts over summed populations.",
         "",
-        "| dimension | indicator | 'left behind' | other deprived | England | 'left behind' vs other deprived |",
+        "| dimension | indicator | 'left behind' | other deprived | England "
+        "| 'left behind' vs other deprived |",
         "|---|---|---:|---:|---:|---|",
     ]
     for r in result["indicators"]:
         lines.append(
-            f"| {r['dimension_label']} | {r['label']} | {format_value(r['left_behind'], r['unit'])} | "
-            f"{format_value(r['other_deprived'], r['unit'])} | {format_value(r['nation'], r['unit'])} | "
+            f"| {r['dimension_label']} | {r['label']} "
+            f"| {format_value(r['left_behind'], r['unit'])} "
+            f"| {format_value(r['other_deprived'], r['unit'])} "
+            f"| {format_value(r['nation'], r['unit'])} | "
             f"{r['vs_other_deprived']} |"
         )
     lines += ["", "## Does the data agree with the report?", ""]
     for c in result["checks"]:
-        lines.append(f"- **{c['label']}** ({c['status']}): the report finds {c['report_finding'][0].lower()}{c['report_finding'][1:]} {c['detail']}")
+        lines.append(
+            f"- **{c['label']}** ({c['status']}): the report finds "
+            f"{c['report_finding'][0].lower()}{c['report_finding'][1:]} {c['detail']}"
+        )
     return "\n".join(lines) + "\n"

@@ -64,7 +64,9 @@ class Dimension:
 
 #: The report's nine dimensions, in the report's order, with plain labels.
 DIMENSIONS: tuple[Dimension, ...] = (
-    Dimension("skills", "Skills and qualifications", "Fewer opportunities to secure skilled employment", 1),
+    Dimension(
+        "skills", "Skills and qualifications", "Fewer opportunities to secure skilled employment", 1
+    ),
     Dimension("poverty", "Money and poverty", "Higher rates of poverty", 2),
     Dimension("education", "School and learning", "Lower educational attainment", 3),
     Dimension("economy", "Work and the local economy", "Less vibrant local economies", 4),

@@ -108,7 +108,9 @@ def _code_elsewhere(con: duckdb.DuckDBPyConnection, code: str) -> str | None:
     return row[0] if row else None
 
 
-def _unknown_code(con: duckdb.DuckDBPyConnection, data: values.EditionData, code: str) -> UnknownName:
+def _unknown_code(
+    con: duckdb.DuckDBPyConnection, data: values.EditionData, code: str
+) -> UnknownName:
     others = _other_editions(con, code, data.edition)
     if others:
         return UnknownName(
@@ -409,7 +411,7 @@ def profile_area(con: duckdb.DuckDBPyConnection, area: Area, edition: str) -> di
         "group_shares": shares,
         "groups_by_edition": groups_by_edition(con, area),
         "local_authority": {"code": area.la_code, "name": area.la_name} if area.la_code else None,
-        "population": int(round(float(data.population[area.rows].sum()))),
+        "population": round(float(data.population[area.rows].sum())),
         "small_areas": len(area.rows),
         "percentile_among": values.TYPE_WORDS.get(reference_type, reference_type),
         "members": list(area.members) or None,
@@ -455,9 +457,13 @@ def profiles_for_type(con: duckdb.DuckDBPyConnection, unit_type: str, edition: s
     """Profiles for every area of one geography (e.g. all 7,433 wards)."""
     data = values.edition_data(con, edition)
     if unit_type not in data.units:
-        raise UnknownName(f"edition {edition} has geographies {', '.join(data.units)}, not {unit_type}")
+        raise UnknownName(
+            f"edition {edition} has geographies {', '.join(data.units)}, not {unit_type}"
+        )
     units = data.units[unit_type]
-    return [profile_area(con, _unit_area(data, unit_type, i), edition) for i in range(len(units.codes))]
+    return [
+        profile_area(con, _unit_area(data, unit_type, i), edition) for i in range(len(units.codes))
+    ]
 
 
 def indicator_frame(result: dict) -> pd.DataFrame:
@@ -465,6 +471,12 @@ def indicator_frame(result: dict) -> pd.DataFrame:
     rows = []
     for dim in result["dimensions"]:
         for ind in dim["indicators"]:
-            rows.append({"dimension": dim["label"], **{k: ind.get(k) for k in ("id", "label", "value", "unit", "percentile")},
-                         **{f"{k}": v for k, v in ind["comparators"].items()}, "source": ind["source"]})
+            rows.append(
+                {
+                    "dimension": dim["label"],
+                    **{k: ind.get(k) for k in ("id", "label", "value", "unit", "percentile")},
+                    **{f"{k}": v for k, v in ind["comparators"].items()},
+                    "source": ind["source"],
+                }
+            )
     return pd.DataFrame(rows)

@@ -17,15 +17,33 @@ SHARE_PHRASES: dict[str, tuple[str, str]] = {
     "employment": ("adults of working age", "are out of work or too ill to work"),
     "adult_skills": ("adults", "have few or no qualifications"),
     "staying_on": ("young people", "leave school at 16"),
-    "households_deprived": ("homes", "face hard times in at least one way, such as work, health or housing"),
+    "households_deprived": (
+        "homes",
+        "face hard times in at least one way, such as work, health or housing",
+    ),
     "disabled": ("people", "have a disability"),
-    "education_domain": ("people", "live in a part of England in the worst tenth for schools and skills"),
-    "children_education": ("people", "live in a part of England in the worst tenth for school results"),
+    "education_domain": (
+        "people",
+        "live in a part of England in the worst tenth for schools and skills",
+    ),
+    "children_education": (
+        "people",
+        "live in a part of England in the worst tenth for school results",
+    ),
     "health_domain": ("people", "live in a part of England in the worst tenth for health"),
-    "travel_barriers": ("people", "live in a part of England in the worst tenth for distance to shops and services"),
+    "travel_barriers": (
+        "people",
+        "live in a part of England in the worst tenth for distance to shops and services",
+    ),
     "crime_domain": ("people", "live in a part of England in the worst tenth for crime"),
-    "housing_domain": ("people", "live in a part of England in the worst tenth for housing and services"),
-    "environment_domain": ("people", "live in a part of England in the worst tenth for the local setting"),
+    "housing_domain": (
+        "people",
+        "live in a part of England in the worst tenth for housing and services",
+    ),
+    "environment_domain": (
+        "people",
+        "live in a part of England in the worst tenth for the local setting",
+    ),
     "overcrowding": ("homes", "are too full for the people who live there"),
     "no_central_heating": ("homes", "have no central heating"),
 }
@@ -99,6 +117,10 @@ def in_words(share: float) -> str:
     return f"about {1} in {n}"
 
 
+def _per_100(share: float) -> str:
+    return f"about {round(share * 100)} in 100"
+
+
 def _tenths(pct: float) -> str:
     n = max(1, min(9, round(pct / 10)))
     return f"{n} in 10"
@@ -119,6 +141,8 @@ def _sentence(ind: dict, area_type: str) -> str | None:
         here, there = in_words(value), in_words(england)
         if here == "none":
             return f"None of the {who} here {what}, compared with {there} across England."
+        if here == there and abs(value - england) > 0.1 * max(value, england):
+            here, there = _per_100(value), _per_100(england)
         if here == there:
             return f"{_capital(here)} {who} here {what}, the same as across England."
         return f"{_capital(here)} {who} here {what}, compared with {there} across England."
@@ -133,12 +157,19 @@ def _sentence(ind: dict, area_type: str) -> str | None:
             return f"{RATIO_PHRASES[key]} are about the same as the England average."
         if times >= 1:
             return f"{RATIO_PHRASES[key]} are {times:.1f} times the England average."
-        return f"{RATIO_PHRASES[key]} are lower than the England average, at {round(times * 100)}% of it."
+        return (
+            f"{RATIO_PHRASES[key]} are lower than the England average, "
+            f"at {round(times * 100)}% of it."
+        )
     if unit == "count" and england is not None:
-        return f"Each GP here has about {value:,.0f} patients, compared with {england:,.0f} across England."
+        return (
+            f"Each GP here has about {value:,.0f} patients, "
+            f"compared with {england:,.0f} across England."
+        )
     if unit == "per_1000" and england is not None:
         return (
-            f"There are about {value:.0f} cases of criminal damage for every 1,000 people each year, "
+            f"There are about {value:.0f} cases of criminal damage "
+            "for every 1,000 people each year, "
             f"compared with {england:.0f} across England."
         )
     if key in RANK_PHRASES and ind.get("need_percentile") is not None:
@@ -168,13 +199,26 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
     name = result["name"]
     where = result.get("local_authority") or {}
     if area_type == "custom":
-        opening = f"This area is made of {result['small_areas']} small areas, home to about {result['population']:,} people."
+        opening = (
+            f"This area is made of {result['small_areas']} small areas, "
+            f"home to about {result['population']:,} people."
+        )
     elif where.get("name") and where.get("name") != name:
-        opening = f"{name} is a {values.TYPE_WORDS.get(area_type, 'place').split(' (')[0]} in {where['name']}, home to about {result['population']:,} people."
+        kind = values.TYPE_WORDS.get(area_type, "place").split(" (")[0]
+        opening = (
+            f"{name} is a {kind} in {where['name']}, home to about {result['population']:,} people."
+        )
     else:
         opening = f"{name} is home to about {result['population']:,} people."
-    out.append({"text": opening, "indicator": None, "value": result["population"], "england": None,
-                "source": "ONS population estimates"})
+    out.append(
+        {
+            "text": opening,
+            "indicator": None,
+            "value": result["population"],
+            "england": None,
+            "source": "ONS population estimates",
+        }
+    )
 
     scored = []
     for dim in result["dimensions"]:
@@ -199,32 +243,73 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
 
     picked_good = take(good, strengths)
     if picked_good:
-        out.append({"text": "Here is where this place does well.", "indicator": None, "value": None,
-                    "england": None, "source": None})
+        out.append(
+            {
+                "text": "Here is where this place does well.",
+                "indicator": None,
+                "value": None,
+                "england": None,
+                "source": None,
+            }
+        )
     for _, _, ind, text in picked_good:
         out.append(_item(text, ind))
     picked_bad = take(bad, challenges)
     if picked_bad:
-        out.append({"text": "Here is where it faces the biggest challenges.", "indicator": None,
-                    "value": None, "england": None, "source": None})
+        out.append(
+            {
+                "text": "Here is where it faces the biggest challenges.",
+                "indicator": None,
+                "value": None,
+                "england": None,
+                "source": None,
+            }
+        )
     for _, _, ind, text in picked_bad:
         out.append(_item(text, ind))
     if not picked_good and not picked_bad:
-        out.append({"text": "On most measures here, this place is close to the England average.",
-                    "indicator": None, "value": None, "england": None, "source": None})
+        out.append(
+            {
+                "text": "On most measures here, this place is close to the England average.",
+                "indicator": None,
+                "value": None,
+                "england": None,
+                "source": None,
+            }
+        )
 
     group = result.get("group")
     group_text = {
-        "left_behind": "It is one of the places the report calls 'left behind': high need, and few places and groups to bring people together.",
-        "other_deprived": "It has high need, like the places the report calls 'left behind', but more places and groups to bring people together.",
+        "left_behind": (
+            "It is one of the places the report calls 'left behind': "
+            "high need, and few places and groups to bring people together."
+        ),
+        "other_deprived": (
+            "It has high need, like the places the report calls 'left behind', "
+            "but more places and groups to bring people together."
+        ),
     }.get(group)
     if group_text:
-        out.append({"text": group_text, "indicator": "group", "value": group, "england": None,
-                    "source": "Community Needs Index and Index of Deprivation"})
+        out.append(
+            {
+                "text": group_text,
+                "indicator": "group",
+                "value": group,
+                "england": None,
+                "source": "Community Needs Index and Index of Deprivation",
+            }
+        )
     funding = next((d for d in result["dimensions"] if d["id"] == "funding"), None)
     if funding and funding.get("status") == "no_data":
-        out.append({"text": "There is no data yet on grant money for this place.", "indicator": funding["indicators"][0]["id"],
-                    "value": None, "england": None, "source": "360Giving grants (not yet imported)"})
+        out.append(
+            {
+                "text": "There is no data yet on grant money for this place.",
+                "indicator": funding["indicators"][0]["id"],
+                "value": None,
+                "england": None,
+                "source": "360Giving grants (not yet imported)",
+            }
+        )
     return out
 
 

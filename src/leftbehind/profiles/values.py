@@ -77,6 +77,7 @@ class EditionData:
     units: dict[str, Units]
     comparators: dict[str, np.ndarray]  # comparator -> indicator values
     comparator_population: dict[str, float]
+    group_areas: dict[str, int] = field(default_factory=dict)  # areas per group (identification)
 
     def aggregate(self, rows: np.ndarray) -> np.ndarray:
         """Values of every indicator over the given base rows (sum num / sum den)."""
@@ -105,7 +106,9 @@ class EditionData:
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    return {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -145,7 +148,9 @@ def _populations(
         link = _df(con, "select lsoa11_code, lsoa21_code from lookup_lsoa11_lsoa21_ltla22")
         link["w"] = 1.0 / link.groupby("lsoa11_code")["lsoa21_code"].transform("count")
         link = link[link["lsoa11_code"].isin(ages.index)]
-        total = (ages.loc[link["lsoa11_code"], "total_population"].to_numpy(float)) * link["w"].to_numpy()
+        total = (ages.loc[link["lsoa11_code"], "total_population"].to_numpy(float)) * link[
+            "w"
+        ].to_numpy()
         denom = pd.Series(total, index=link["lsoa21_code"].to_numpy()).groupby(level=0).sum()
         for band in bands - {"ages:all"}:
             cols = _age_columns(framework.parse_ages(band))
@@ -181,7 +186,10 @@ def _source_values(
 def _census(con: duckdb.DuckDBPyConnection, row: pd.Series, base: pd.Index):
     column, op, values = _parse_census(row["numerator"])
     table = row["source_table"]
-    data = _df(con, f'select lsoa21_code, "{column}" as cat, n, "{row["denominator"]}" as total from "{table}"')
+    data = _df(
+        con,
+        f'select lsoa21_code, "{column}" as cat, n, "{row["denominator"]}" as total from "{table}"',
+    )
     hit = data["cat"].isin(values)
     if op == "!=":
         hit = ~hit
@@ -237,16 +245,26 @@ def _unit_tables(con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index) -
     """For each geography: areas (code, name, la_code, la_name) and base -> area code."""
     specs: dict[str, dict] = {}
     if edition == "england-2019-ward":
-        la = _df(con, "select lsoa11_code, lsoa11_name, ltla19_code, ltla19_name from lookup_lsoa11_ltla19")
+        la = _df(
+            con,
+            "select lsoa11_code, lsoa11_name, ltla19_code, ltla19_name from lookup_lsoa11_ltla19",
+        )
         la = la.drop_duplicates("lsoa11_code").set_index("lsoa11_code").reindex(base)
         specs["lsoa11"] = {
             "areas": pd.DataFrame(
-                {"name": la["lsoa11_name"], "la_code": la["ltla19_code"], "la_name": la["ltla19_name"]},
+                {
+                    "name": la["lsoa11_name"],
+                    "la_code": la["ltla19_code"],
+                    "la_name": la["ltla19_name"],
+                },
                 index=base,
             ),
             "link": pd.Series(base, index=base),
         }
-        wards = _df(con, "select ward17_code, ward17_name, lad19_code, lad19_name from cni2019_england_ward17")
+        wards = _df(
+            con,
+            "select ward17_code, ward17_name, lad19_code, lad19_name from cni2019_england_ward17",
+        )
         link = _df(con, "select lsoa11_code, ward17_code from lookup_lsoa11_ward17")
         specs["ward17"] = {
             "areas": wards.set_index("ward17_code").rename(
@@ -257,21 +275,32 @@ def _unit_tables(con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index) -
         las = la.dropna(subset=["ltla19_code"]).drop_duplicates("ltla19_code")
         specs["ltla19"] = {
             "areas": pd.DataFrame(
-                {"name": las["ltla19_name"].to_numpy(), "la_code": las["ltla19_code"].to_numpy(),
-                 "la_name": las["ltla19_name"].to_numpy()},
+                {
+                    "name": las["ltla19_name"].to_numpy(),
+                    "la_code": las["ltla19_code"].to_numpy(),
+                    "la_name": las["ltla19_name"].to_numpy(),
+                },
                 index=pd.Index(las["ltla19_code"].to_numpy()),
             ),
             "link": la["ltla19_code"],
         }
-        region = _df(con, "select ltla19_code, region19_code, region19_name from lookup_ltla19_region19")
-        la_region = la["ltla19_code"].map(region.drop_duplicates("ltla19_code").set_index("ltla19_code")["region19_code"])
+        region = _df(
+            con, "select ltla19_code, region19_code, region19_name from lookup_ltla19_region19"
+        )
+        la_region = la["ltla19_code"].map(
+            region.drop_duplicates("ltla19_code").set_index("ltla19_code")["region19_code"]
+        )
         regions = region.drop_duplicates("region19_code").set_index("region19_code")
     else:
         look = _df(con, "select * from lookup_lsoa21_ward24_ltla24").drop_duplicates("lsoa21_code")
         look = look.set_index("lsoa21_code").reindex(base)
         specs["lsoa21"] = {
             "areas": pd.DataFrame(
-                {"name": look["lsoa21_name"], "la_code": look["ltla24_code"], "la_name": look["ltla24_name"]},
+                {
+                    "name": look["lsoa21_name"],
+                    "la_code": look["ltla24_code"],
+                    "la_name": look["ltla24_name"],
+                },
                 index=base,
             ),
             "link": pd.Series(base, index=base),
@@ -279,8 +308,11 @@ def _unit_tables(con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index) -
         wards = look.dropna(subset=["ward24_code"]).drop_duplicates("ward24_code")
         specs["ward24"] = {
             "areas": pd.DataFrame(
-                {"name": wards["ward24_name"].to_numpy(), "la_code": wards["ltla24_code"].to_numpy(),
-                 "la_name": wards["ltla24_name"].to_numpy()},
+                {
+                    "name": wards["ward24_name"].to_numpy(),
+                    "la_code": wards["ltla24_code"].to_numpy(),
+                    "la_name": wards["ltla24_name"].to_numpy(),
+                },
                 index=pd.Index(wards["ward24_code"].to_numpy()),
             ),
             "link": look["ward24_code"],
@@ -288,14 +320,23 @@ def _unit_tables(con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index) -
         las = look.dropna(subset=["ltla24_code"]).drop_duplicates("ltla24_code")
         specs["ltla24"] = {
             "areas": pd.DataFrame(
-                {"name": las["ltla24_name"].to_numpy(), "la_code": las["ltla24_code"].to_numpy(),
-                 "la_name": las["ltla24_name"].to_numpy()},
+                {
+                    "name": las["ltla24_name"].to_numpy(),
+                    "la_code": las["ltla24_code"].to_numpy(),
+                    "la_name": las["ltla24_name"].to_numpy(),
+                },
                 index=pd.Index(las["ltla24_code"].to_numpy()),
             ),
             "link": look["ltla24_code"],
         }
-        region = _df(con, "select ltla24_code, region24_code as region19_code, region24_name as region19_name from lookup_ltla24_region24")
-        la_region = look["ltla24_code"].map(region.drop_duplicates("ltla24_code").set_index("ltla24_code")["region19_code"])
+        region = _df(
+            con,
+            "select ltla24_code, region24_code as region19_code, "
+            "region24_name as region19_name from lookup_ltla24_region24",
+        )
+        la_region = look["ltla24_code"].map(
+            region.drop_duplicates("ltla24_code").set_index("ltla24_code")["region19_code"]
+        )
         regions = region.drop_duplicates("region19_code").set_index("region19_code")
     specs["region"] = {
         "areas": pd.DataFrame(
@@ -331,7 +372,9 @@ def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
     if table not in tables:
         raise StoreMissing(f"the store lacks table {table}; rebuild it with 'leftbehind build'")
     base = pd.Index(
-        _df(con, f'select distinct "{column}" as code from "{table}" order by 1')["code"].to_numpy(),
+        _df(con, f'select distinct "{column}" as code from "{table}" order by 1')[
+            "code"
+        ].to_numpy(),
         name="code",
     )
     num, den, population = numerators_denominators(con, edition, indicators, base)
@@ -386,6 +429,10 @@ def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
         units=units,
         comparators=comparators,
         comparator_population=comparator_population,
+        group_areas={
+            **{g: int((groups == g).sum()) for g in GROUPS},
+            "nation": len(groups),
+        },
     )
 
 
@@ -394,9 +441,7 @@ def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
-def values_for(
-    con: duckdb.DuckDBPyConnection, edition: str, codes: list[str]
-) -> pd.Series:
+def values_for(con: duckdb.DuckDBPyConnection, edition: str, codes: list[str]) -> pd.Series:
     """Indicator values (by indicator id) for the union of the given small-area codes."""
     data = edition_data(con, edition)
     rows = data.base.get_indexer(pd.Index(codes))
@@ -422,7 +467,9 @@ def _store_key(con: duckdb.DuckDBPyConnection) -> tuple:
     fingerprint = None
     try:
         if "build_manifest" in _tables(con):
-            fingerprint = con.execute("select string_agg(key || '=' || value, ';' order by key) from build_manifest").fetchone()[0]
+            fingerprint = con.execute(
+                "select string_agg(key || '=' || value, ';' order by key) from build_manifest"
+            ).fetchone()[0]
     except duckdb.Error:
         fingerprint = None
     if fingerprint is None:

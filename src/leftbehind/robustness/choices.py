@@ -164,8 +164,13 @@ class UniformChoice:
         return self.low + u[:, 0] * (self.high - self.low)
 
     def spec(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "nominal": self.nominal,
-                "low": self.low, "high": self.high}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "nominal": self.nominal,
+            "low": self.low,
+            "high": self.high,
+        }
 
     def describe(self) -> str:
         return f"uniform {self.low:g} to {self.high:g}"
@@ -208,8 +213,12 @@ class CategoricalChoice:
         return np.minimum((u[:, 0] * k).astype(np.int64), k - 1)
 
     def spec(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "options": list(self.options),
-                "nominal": self.nominal}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "options": list(self.options),
+            "nominal": self.nominal,
+        }
 
     def describe(self) -> str:
         return "one of " + ", ".join(self.options) + " (equally likely)"
@@ -257,8 +266,10 @@ class ChoiceSet:
         unit = np.asarray(unit, dtype=np.float64)
         if unit.ndim != 2 or unit.shape[1] != self.dims:
             raise InvalidInput(f"unit sample must have {self.dims} columns, got {unit.shape}")
-        return {c.name: c.from_unit(unit[:, s]) for c, s in zip(self.choices, self.slices()
-                                                                 .values(), strict=True)}
+        return {
+            c.name: c.from_unit(unit[:, s])
+            for c, s in zip(self.choices, self.slices().values(), strict=True)
+        }
 
     def nominal_values(self) -> dict[str, NDArray[Any]]:
         return {c.name: c.nominal_value() for c in self.choices}
@@ -337,20 +348,27 @@ def default_choices(
         nominal = "average_score" if "average_score" in options else options[0]
         choices.append(
             CategoricalChoice(
-                "aggregation", options, nominal,
+                "aggregation",
+                options,
+                nominal,
                 "how LSOA IMD results become a ward IMD (MHCLG summary measures)",
             )
         )
         choices.append(
             CategoricalChoice(
-                "population_year", POPULATION_YEARS, "2017",
+                "population_year",
+                POPULATION_YEARS,
+                "2017",
                 "ONS mid-year LSOA population estimates weighting the aggregation",
             )
         )
     for name, what in (("threshold_cni", "CNI"), ("threshold_imd", "IMD")):
         choices.append(
             UniformChoice(
-                name, DEFAULT_THRESHOLD, low, high,
+                name,
+                DEFAULT_THRESHOLD,
+                low,
+                high,
                 description=f"share of areas counted as most in need on the {what}",
             )
         )
@@ -386,8 +404,11 @@ def parse_range(text: str) -> tuple[float, float]:
 def describe_choices(choices: ChoiceSet) -> list[dict[str, str]]:
     """Rows for a methods table: name, distribution, description."""
     return [
-        {"name": c.name, "distribution": c.describe() if c.varies else "fixed at nominal",
-         "description": c.description}
+        {
+            "name": c.name,
+            "distribution": c.describe() if c.varies else "fixed at nominal",
+            "description": c.description,
+        }
         for c in choices.choices
     ]
 

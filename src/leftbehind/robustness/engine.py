@@ -38,7 +38,9 @@ def rank_rows(scores: NDArray[np.float64]) -> NDArray[np.int32]:
     b, n = scores.shape
     order = np.argsort(-scores, axis=1)
     ranks = np.empty((b, n), dtype=np.int32)
-    np.put_along_axis(ranks, order, np.arange(1, n + 1, dtype=np.int32)[None, :], axis=1)
+    positions = np.arange(1, n + 1, dtype=np.int32)
+    for i in range(b):  # a row-wise scatter is cache-friendlier than one 2-D fancy index
+        ranks[i, order[i]] = positions
     return ranks
 
 
@@ -97,7 +99,9 @@ def _imd_ranks(inputs: EditionInputs, values: dict[str, NDArray[Any]]) -> NDArra
     for key in np.unique(np.column_stack([agg, year]), axis=0):
         rows = np.flatnonzero((agg == key[0]) & (year == key[1]))
         measure[rows] = _ward_measure(
-            inputs, lsoa_scores[rows], options["aggregation"][key[0]],
+            inputs,
+            lsoa_scores[rows],
+            options["aggregation"][key[0]],
             options["population_year"][key[1]],
         )
     measure[:, inputs.imd_missing] = -np.inf
@@ -105,9 +109,13 @@ def _imd_ranks(inputs: EditionInputs, values: dict[str, NDArray[Any]]) -> NDArra
 
 
 def _options(values: dict[str, NDArray[Any]]) -> dict[str, tuple[str, ...]]:
-    return values.get("_options", {  # type: ignore[return-value]
-        "aggregation": AGGREGATIONS, "population_year": POPULATION_YEARS,
-    })
+    return values.get(
+        "_options",
+        {  # type: ignore[return-value]
+            "aggregation": AGGREGATIONS,
+            "population_year": POPULATION_YEARS,
+        },
+    )
 
 
 def evaluate(inputs: EditionInputs, values: dict[str, NDArray[Any]]) -> Batch:

@@ -135,7 +135,12 @@ def load_inputs(con: duckdb.DuckDBPyConnection, edition: str) -> EditionInputs:
             )
         aligned = imd_exp[:, where.to_numpy(dtype=np.int64)]
         return EditionInputs(
-            edition, codes, names, published, cni_exp, np.ascontiguousarray(aligned),
+            edition,
+            codes,
+            names,
+            published,
+            cni_exp,
+            np.ascontiguousarray(aligned),
             np.zeros(len(codes), dtype=bool),
         )
 
@@ -162,6 +167,13 @@ def load_inputs(con: duckdb.DuckDBPyConnection, edition: str) -> EditionInputs:
         population[year] = _row_normalise(sp.csr_matrix((weights, (row, col)), shape=shape))
     imd_missing = np.asarray(counts.sum(axis=1)).ravel() == 0
     return EditionInputs(
-        edition, codes, names, published, cni_exp, imd_exp, imd_missing,
-        population, _row_normalise(counts),
+        edition,
+        codes,
+        names,
+        published,
+        cni_exp,
+        imd_exp,
+        imd_missing,
+        population,
+        _row_normalise(counts),
     )

@@ -41,9 +41,20 @@ CLASS_RULES = {
 }
 
 AREA_COLUMNS = [
-    "code", "name", "nominal_left_behind", "published_left_behind", "p_left_behind",
-    "robustness_class", "cni_rank_nominal", "cni_rank_median", "cni_rank_p05", "cni_rank_p95",
-    "imd_rank_nominal", "imd_rank_median", "imd_rank_p05", "imd_rank_p95",
+    "code",
+    "name",
+    "nominal_left_behind",
+    "published_left_behind",
+    "p_left_behind",
+    "robustness_class",
+    "cni_rank_nominal",
+    "cni_rank_median",
+    "cni_rank_p05",
+    "cni_rank_p95",
+    "imd_rank_nominal",
+    "imd_rank_median",
+    "imd_rank_p05",
+    "imd_rank_p95",
 ]
 
 
@@ -57,8 +68,12 @@ def classify(p: np.ndarray | pd.Series) -> np.ndarray:
 
 def settings_hash(edition: str, draws: int, choices: ChoiceSet) -> str:
     """A short hash of everything that determines the result apart from the seed and data."""
-    payload = {"edition": edition, "draws": draws, "choices": choices.spec(),
-               "engine": ENGINE_VERSION}
+    payload = {
+        "edition": edition,
+        "draws": draws,
+        "choices": choices.spec(),
+        "engine": ENGINE_VERSION,
+    }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -118,9 +133,11 @@ def summarise(
 
     added = areas[~areas["nominal_left_behind"] & (areas["p_left_behind"] > 0)]
     added = added.sort_values(["p_left_behind", "code"], ascending=[False, True]).head(top)
-    dropped = areas[areas["nominal_left_behind"]].sort_values(
-        ["p_left_behind", "code"], ascending=[True, True]
-    ).head(top)
+    dropped = (
+        areas[areas["nominal_left_behind"]]
+        .sort_values(["p_left_behind", "code"], ascending=[True, True])
+        .head(top)
+    )
     count = sim.count
     summary: dict[str, Any] = {
         "edition": inputs.edition,
@@ -155,9 +172,13 @@ def summarise(
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {"code": r.code, "name": r.name, "p_left_behind": round(float(r.p_left_behind), 4),
-         "cni_rank_nominal": int(r.cni_rank_nominal),
-         "imd_rank_nominal": None if np.isnan(r.imd_rank_nominal) else int(r.imd_rank_nominal)}
+        {
+            "code": r.code,
+            "name": r.name,
+            "p_left_behind": round(float(r.p_left_behind), 4),
+            "cni_rank_nominal": int(r.cni_rank_nominal),
+            "imd_rank_nominal": None if np.isnan(r.imd_rank_nominal) else int(r.imd_rank_nominal),
+        }
         for r in frame.itertuples()
     ]
 
@@ -205,14 +226,15 @@ def from_store(
         return None
     key = [edition, shash, seed]
     row = con.execute(
-        f"SELECT summary FROM {SUMMARY_TABLE} WHERE edition = ? AND settings_hash = ? "
-        "AND seed = ?", key,
+        f"SELECT summary FROM {SUMMARY_TABLE} WHERE edition = ? AND settings_hash = ? AND seed = ?",
+        key,
     ).fetchone()
     if row is None:
         return None
     areas = con.execute(
         f"SELECT {', '.join(AREA_COLUMNS)} FROM {RESULTS_TABLE} WHERE edition = ? "
-        "AND settings_hash = ? AND seed = ? ORDER BY code", key,
+        "AND settings_hash = ? AND seed = ? ORDER BY code",
+        key,
     ).df()
     summary = json.loads(row[0])
     return RobustnessResult(edition, int(summary["draws"]), seed, shash, _tidy(areas), summary)
@@ -225,8 +247,11 @@ def _tidy(areas: pd.DataFrame) -> pd.DataFrame:
     for col in ("nominal_left_behind", "published_left_behind"):
         areas[col] = areas[col].astype(bool)
     for col in AREA_COLUMNS[6:]:
-        areas[col] = areas[col].astype(np.float64) if col != "cni_rank_nominal" else (
-            areas[col].astype(np.int64))
+        areas[col] = (
+            areas[col].astype(np.float64)
+            if col != "cni_rank_nominal"
+            else (areas[col].astype(np.int64))
+        )
     return areas.reset_index(drop=True)
 
 
@@ -296,13 +321,10 @@ def run_robustness(
 
 def sentence(p: float, nominal: bool, draws: int) -> str:
     """'Left behind in 97 of 100 plausible ways of measuring (robust).'"""
-    k = int(round(p * 100))
+    k = round(p * 100)
     cls = classify([p])[0]
     status = "on" if nominal else "not on"
-    if k == 0 and p > 0:
-        share = "fewer than 1 in 100"
-    else:
-        share = f"{k} of 100"
+    share = "fewer than 1 in 100" if k == 0 and p > 0 else f"{k} of 100"
     return (
         f"Left behind in {share} plausible ways of measuring ({cls}); "
         f"{status} the headline list. Based on {draws:,} variations of weights, "

@@ -19,7 +19,6 @@ spread (e.g. a count of ~200 areas), as SALib does by standardising the outputs.
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -139,9 +138,7 @@ def sobol_indices(
         y = y[:, None]
     outputs = list(outputs) if outputs is not None else [f"y{j}" for j in range(y.shape[1])]
     ya, yb, yab = design.split(y)
-    return sobol_from_outputs(
-        ya, yb, yab, design.factors, outputs, n_boot=n_boot, seed=seed, ci=ci
-    )
+    return sobol_from_outputs(ya, yb, yab, design.factors, outputs, n_boot=n_boot, seed=seed, ci=ci)
 
 
 @dataclass

@@ -69,8 +69,13 @@ def build_robustness(con: duckdb.DuckDBPyConnection) -> None:
         areas.insert(0, "edition", edition)
         frames.append(areas)
         summaries.append(
-            {"edition": edition, "settings_hash": result.settings_hash, "seed": result.seed,
-             "draws": result.draws, "summary": json.dumps(result.summary)}
+            {
+                "edition": edition,
+                "settings_hash": result.settings_hash,
+                "seed": result.seed,
+                "draws": result.draws,
+                "summary": json.dumps(result.summary),
+            }
         )
     results = pd.concat(frames, ignore_index=True)  # noqa: F841 - read by DuckDB below
     summary = pd.DataFrame(summaries)  # noqa: F841

@@ -52,8 +52,9 @@ def _lists(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[pd.DataFrame, pd
             flags = inputs.published
         else:
             flags = nominal(inputs, default_choices(edition)).left_behind[0]
-        frames.append(pd.DataFrame({"code": inputs.codes, "name": inputs.names,
-                                    "left_behind": flags}))
+        frames.append(
+            pd.DataFrame({"code": inputs.codes, "name": inputs.names, "left_behind": flags})
+        )
     return frames[0], frames[1]
 
 
@@ -97,7 +98,8 @@ def compare_vintages(
         w["population"] > 0, w["pop_2023"] / w["population"].where(w["population"] > 0, 1), 0.0
     )
     w["status"] = _status(
-        w["left_behind"], w["share_in_2023_list"] >= COVERED,
+        w["left_behind"],
+        w["share_in_2023_list"] >= COVERED,
         ("persisted", "dropped", "newly_identified"),
     )
     w = w.rename(columns={"left_behind": "left_behind_2019", "pop_2023": "population_in_2023_list"})
@@ -110,7 +112,8 @@ def compare_vintages(
         s["population"] > 0, s["pop_2019"] / s["population"].where(s["population"] > 0, 1), 0.0
     )
     s["status"] = _status(
-        s["left_behind"], s["share_in_2019_list"] >= COVERED,
+        s["left_behind"],
+        s["share_in_2019_list"] >= COVERED,
         ("persisted", "newly_identified", "dropped"),
     )
     s = s.rename(columns={"left_behind": "left_behind_2023", "pop_2019": "population_in_2019_list"})
@@ -139,10 +142,24 @@ def compare_vintages(
         "LSOAs of a split 2011 LSOA",
         "covered_if_share_at_least": COVERED,
     }
-    cols_w = ["code", "name", "left_behind_2019", "population", "population_in_2023_list",
-              "share_in_2023_list", "status"]
-    cols_s = ["code", "name", "left_behind_2023", "population", "population_in_2019_list",
-              "share_in_2019_list", "status"]
+    cols_w = [
+        "code",
+        "name",
+        "left_behind_2019",
+        "population",
+        "population_in_2023_list",
+        "share_in_2023_list",
+        "status",
+    ]
+    cols_s = [
+        "code",
+        "name",
+        "left_behind_2023",
+        "population",
+        "population_in_2019_list",
+        "share_in_2019_list",
+        "status",
+    ]
     return VintageComparison(
         basis, w[cols_w].reset_index(drop=True), s[cols_s].reset_index(drop=True), summary
     )

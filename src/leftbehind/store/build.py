@@ -131,6 +131,25 @@ def _load(
     return frames
 
 
+def _carry_over_user_tables(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
+    """Copy user data (imported grants) from the store being replaced into the new one."""
+    if not previous.exists() or store_fingerprint(previous) is None:
+        return
+    con.execute(f"ATTACH '{previous}' AS previous (READ_ONLY)")
+    try:
+        present = {
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'previous'"
+            ).fetchall()
+        }
+        for table in stages.PRESERVED_TABLES:
+            if table in present:
+                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM previous."{table}"')
+    finally:
+        con.execute("DETACH previous")
+
+
 def build_store(
     settings: Settings, force: bool = False, progress: Progress | None = None
 ) -> BuildResult:
@@ -173,6 +192,7 @@ def build_store(
             docs.create_table_docs(con, sources)
             for func in _stage_functions():
                 func(con)
+            _carry_over_user_tables(con, target)
             report("derive", 3, 3)
             docs.document_remaining(con)
             con.execute("CREATE TABLE build_manifest (key VARCHAR, value VARCHAR)")

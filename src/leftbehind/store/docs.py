@@ -45,6 +45,23 @@ DERIVED_TABLES = {
         },
         "boundaries_* sources; lookup_lsoa11_ward17",
     ),
+    "grants": (
+        "Imported 360Giving grants, one row per grant (deduplicated by Identifier), with how "
+        "and where each was located. User data: kept when the store is rebuilt.",
+        {},
+        "leftbehind grants import (360Giving Data Standard files)",
+    ),
+    "grant_rejects": (
+        "Rows of imported grant files that were rejected, left unlocated or not summed, with the "
+        "row number and the reason.",
+        {},
+        "leftbehind grants import",
+    ),
+    "grant_imports": (
+        "Grant files imported so far (by sha256), so a re-import changes nothing.",
+        {},
+        "leftbehind grants import",
+    ),
     "table_docs": (
         "This documentation: one row per column of every table.",
         {

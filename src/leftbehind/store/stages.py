@@ -8,6 +8,11 @@ a stage triggers a rebuild.
 from __future__ import annotations
 
 DERIVED_STAGES: list[str] = [
+    "leftbehind.funding.grants_store:ensure_tables",
     "leftbehind.identify:build_identification",
     "leftbehind.robustness.stage:build_robustness",
 ]
+
+# Tables of user data (imported grants) carried over from the existing store when it is rebuilt;
+# a stage above must create them (empty) so every store has them.
+PRESERVED_TABLES: list[str] = ["grants", "grant_rejects", "grant_imports"]

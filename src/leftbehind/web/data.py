@@ -123,6 +123,7 @@ class EditionData:
     local_authorities: dict[str, dict[str, Any]]
     index: NameIndex
     headline: dict[str, Any]
+    bounds: list[float] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     payloads: dict[str, Payload] = field(default_factory=dict)
 
@@ -579,7 +580,17 @@ class Observatory:
                 + "}"
             )
         body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+        if group is None and len(frame):
+            bounds = shapely.total_bounds(shapely.from_wkb([bytes(b) for b in frame["geometry"]]))
+            data.bounds = [round(float(v), 3) for v in bounds]
         return Payload.make(body, "application/geo+json")
+
+    def map_bounds(self, edition: str | None) -> list[float] | None:
+        """[west, south, east, north] of the edition's areas (after building the map data)."""
+        data = self.edition(edition)
+        if data.bounds is None:
+            self.geojson(data.id, None, "map")
+        return data.bounds
 
     def la_geojson(self, edition: str | None) -> Payload:
         data = self.edition(edition)

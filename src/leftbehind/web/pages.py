@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -120,9 +121,11 @@ async def home(request: Request, edition: EditionParam = None) -> Response:
     by_region: dict[str, list[dict[str, Any]]] = {}
     for rec in sorted(lb, key=lambda r: (r["region"] or "", r["local_authority"] or "", r["name"])):
         by_region.setdefault(rec["region"] or "Other", []).append(rec)
+    bounds = await run_in_threadpool(obs.map_bounds, data.id)
     ctx = base_context(request, data)
     ctx.update(
         {
+            "map_bounds": json.dumps(bounds) if bounds else "",
             "title": "Find your neighbourhood",
             "headline": data.headline,
             "left_behind_by_region": by_region,

@@ -17,20 +17,6 @@
   }
   if (typeof maplibregl === "undefined") { fail("The map could not be loaded."); return; }
 
-  function bounds(fc) {
-    var b = [180, 90, -180, -90];
-    function walk(c) {
-      if (typeof c[0] === "number") {
-        if (c[0] < b[0]) b[0] = c[0]; if (c[1] < b[1]) b[1] = c[1];
-        if (c[0] > b[2]) b[2] = c[0]; if (c[1] > b[3]) b[3] = c[1];
-        return;
-      }
-      for (var i = 0; i < c.length; i++) walk(c[i]);
-    }
-    fc.features.forEach(function (f) { if (f.geometry) walk(f.geometry.coordinates); });
-    return b[0] <= b[2] ? [[b[0], b[1]], [b[2], b[3]]] : [[-6.5, 49.8], [1.9, 55.9]];
-  }
-
   var basemap = el.getAttribute("data-basemap");
   var style = {
     version: 8,
@@ -42,16 +28,26 @@
     style.layers.push({ id: "basemap", type: "raster", source: "basemap" });
   }
   var edition = el.getAttribute("data-edition");
-  var areasReq = fetch(el.getAttribute("data-areas")).then(function (r) { return r.json(); });
+  var mark = function (name) { if (window.performance && performance.mark) performance.mark(name); };
+  mark("lb-map-start");
+  var areasReq = fetch(el.getAttribute("data-areas"), { credentials: "same-origin", mode: "cors" })
+    .then(function (r) { return r.json(); })
+    .then(function (fc) { mark("lb-areas-fetched"); return fc; });
   var outlinesReq = fetch(el.getAttribute("data-outlines")).then(function (r) { return r.ok ? r.json() : null; });
 
+  var initial = [[-6.5, 49.8], [1.9, 55.9]];
+  try {
+    var b = JSON.parse(el.getAttribute("data-bounds") || "null");
+    if (b && b.length === 4) initial = [[b[0], b[1]], [b[2], b[3]]];
+  } catch (e) { /* keep England */ }
   var map;
   try {
     el.innerHTML = "";
     map = new maplibregl.Map({
       container: el,
       style: style,
-      bounds: [[-6.5, 49.8], [1.9, 55.9]],
+      bounds: initial,
+      fitBoundsOptions: { padding: 10 },
       attributionControl: { compact: true, customAttribution: "Boundaries: ONS (OGL v3) · CNI: OCSI" },
       dragRotate: false,
       pitchWithRotate: false
@@ -64,7 +60,9 @@
   var canvas = map.getCanvas();
   canvas.setAttribute("aria-label", "Map of areas shaded by group; use the arrow keys to pan and plus or minus to zoom");
 
+  window.__map = map;
   map.on("load", function () {
+    mark("lb-map-load");
     Promise.all([areasReq, outlinesReq]).then(function (res) {
       var areas = res[0], outlines = res[1];
       map.addSource("areas", { type: "geojson", data: areas, promoteId: "c" });
@@ -91,9 +89,9 @@
         id: "areas-hover", type: "line", source: "areas",
         paint: { "line-color": "#000000", "line-width": ["case", ["boolean", ["feature-state", "hover"], false], 2.5, 0] }
       });
-      map.fitBounds(bounds(areas), { padding: 10, animate: false });
       el.setAttribute("data-features", String(areas.features.length));
       map.once("idle", function () {
+        mark("lb-map-painted");
         el.setAttribute("data-state", "painted");
         document.documentElement.setAttribute("data-map", "painted");
         window.__mapPaintedMs = performance.now();

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leftbehind.errors import InvalidInput
+from leftbehind.funding.allocate import (
+    allocate,
+    largest_remainder,
+    make_params,
+    to_json,
+    to_rows,
+)
+
+
+def _areas(populations, cni, imd, groups=None):
+    n = len(populations)
+    return pd.DataFrame(
+        {
+            "code": [f"E05{i:06d}" for i in range(n)],
+            "name": [f"Area {i}" for i in range(n)],
+            "group": groups or ["left_behind"] * n,
+            "population": populations,
+            "cni_rank": cni,
+            "imd_rank": imd,
+            "imd_score": [50.0] * n,
+        }
+    )
+
+
+def test_hand_worked_equal_need():
+    # equal need: shares follow population 1:3 of £1,000 -> £250 and £750
+    areas = _areas([1000, 3000], [1, 2], [1, 2])
+    result = allocate(areas, make_params(budget=1000, years=2, need="equal", capacity_share=0.1,
+                                         capital_share=0.5))  # fmt: skip
+    totals = result.areas.set_index("code")["total_pence"]
+    assert totals.tolist() == [25_000, 75_000]
+    a = result.areas.iloc[0]
+    # £250: capacity £25, capital half of £225 -> £112.50, revenue £112.50
+    assert (a.capacity_building_pence, a.capital_pence, a.revenue_pence) == (2500, 11250, 11250)
+    years = result.yearly[result.yearly["code"] == "E05000000"]
+    # capacity building front-loaded 2:1 -> £16.67 then £8.33 (largest remainder)
+    assert years["capacity_building"].tolist() == [1667, 833]
+    assert years["capital"].tolist() == [5625, 5625]
+    assert years["total"].sum() == 25_000
+
+
+def test_hand_worked_ranks_floor_and_cap():
+    # 4 areas ranked 1..4 on both indices: need (5 - rank) / 4 = 1, .75, .5, .25
+    areas = _areas([100] * 4, [1, 2, 3, 4], [1, 2, 3, 4])
+    result = allocate(areas, make_params(budget=1000, years=1))
+    assert result.areas["total_pence"].tolist() == [40_000, 30_000, 20_000, 10_000]
+    capped = allocate(areas, make_params(budget=1000, years=1, floor=150, cap=350))
+    # 400 -> cap 350, 100 -> floor 150; the middle two share the rest 3:2
+    assert capped.areas["total_pence"].tolist() == [35_000, 30_000, 20_000, 15_000]
+    assert capped.areas["at_cap"].tolist() == [True, False, False, False]
+    assert "limited by the cap of £350.00" in capped.areas["explanation"][0]
+    assert "raised to the floor of £150.00" in capped.areas["explanation"][3]
+
+
+def test_explanation_and_outputs():
+    areas = _areas([12_900, 5000], [690, 900], [401, 800], ["left_behind", "rest"])
+    result = allocate(areas, make_params(budget=1_203_400, years=10))
+    text = result.areas["explanation"][0]
+    assert text.startswith("Area 0 receives £1,203,400.00 over 10 years: population 12,900")
+    assert "need weight 1.00 (CNI rank 690, IMD rank 401)" in text
+    rows = to_rows(result)
+    assert set(rows[0]) >= {"code", "name", "year", "capital", "revenue", "capacity_building",
+                            "total"}  # fmt: skip
+    assert sum(float(r["total"]) for r in rows) == pytest.approx(1_203_400)
+    data = to_json(result)
+    assert data["total"] == "1203400.00" and data["areas"][0]["explanation"] == text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"floor": 600}, "infeasible: 2 areas x floor £600.00"),
+        ({"cap": 400}, "infeasible: 2 areas x cap £400.00"),
+        ({"floor": 500, "cap": 400}, "floor £500.00 is above cap"),
+        ({"years": 0}, "allocation parameter years"),
+        ({"profile": "table", "profile_table": (1.0,)}, "profile table needs 3"),
+        ({"groups": ("nobody",)}, "allocation parameter groups"),
+    ],
+)
+def test_infeasible_and_invalid_are_clear_errors(kwargs, message):
+    areas = _areas([100, 100], [1, 2], [1, 2])
+    with pytest.raises(InvalidInput, match=message):
+        allocate(areas, make_params(**{"budget": 1000, "years": 3, **kwargs}))
+
+
+def test_no_eligible_areas():
+    areas = _areas([100], [1], [1], ["rest"])
+    with pytest.raises(InvalidInput, match="no areas in groups left_behind"):
+        allocate(areas, make_params(budget=10, years=1))
+
+
+def test_largest_remainder_exact():
+    out = largest_remainder(np.array([[1 / 3, 1 / 3, 1 / 3]]) * 100, np.array([100]))
+    assert out.tolist() == [[34, 33, 33]]
+
+
+area_lists = st.integers(min_value=1, max_value=30).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 20_000), min_size=n, max_size=n),
+        st.permutations(list(range(1, n + 1))),
+        st.permutations(list(range(1, n + 1))),
+        st.lists(
+            st.sampled_from(["left_behind", "other_deprived", "rest"]), min_size=n, max_size=n
+        ),
+    )
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=area_lists,
+    budget_p=st.integers(1, 10**10),
+    years=st.integers(1, 15),
+    floor_frac=st.none() | st.floats(0, 1),
+    cap_frac=st.none() | st.floats(0, 3),
+    need=st.sampled_from(["ranks", "scores", "equal"]),
+    profile=st.sampled_from(["flat", "front_loaded"]),
+    other=st.booleans(),
+)
+def test_invariants(data, budget_p, years, floor_frac, cap_frac, need, profile, other):
+    pops, cni, imd, groups = data
+    areas = _areas(pops, list(cni), list(imd), list(groups))
+    areas["imd_score"] = [100.0 / r for r in imd]
+    areas["cni_score"] = [100.0 / r for r in cni]
+    chosen = ("left_behind", "other_deprived") if other else ("left_behind",)
+    eligible = areas["group"].isin(chosen)
+    n = int(eligible.sum())
+    budget = budget_p / 100
+    floor = None if floor_frac is None or n == 0 else round(budget / n * floor_frac, 2)
+    cap = None if cap_frac is None or n == 0 else round(budget / n * cap_frac, 2) or None
+    params = make_params(budget=budget, years=years, groups=chosen, need=need, profile=profile,
+                         floor=floor, cap=cap)  # fmt: skip
+    floor_p = round(floor * 100) if floor is not None else 0
+    cap_p = round(cap * 100) if cap is not None else None
+    feasible = n > 0 and n * floor_p <= budget_p and (cap_p is None or (
+        n * cap_p >= budget_p and floor_p <= cap_p))  # fmt: skip
+    if not feasible:
+        with pytest.raises(InvalidInput):
+            allocate(areas, params)
+        return
+    result = allocate(areas, params)
+    assert int(result.areas["total_pence"].sum()) == budget_p  # to the penny
+    assert int(result.yearly["total"].sum()) == budget_p
+    per_area = result.yearly.groupby("code")["total"].sum()
+    assert (per_area.loc[result.areas["code"]].to_numpy() == result.areas["total_pence"]).all()
+    assert (result.areas["total_pence"] >= floor_p).all()
+    if cap_p is not None:
+        assert (result.areas["total_pence"] <= cap_p).all()
+    assert set(result.areas["code"]) == set(areas.loc[eligible, "code"])  # no ineligible money
+    for col in ("capital", "revenue", "capacity_building"):
+        assert (result.yearly[col] >= 0).all()
+    # more need, same population -> never less
+    a = result.areas
+    for pop, part in a.groupby("population"):
+        part = part.sort_values("need_weight")
+        assert part["total_pence"].is_monotonic_increasing, pop
+    again = allocate(areas, params)
+    pd.testing.assert_frame_equal(again.areas, result.areas)
+    pd.testing.assert_frame_equal(again.yearly, result.yearly)
+
+
+def test_allocate_real_edition(con):
+    from leftbehind.funding.allocate import allocate_edition
+
+    result = allocate_edition(con, "england-2019-ward", make_params(budget=260_000_000, years=10,
+                              floor=1_000_000, cap=1_500_000))  # fmt: skip
+    assert len(result.areas) == 226
+    assert result.total_pence == 26_000_000_000
+    assert result.areas["total_pence"].between(100_000_000, 150_000_000).all()

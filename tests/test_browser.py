@@ -1,0 +1,245 @@
+"""Real browser tests: a uvicorn server on a loopback port driven by headless Debian Chromium.
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and, for the accessibility checks,
+axe-core from the npm registry in ``node_modules/axe-core`` (``npm install axe-core``).
+Screenshots go to ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "artifacts"
+BECONTREE = "E05000028"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # WebGL for the map without a GPU: Chromium's software renderer.
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(store_path: Path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian Chromium not installed at /usr/bin/chromium (apt-get install chromium)")
+    import uvicorn
+
+    from leftbehind.settings import fresh_settings
+    from leftbehind.web import create_app
+
+    port = _free_port()
+    app = create_app(fresh_settings(home=store_path.parent, edition="england-2019-ward"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian Chromium not installed at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.errors = errors  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+def _shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def _axe(pg, name: str) -> list[dict]:
+    """Serious or critical axe-core violations on the current page (report saved)."""
+    if not AXE.exists():
+        pytest.skip(f"axe-core not installed at {AXE} (run 'npm install axe-core' in {REPO})")
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate(
+        "async () => await axe.run(document, {runOnly: "
+        "{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(result["violations"], indent=1))
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _wait_painted(pg, timeout_ms: int = 20000) -> None:
+    pg.wait_for_function(
+        "() => document.documentElement.getAttribute('data-map') === 'painted'",
+        timeout=timeout_ms,
+    )
+
+
+def test_home_page_paints_the_map(server, page):
+    started = time.perf_counter()
+    page.goto(server + "/")
+    _wait_painted(page)
+    elapsed = time.perf_counter() - started
+    features = int(page.get_attribute("#map", "data-features"))
+    assert features >= 7000
+    # The map really shows the groups: count pixels of each group's colour in a screenshot,
+    # decoded by the browser itself.
+    png = page.locator("#map").screenshot()
+    counts = page.evaluate(
+        """async (b64) => {
+          const img = new Image();
+          img.src = 'data:image/png;base64,' + b64;
+          await img.decode();
+          const c = document.createElement('canvas');
+          c.width = img.width; c.height = img.height;
+          const ctx = c.getContext('2d');
+          ctx.drawImage(img, 0, 0);
+          const d = ctx.getImageData(0, 0, c.width, c.height).data;
+          const near = (i, r, g, b) => Math.abs(d[i]-r) + Math.abs(d[i+1]-g) + Math.abs(d[i+2]-b) < 40;
+          const out = {left_behind: 0, other_deprived: 0, rest: 0};
+          for (let i = 0; i < d.length; i += 4) {
+            if (near(i, 161, 53, 15)) out.left_behind++;
+            else if (near(i, 31, 95, 153)) out.other_deprived++;
+            else if (near(i, 223, 227, 232)) out.rest++;
+          }
+          return out;
+        }""",
+        base64.b64encode(png).decode(),
+    )
+    marks = page.evaluate(
+        "() => Object.fromEntries(performance.getEntriesByType('mark')"
+        ".map(m => [m.name, Math.round(m.startTime)]))"
+    )
+    rendered = page.evaluate(
+        "() => new Set(__map.queryRenderedFeatures({layers: ['areas-fill']})"
+        ".map(f => f.properties.c)).size"
+    )
+    _shot(page, "home")
+    (ARTIFACTS / "home-ready.json").write_text(
+        json.dumps({"seconds": round(elapsed, 3), "marks_ms": marks, "pixels": counts})
+    )
+    assert all(n > 50 for n in counts.values()), f"map groups not painted: {counts}"
+    assert rendered >= 5000, f"only {rendered} areas rendered"
+    assert elapsed <= 2.0, f"home page took {elapsed:.2f} s to paint the areas ({marks})"
+    assert page.errors == []
+
+
+def test_search_open_area_download_and_switch_edition(server, page, tmp_path):
+    page.goto(server + "/")
+    box = page.get_by_role("combobox", name="Find a neighbourhood, ward or council")
+    box.fill("Becontre")  # a typo on purpose
+    option = page.get_by_role("option").filter(has_text="Becontree").first
+    option.wait_for()
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == "q-opt-0"
+    with page.expect_navigation():
+        box.press("Enter")
+    assert f"/areas/{BECONTREE}" in page.url
+    assert "'Left behind'" in page.locator("#status-heading").inner_text()
+    assert page.locator("#summary li").count() >= 3
+    assert "Becontree" in page.locator("#summary").inner_text()
+    _shot(page, "area-becontree")
+
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    target = tmp_path / "becontree.csv"
+    info.value.save_as(target)
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("code,name,edition,group") and len(lines) > 10
+    assert all(BECONTREE in line for line in lines[1:])
+
+    page.select_option("#edition-select", "england-2023-lsoa")
+    with page.expect_navigation():
+        page.click(".edition-switch button")
+    assert "edition=england-2023-lsoa" in page.url
+    assert page.locator("#edition-select").input_value() == "england-2023-lsoa"
+    assert "Barking and Dagenham" in page.locator("h1").inner_text()
+    _shot(page, "edition-switched")
+    assert page.errors == []
+
+
+def test_keyboard_only_search_and_sort(server, page):
+    page.goto(server + "/local-authorities/E09000002")
+    header = page.locator("th[data-key=name] button")
+    header.focus()
+    page.keyboard.press("Enter")
+    assert page.locator("th[data-key=name]").get_attribute("aria-sort") == "ascending"
+    names = page.locator("#la-table tbody td:first-child").all_inner_texts()
+    assert names == sorted(names, key=str.lower)
+
+
+PAGES = [
+    "/",
+    f"/areas/{BECONTREE}",
+    "/local-authorities/E09000002",
+    "/summary",
+    "/methods",
+    "/docs",
+    "/search?q=becontre",
+    "/areas/E0500002",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("width", [1280, 375])
+def test_accessibility_and_small_screens(server, browser, path, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    pg = context.new_page()
+    try:
+        pg.goto(server + path)
+        if path == "/":
+            _wait_painted(pg)
+        # Usable at 375 px: nothing wider than the screen except inside scrolling regions.
+        overflow = pg.evaluate("() => document.documentElement.scrollWidth")
+        assert overflow <= width + 1, f"{path} is {overflow}px wide at {width}px"
+        name = (path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home")
+        _shot(pg, f"{name}-{width}")
+        bad = _axe(pg, f"{name}-{width}")
+        assert bad == [], f"{path}: {bad}"
+    finally:
+        context.close()
