@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def command_paths(command: click.Command, prefix: tuple[str, ...] = ()) -> list[str]:
-    if isinstance(command, click.Group):
+    if hasattr(command, "commands"):
         paths = []
         for name, sub in command.commands.items():
             paths += command_paths(sub, (*prefix, name))
@@ -31,10 +31,10 @@ def test_every_command_is_documented_in_the_readme():
 
 def test_every_command_has_help_text():
     group = typer.main.get_command(app)
-    assert isinstance(group, click.Group)
+    assert hasattr(group, "commands")
 
     def walk(command: click.Command, name: str) -> list[str]:
-        if isinstance(command, click.Group):
+        if hasattr(command, "commands"):
             return [n for k, sub in command.commands.items() for n in walk(sub, f"{name} {k}")]
         return [] if (command.help or "").strip() else [name]
 

@@ -42,9 +42,7 @@ def ident(store_path: Path):
 
     con = duckdb.connect(str(store_path), read_only=True)
     try:
-        yield con.execute(
-            "SELECT * FROM identification WHERE edition = 'england-2019-ward'"
-        ).df()
+        yield con.execute("SELECT * FROM identification WHERE edition = 'england-2019-ward'").df()
     finally:
         con.close()
 
@@ -68,9 +66,7 @@ def test_areas_filters_and_pages_match_the_store(client, ident):
     assert len(body["items"]) == 50
     assert all(item["group"] == "left_behind" for item in body["items"])
     page2 = client.get("/api/areas", params={"group": "left_behind", "page_size": 50, "page": 2})
-    assert {i["code"] for i in page2.json()["items"]}.isdisjoint(
-        {i["code"] for i in body["items"]}
-    )
+    assert {i["code"] for i in page2.json()["items"]}.isdisjoint({i["code"] for i in body["items"]})
     london = client.get("/api/areas", params={"region": "London", "page_size": 1000}).json()
     expected = int((ident["region"] == "London").sum())
     assert london["total"] == expected and all(i["region"] == "London" for i in london["items"])
@@ -255,7 +251,7 @@ def test_geojson_for_the_map_is_small_and_complete(client, ident):
     assert groups == {"left_behind", "other_deprived", "rest"}
     numbers = re.findall(r"-?\d+\.(\d+)", json.dumps(fc["features"][0]["geometry"]))
     assert numbers and max(len(n) for n in numbers) <= 4
-    full_size, full = _raw_size(client, "/api/areas.geojson?group=left_behind")
+    _, full = _raw_size(client, "/api/areas.geojson?group=left_behind")
     features = json.loads(full)["features"]
     assert len(features) == int(ident["left_behind"].sum())
     assert all(f["properties"]["group"] == "left_behind" for f in features)

@@ -103,7 +103,7 @@ def test_area_page_shows_status_summary_profile_and_downloads(client):
     assert "In plain words" in text
     assert re.search(r"Becontree is (a ward|one of)", text)
     assert "Barking and Dagenham" in text and "London" in text
-    assert f'href="/local-authorities/E09000002"' in r.text
+    assert 'href="/local-authorities/E09000002"' in r.text
     assert f"/api/areas/{BECONTREE}/profile.csv?edition=england-2019-ward" in r.text
     assert "Nine dimensions of disadvantage" in text
     if "not available" not in text:
@@ -117,7 +117,9 @@ def test_area_page_edition_switch_goes_to_the_local_authority(client):
         f"/areas/{BECONTREE}", params={"edition": "england-2023-lsoa"}, follow_redirects=False
     )
     assert r.status_code == 303
-    assert r.headers["location"].startswith("/local-authorities/E09000002?edition=england-2023-lsoa")
+    assert r.headers["location"].startswith(
+        "/local-authorities/E09000002?edition=england-2023-lsoa"
+    )
     page = client.get(r.headers["location"])
     assert page.status_code == 200
     assert "Becontree is not an area in" in parse(page.text).text

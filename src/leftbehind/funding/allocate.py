@@ -264,8 +264,11 @@ def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
     population = np.clip(population, 0, None)
     raw = population * need
     x = water_fill(raw, float(budget_p), float(floor_p), float(cap_p))
+    # Leftover pennies go first to the larger population x need, then to the larger need, so an
+    # area with more need and the same population never receives less (even at population 0).
+    priority = np.lexsort((need, raw)).argsort()
     total = largest_remainder(
-        x[None, :], np.array([budget_p]), upper=np.full((1, n), cap_p), tiebreak=raw[None, :]
+        x[None, :], np.array([budget_p]), upper=np.full((1, n), cap_p), tiebreak=priority[None, :]
     )[0]
 
     # split each area's total into capacity building, capital and revenue (exact pence)

@@ -37,7 +37,7 @@ def combine_domain_ranks(
 
     >>> df = pd.DataFrame({"a": [1, 2], "b": [1, 2]})
     >>> combine_domain_ranks(df, {"a": 0.5, "b": 0.5}).round(3).tolist()
-    [100.0, 7.687]
+    [100.0, 15.647]
     """
     missing = [d for d in weights if d not in ranks.columns]
     if missing:

@@ -17,23 +17,42 @@
   }
   if (typeof maplibregl === "undefined") { fail("The map could not be loaded."); return; }
 
-  var basemap = el.getAttribute("data-basemap");
+  var edition = el.getAttribute("data-edition");
+  var mark = function (name) { if (window.performance && performance.mark) performance.mark(name); };
+  mark("lb-map-start");
+  var abs = function (u) { return new URL(u, window.location.href).href; };
+  // Both layers are in the initial style, so the map's worker starts fetching and parsing them
+  // as soon as the map exists (no copy of the data through the page).
   var style = {
     version: 8,
-    sources: {},
+    sources: {
+      areas: { type: "geojson", data: abs(el.getAttribute("data-areas")), maxzoom: 12, tolerance: 0.5 },
+      outlines: { type: "geojson", data: abs(el.getAttribute("data-outlines")), maxzoom: 10, tolerance: 0.8 }
+    },
     layers: [{ id: "background", type: "background", paint: { "background-color": "#eef1f4" } }]
   };
+  var basemap = el.getAttribute("data-basemap");
   if (basemap) {
     style.sources.basemap = { type: "raster", tiles: [basemap], tileSize: 256 };
     style.layers.push({ id: "basemap", type: "raster", source: "basemap" });
   }
-  var edition = el.getAttribute("data-edition");
-  var mark = function (name) { if (window.performance && performance.mark) performance.mark(name); };
-  mark("lb-map-start");
-  var areasReq = fetch(el.getAttribute("data-areas"), { credentials: "same-origin", mode: "cors" })
-    .then(function (r) { return r.json(); })
-    .then(function (fc) { mark("lb-areas-fetched"); return fc; });
-  var outlinesReq = fetch(el.getAttribute("data-outlines")).then(function (r) { return r.ok ? r.json() : null; });
+  style.layers.push(
+    {
+      id: "areas-fill", type: "fill", source: "areas",
+      paint: {
+        "fill-color": ["match", ["get", "g"], "left_behind", COLOURS.left_behind,
+          "other_deprived", COLOURS.other_deprived, COLOURS.rest],
+        "fill-opacity": basemap ? 0.75 : 0.9
+      }
+    },
+    { id: "areas-line", type: "line", source: "areas", minzoom: 8,
+      paint: { "line-color": "#ffffff", "line-width": 0.5 } },
+    { id: "la-line", type: "line", source: "outlines",
+      paint: { "line-color": "#2b2f36", "line-width": ["interpolate", ["linear"], ["zoom"], 5, 0.4, 10, 1.6] } },
+    // Only the hovered area is laid out as a line (a filter, not a zero-width line for all).
+    { id: "areas-hover", type: "line", source: "areas", filter: ["==", ["get", "c"], ""],
+      paint: { "line-color": "#000000", "line-width": 2.5 } }
+  );
 
   var initial = [[-6.5, 49.8], [1.9, 55.9]];
   try {
@@ -63,47 +82,21 @@
   window.__map = map;
   map.on("load", function () {
     mark("lb-map-load");
-    Promise.all([areasReq, outlinesReq]).then(function (res) {
-      var areas = res[0], outlines = res[1];
-      map.addSource("areas", { type: "geojson", data: areas, promoteId: "c" });
-      map.addLayer({
-        id: "areas-fill", type: "fill", source: "areas",
-        paint: {
-          "fill-color": ["match", ["get", "g"], "left_behind", COLOURS.left_behind,
-            "other_deprived", COLOURS.other_deprived, COLOURS.rest],
-          "fill-opacity": ["case", ["boolean", ["feature-state", "hover"], false], 1, 0.85]
-        }
-      });
-      map.addLayer({
-        id: "areas-line", type: "line", source: "areas", minzoom: 8,
-        paint: { "line-color": "#ffffff", "line-width": 0.5 }
-      });
-      if (outlines) {
-        map.addSource("outlines", { type: "geojson", data: outlines });
-        map.addLayer({
-          id: "la-line", type: "line", source: "outlines",
-          paint: { "line-color": "#2b2f36", "line-width": ["interpolate", ["linear"], ["zoom"], 5, 0.4, 10, 1.6] }
-        });
-      }
-      map.addLayer({
-        id: "areas-hover", type: "line", source: "areas",
-        paint: { "line-color": "#000000", "line-width": ["case", ["boolean", ["feature-state", "hover"], false], 2.5, 0] }
-      });
-      el.setAttribute("data-features", String(areas.features.length));
-      map.once("idle", function () {
-        mark("lb-map-painted");
-        el.setAttribute("data-state", "painted");
-        document.documentElement.setAttribute("data-map", "painted");
-        window.__mapPaintedMs = performance.now();
-      });
-    }).catch(function () { fail("The map data could not be loaded."); });
+    map.once("idle", function () {
+      mark("lb-map-painted");
+      el.setAttribute("data-state", "painted");
+      document.documentElement.setAttribute("data-map", "painted");
+    });
+  });
+  map.on("error", function (e) {
+    if (e && e.sourceId) fail("The map data could not be loaded.");
   });
 
   var hovered = null;
   function setHover(id) {
-    if (hovered !== null) map.setFeatureState({ source: "areas", id: hovered }, { hover: false });
+    if (id === hovered) return;
     hovered = id;
-    if (id !== null) map.setFeatureState({ source: "areas", id: id }, { hover: true });
+    if (map.getLayer("areas-hover")) map.setFilter("areas-hover", ["==", ["get", "c"], id || ""]);
   }
   map.on("mousemove", "areas-fill", function (e) {
     var f = e.features && e.features[0];
@@ -121,5 +114,4 @@
     var f = e.features && e.features[0];
     if (f) window.location.href = "/areas/" + encodeURIComponent(f.properties.c) + "?edition=" + encodeURIComponent(edition);
   });
-  map.on("error", function () { /* tile or data errors: the list below still works */ });
 })();
