@@ -168,7 +168,10 @@ class Observatory:
     def close(self) -> None:
         with self._lock:
             if self._con is not None:
-                self._con.close()
+                try:
+                    self._con.close()
+                except duckdb.Error as exc:  # a cursor still busy (e.g. warming): let it go
+                    log.info("store connection left to close at exit: %s", exc)
                 self._con = None
 
     @property
