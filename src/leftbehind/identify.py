@@ -268,3 +268,25 @@ def build_identification(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("CREATE OR REPLACE TABLE identification AS SELECT * FROM _identification_df")
     finally:
         con.unregister("_identification_df")
+
+
+TABLE_DOCS = {
+    "identification": {
+        "edition": "Identification edition (see leftbehind.editions.EDITIONS)",
+        "code": "Area code of the edition's geography",
+        "name": "Area name",
+        "left_behind": "In the most deprived share on both the CNI and the IMD (default 10%)",
+        "published_left_behind": "On the list as published by OCSI ('Left Behind Area?')",
+        "group": "Comparator group: left_behind, other_deprived (IMD threshold only) or rest",
+        "cni_rank": "Community Needs Index rank within the edition (1 = most need)",
+        "imd_rank": "IMD rank of the area within the edition (1 = most deprived)",
+        "imd_score": "IMD score of the area (population-weighted average of small-area scores "
+        "where aggregated)",
+        "population": "Population used for weights and totals",
+        "local_authority_code": "Local authority code",
+        "local_authority": "Local authority name",
+        "region_code": "English region code (E12), where applicable",
+        "region": "Region name",
+        "rural_urban": "Broad rural-urban class holding most of the area's population",
+    }
+}

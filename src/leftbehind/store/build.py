@@ -28,6 +28,7 @@ from leftbehind.sources.registry import Source, load_registry
 from leftbehind.store import derive, docs, stages
 
 Progress = Callable[[str, int, int], None]
+PRESENTATION_PACKAGES = {"cli", "web"}
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,16 @@ def fingerprint(sources: tuple[Source, ...]) -> str:
     for source in sources:
         digest.update(f"{source.id}={source.sha256};".encode())
     digest.update(f"parser={PARSER_VERSION};".encode())
-    modules = [derive, docs, stages, importlib.import_module(__name__)]
-    for func in _stage_functions():
-        modules.append(inspect.getmodule(func))
-    for module in modules:
-        digest.update(Path(inspect.getfile(module)).read_bytes())
+    # The code that makes the store: every module and data file of the package except the
+    # presentation layers (CLI, web), which read the store but do not write it.
+    package = Path(inspect.getfile(stages)).parents[1]
+    for path in sorted(package.rglob("*")):
+        relative = path.relative_to(package)
+        if relative.parts[0] in PRESENTATION_PACKAGES or "__pycache__" in relative.parts:
+            continue
+        if path.suffix in {".py", ".csv", ".toml"}:
+            digest.update(str(relative).encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -192,6 +198,7 @@ def build_store(
             docs.create_table_docs(con, sources)
             for func in _stage_functions():
                 func(con)
+                docs.add_table_docs(con, getattr(inspect.getmodule(func), "TABLE_DOCS", {}))
             _carry_over_user_tables(con, target)
             report("derive", 3, 3)
             docs.document_remaining(con)

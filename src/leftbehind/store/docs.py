@@ -135,6 +135,17 @@ def create_table_docs(con: duckdb.DuckDBPyConnection, sources: tuple[Source, ...
     con.executemany("INSERT INTO table_docs VALUES (?, ?, ?, ?)", rows)
 
 
+def add_table_docs(con: duckdb.DuckDBPyConnection, table_docs: dict[str, dict[str, str]]) -> None:
+    """Record a stage's own column descriptions (``TABLE_DOCS``: table -> column -> meaning)."""
+    rows = [
+        (table, column, meaning, "derived")
+        for table, columns in table_docs.items()
+        for column, meaning in columns.items()
+    ]
+    if rows:
+        con.executemany("INSERT INTO table_docs VALUES (?, ?, ?, ?)", rows)
+
+
 def document_remaining(con: duckdb.DuckDBPyConnection) -> None:
     """Give every column that a stage did not document a description from its name."""
     missing = con.execute(

@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        warmer: threading.Thread | None = None
         if observatory.available:
             try:
                 await run_in_threadpool(observatory.warm, None)
@@ -92,10 +93,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else:
                 # Profiles load their own per-edition data (a few seconds): do it in the
                 # background so the server answers at once.
-                threading.Thread(
-                    target=observatory.warm_profiles, name="leftbehind-warm", daemon=True
-                ).start()
+                if not observatory.profiles_warm:
+                    warmer = threading.Thread(
+                        target=observatory.warm_profiles, name="leftbehind-warm", daemon=True
+                    )
+                    warmer.start()
         yield
+        if warmer is not None:
+            # Never leave a thread inside DuckDB at exit (the process would abort).
+            await run_in_threadpool(warmer.join, 120)
         observatory.close()
 
     app = FastAPI(

@@ -150,6 +150,7 @@ class Observatory:
         self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = OrderedDict()
         self._profile_cache_size = profile_cache_size
         self._misc: dict[str, Any] = {}
+        self.profiles_warm = False
 
     # -- connection ---------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -628,6 +629,8 @@ class Observatory:
                 self.profile(data.id, data.order[0])
         except Exception as exc:  # warming is best effort; requests report real errors
             log.info("profile warm-up skipped: %s", exc)
+        finally:
+            self.profiles_warm = True
 
     def warm(self, edition: str | None = None) -> None:
         """Load what the home page needs so the first visitor does not wait."""
