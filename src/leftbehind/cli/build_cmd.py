@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from leftbehind.cli.common import cli_errors, emit_text, err_console
+
+if TYPE_CHECKING:
+    from leftbehind.settings import Settings
+    from leftbehind.store.build import BuildResult
 
 STEP_LABELS = {
     "verify": "verify sources",
@@ -15,6 +20,27 @@ STEP_LABELS = {
     "load": "load tables",
     "derive": "derive areas, boundaries",
 }
+
+
+def build_with_progress(settings: Settings, force: bool = False) -> BuildResult:
+    """Build the store showing a Rich progress bar per step on stderr."""
+    from leftbehind.store.build import build_store
+
+    with Progress(
+        TextColumn("{task.description:<26}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(STEP_LABELS.get(step, step), total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        return build_store(settings, force=force, progress=report)
 
 
 @cli_errors
@@ -29,24 +55,8 @@ def build(
 ) -> None:
     """Build the evidence store ($LEFTBEHIND_HOME/leftbehind.duckdb) from the pinned sources."""
     from leftbehind.settings import fresh_settings
-    from leftbehind.store.build import build_store
 
-    settings = fresh_settings(mirror=mirror)
-    with Progress(
-        TextColumn("{task.description:<26}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
-        tasks: dict[str, int] = {}
-
-        def report(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = progress.add_task(STEP_LABELS.get(step, step), total=total)
-            progress.update(tasks[step], completed=done, total=total)
-
-        result = build_store(settings, force=force, progress=report)
+    result = build_with_progress(fresh_settings(mirror=mirror), force=force)
     if result.rebuilt:
         err_console.print(f"Built {result.path} ({result.tables} tables) in {result.seconds:.1f} s")
     else:

@@ -5,31 +5,15 @@ from __future__ import annotations
 import typer
 
 from leftbehind.cli.common import cli_errors, err_console
-from leftbehind.errors import StoreMissing
+from leftbehind.errors import MissingSource, StoreMissing
 
 
 def _build_with_progress(settings) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from leftbehind.cli.build_cmd import build_with_progress
 
-    from leftbehind.store.build import build_store
-
-    labels = {"verify": "verify sources", "parse": "parse files", "load": "load tables"}
-    err_console.print(f"No evidence store yet: building it from {settings.mirror} ...")
-    with Progress(
-        TextColumn("{task.description:<26}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
-        tasks: dict[str, int] = {}
-
-        def report(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = progress.add_task(labels.get(step, step), total=total)
-            progress.update(tasks[step], completed=done, total=total)
-
-        result = build_store(settings, progress=report)
+    origin = settings.mirror or "the pinned URLs (network)"
+    err_console.print(f"No evidence store yet: building it from {origin} ...")
+    result = build_with_progress(settings)
     err_console.print(f"Built {result.path} in {result.seconds:.1f} s")
 
 
@@ -51,14 +35,14 @@ def serve(
 
     settings = fresh_settings(host=host, port=port, edition=edition)
     if not settings.store_path.exists():
-        if settings.mirror is not None:
+        try:
             _build_with_progress(settings)
-        else:
+        except MissingSource as exc:
             raise StoreMissing(
-                f"no evidence store at {settings.store_path}; build it first with "
-                "'leftbehind build --mirror ../shared/sources' (or 'leftbehind build' with "
-                "network), or set LEFTBEHIND_MIRROR and run 'leftbehind serve' again"
-            )
+                f"no evidence store at {settings.store_path} and it could not be built ({exc}); "
+                "build it with 'leftbehind build --mirror ../shared/sources' or set "
+                "LEFTBEHIND_MIRROR and run 'leftbehind serve' again"
+            ) from None
     if edition is not None:
         from leftbehind.web.data import Observatory
 
