@@ -148,7 +148,7 @@ def _sentence(ind: dict, area_type: str) -> str | None:
         return f"{_capital(here)} {who} here {what}, compared with {there} across England."
     if unit == "km" and key in DISTANCE_PHRASES and england is not None:
         return (
-            f"The road trip to {DISTANCE_PHRASES[key]} is {value:.1f} km on average, "
+            f"By road, {DISTANCE_PHRASES[key]} is {value:.1f} km away on average, "
             f"compared with {england:.1f} km across England."
         )
     if unit == "ratio_100" and key in RATIO_PHRASES:
