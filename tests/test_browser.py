@@ -222,6 +222,53 @@ def test_keyboard_only_search_and_sort(server, page):
     assert names == sorted(names, key=str.lower)
 
 
+def test_allocate_form_submit_table_and_csv(server, page, tmp_path):
+    page.goto(server + "/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Allocate funding").click()
+    assert page.url.endswith("/allocate")
+    page.get_by_label("Budget (£, all years)").fill("1000000")
+    page.get_by_label("Years", exact=True).fill("5")
+    page.get_by_label("Cap per area (£, optional)").fill("1000")  # too low for the budget
+    with page.expect_navigation():
+        page.get_by_role("button", name="Calculate the allocation").click()
+    cap = page.get_by_label("Cap per area (£, optional)")
+    assert cap.get_attribute("aria-invalid") == "true"
+    assert "areas x cap £1,000.00 = " in page.locator("#cap-error").inner_text()
+    assert page.locator("#cap-error").inner_text().startswith("Error:\nThis cannot work:")
+    assert "There is a problem" in page.locator("#error-summary").inner_text()
+    assert page.locator("#allocation-table").count() == 0
+    assert _axe(page, "allocate-error") == []
+
+    cap.fill("20000")
+    page.get_by_label("Compare with a competitive bidding round").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Calculate the allocation").click()
+    assert page.locator("#total-allocated").inner_text() == "£1,000,000.00"
+    rows = page.locator("#allocation-table tbody tr")
+    assert rows.count() > 100
+    assert "receives £" in rows.first.inner_text()
+    assert "5-95%" in page.locator("#bidding-table").inner_text()
+    # the column headings sort in the page
+    page.locator("th[data-key=name] button").click()
+    assert page.locator("th[data-key=name]").get_attribute("aria-sort") == "ascending"
+    names = page.locator("#allocation-table tbody td:first-child a").all_inner_texts()
+    assert names == sorted(names, key=str.lower)
+    _shot(page, "allocate-result")
+
+    with page.expect_download() as info:
+        page.click("#download-allocation-csv")
+    target = tmp_path / "allocation.csv"
+    info.value.save_as(target)
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("code,name,year,capital,revenue,capacity_building,total")
+    assert len(lines) - 1 == 5 * rows.count()
+    total = sum(round(float(line.rsplit(",", 1)[1]) * 100) for line in lines[1:])
+    assert total == 100_000_000
+    assert _axe(page, "allocate-result") == []
+    assert page.errors == []
+
+
 PAGES = [
     "/",
     f"/areas/{BECONTREE}",
@@ -231,6 +278,9 @@ PAGES = [
     "/docs",
     "/search?q=becontre",
     "/areas/E0500002",
+    "/allocate?budget=1000000&years=3&cap=1000",
+    "/allocate?budget=1000000&years=3&compare_bidding=true",
+    "/funding",
 ]
 
 

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leftbehind.errors import LeftBehindError
 from leftbehind.settings import Settings, get_settings
-from leftbehind.web import api, errors, geo, pages, search
+from leftbehind.web import api, errors, funding, geo, pages, search
 from leftbehind.web.data import Observatory
 
 log = logging.getLogger("leftbehind.web")
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.observatory = observatory
+    app.state.funding = funding.FundingService(observatory)
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
     pages.setup_templates(templates, settings)
     app.state.templates = templates
@@ -129,7 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/vendor/maplibre", StaticFiles(directory=str(vendor)), name="maplibre")
 
     app.include_router(api.router)
+    app.include_router(funding.api_router)
     app.include_router(geo.router)
     app.include_router(search.router)
     app.include_router(pages.router)
+    app.include_router(funding.page_router)
     return app

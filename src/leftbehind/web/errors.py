@@ -104,11 +104,15 @@ async def _library_error(request: Request, exc: Exception) -> Response:
         extra["matches"] = exc.matches
         if exc.editions:
             extra["editions"] = exc.editions
+    parameter = getattr(exc, "parameter", None)
+    if isinstance(parameter, str):
+        extra["problems"] = [{"parameter": parameter, "in": "query", "message": str(exc)}]
     if isinstance(exc, StoreMissing):
         extra["how_to_build"] = (
             "leftbehind build --mirror ../shared/sources   (or 'leftbehind build' with network)"
         )
-    return _error_response(request, status, type(exc).__name__, str(exc), **extra)
+    exc_type = "InvalidInput" if isinstance(parameter, str) else type(exc).__name__
+    return _error_response(request, status, exc_type, str(exc), **extra)
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:

@@ -9,6 +9,7 @@ Bad values give 422 naming the parameter (API) or an inline message next to the 
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from typing import Annotated, Any, Literal
@@ -233,11 +234,16 @@ def _parse_table(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
     try:
-        return tuple(float(x) for x in text.split(",") if x.strip())
+        weights = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise ParameterError(
             "profile_table", f"{text!r} is not comma-separated numbers; write e.g. 3,2,1"
         ) from None
+    if not all(math.isfinite(w) and abs(w) <= 1e9 for w in weights):
+        raise ParameterError(
+            "profile_table", "each yearly weight must be a number from 0 to 1,000,000,000"
+        )
+    return weights
 
 
 class AllocationResult:
@@ -403,9 +409,7 @@ def service(request: Request) -> FundingService:
 async def allocations(
     request: Request,
     query: Annotated[AllocationQuery, Query()],
-    format: Annotated[  # noqa: A002 - the public parameter name
-        Literal["json", "csv"], Query(description="json (default) or csv.")
-    ] = "json",
+    format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")] = "json",
 ) -> Response:
     svc = service(request)
     result = await run_in_threadpool(svc.allocate, query)
@@ -558,6 +562,8 @@ async def allocate_page(request: Request) -> Response:
             if problem is not None:
                 name = problem.parameter if problem.parameter in FIELD_TEXT else "budget"
                 detail = problem.detail
+                if detail.startswith("infeasible: "):
+                    detail = "this cannot work: " + detail.removeprefix("infeasible: ")
                 errors[name] = detail[:1].upper() + detail[1:]
     edition_arg = raw.get("edition") or None
     try:

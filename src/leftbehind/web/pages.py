@@ -43,6 +43,8 @@ def fmt_value(value: Any, unit: str | None = None) -> str:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return str(value)
     unit = (unit or "").strip()
+    if unit == "gbp_per_head":
+        return f"£{value:,.2f} per person"
     if unit in ("%", "percent", "percentage"):
         return f"{value:,.1f}%"
     if unit in ("share", "proportion", "rate") and abs(value) <= 1:
@@ -61,11 +63,36 @@ def ordinal(n: Any) -> str:
     return f"{n}{suffix}"
 
 
+def fmt_money(value: Any, digits: int = 2) -> str:
+    """'£1,234.56' from pounds (None -> 'no data')."""
+    if value is None or value == "":
+        return "no data"
+    return f"£{float(value):,.{digits}f}"
+
+
+def fmt_pence(value: Any) -> str:
+    """'£1,234.56' from an exact number of pence."""
+    pence = int(value)
+    sign = "-" if pence < 0 else ""
+    pence = abs(pence)
+    return f"{sign}£{pence // 100:,}.{pence % 100:02d}"
+
+
+def fmt_percent(value: Any, digits: int = 1) -> str:
+    """'12.3%' from a share between 0 and 1."""
+    if value is None:
+        return "no data"
+    return f"{100 * float(value):.{digits}f}%"
+
+
 def setup_templates(templates: Jinja2Templates, settings: Settings) -> None:
     env = templates.env
     env.filters["num"] = fmt_number
     env.filters["value"] = fmt_value
     env.filters["ordinal"] = ordinal
+    env.filters["money"] = fmt_money
+    env.filters["pence"] = fmt_pence
+    env.filters["percent"] = fmt_percent
     env.globals["GROUP_TEXT"] = GROUP_TEXT
     env.globals["GROUP_LABELS"] = GROUP_LABELS
     env.globals["basemap_url"] = settings.basemap_url or ""
