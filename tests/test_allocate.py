@@ -176,3 +176,9 @@ def test_allocate_real_edition(con):
     assert len(result.areas) == 226
     assert result.total_pence == 26_000_000_000
     assert result.areas["total_pence"].between(100_000_000, 150_000_000).all()
+
+
+@pytest.mark.parametrize("table", [(float("inf"), 1.0), (float("nan"), 1.0), (1e308, 1e308)])
+def test_non_finite_profile_tables_are_clear_errors(table):
+    with pytest.raises(InvalidInput, match="finite"):
+        make_params(budget=1000, years=2, profile="table", profile_table=table)

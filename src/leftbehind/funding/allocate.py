@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import math
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -73,8 +75,14 @@ def make_params(**kwargs) -> AllocationParams:
                 f"profile table needs {params.years} yearly weights, got "
                 f"{0 if table is None else len(table)}; give one weight per year"
             )
-        if any(w < 0 for w in table) or sum(table) <= 0:
-            raise InvalidInput("profile table weights must be >= 0 with a positive sum; fix them")
+        if (
+            not all(math.isfinite(w) and w >= 0 for w in table)
+            or not math.isfinite(sum(table))
+            or sum(table) <= 0
+        ):
+            raise InvalidInput(
+                "profile table weights must be finite numbers >= 0 with a positive sum; fix them"
+            )
     return params
 
 
@@ -312,11 +320,12 @@ def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
             "name": np.repeat(names.to_numpy(), years),
             "year": np.tile(year_index, n),
             "capital": capital_y.reshape(-1),
-            "revenue": (revenue_y + cap_y).reshape(-1),
+            # revenue excludes capacity building, as in the per-area figures
+            "revenue": revenue_y.reshape(-1),
             "capacity_building": cap_y.reshape(-1),
         }
     )
-    yearly["total"] = yearly["capital"] + yearly["revenue"]
+    yearly["total"] = yearly["capital"] + yearly["revenue"] + yearly["capacity_building"]
     return Allocation(params, per_area, yearly)
 
 

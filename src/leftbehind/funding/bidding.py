@@ -66,7 +66,8 @@ def simulate(areas: pd.DataFrame, params: BiddingParams, chunk: int = 200) -> pd
     n = len(areas)
     if n == 0:
         raise InvalidInput("no areas to simulate; check the edition")
-    slots = int(params.budget // params.award)
+    # Tolerate float noise: a budget of exactly n awards funds n areas, not n - 1.
+    slots = int(np.floor(params.budget / params.award * (1 + 1e-12)))
     if slots < 1:
         raise InvalidInput(
             f"award £{params.award:,.2f} exceeds the budget £{params.budget:,.2f}; lower --award"

@@ -401,8 +401,8 @@ def service(request: Request) -> FundingService:
         "capacity-building share, a capital/revenue split and a yearly profile. Amounts are "
         "exact to the penny (largest remainder). `format=json` gives totals and per area the "
         "amounts by year with a plain-words explanation; `format=csv` one row per area and "
-        "year (code,name,year,capital,revenue,capacity_building,total; revenue includes "
-        "capacity building). Infeasible floors or caps and bad values give 422 naming the "
+        "year (code,name,year,capital,revenue,capacity_building,total, where total = capital + "
+        "revenue + capacity building). Infeasible floors or caps and bad values give 422 naming the "
         "parameter."
     ),
 )
