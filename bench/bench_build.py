@@ -27,8 +27,9 @@ def timed_build(home: Path, mirror: Path) -> tuple[float, float]:
     env = {**os.environ, "LEFTBEHIND_HOME": str(home), "LEFTBEHIND_MIRROR": str(mirror)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "leftbehind", "build"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "leftbehind", "build"], env=env, check=True, capture_output=True
+    )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return seconds, max(peak, before) / 1024
@@ -58,14 +59,20 @@ def main() -> None:
             peaks.append(peak)
             warm.append(timed_build(home, args.mirror.resolve())[0])
     med = statistics.median
-    print(f"### build ({platform.node()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {args.runs} runs)\n")
+    print(
+        f"### build ({platform.node()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {args.runs} runs)\n"
+    )
     print("| measure | median | runs | target |\n|---|---|---|---|")
     print(f"| cold build | {med(cold):.1f} s | {', '.join(f'{x:.1f}' for x in cold)} | <= 90 s |")
-    print(f"| warm build (nothing changed) | {med(warm):.2f} s | "
-          f"{', '.join(f'{x:.2f}' for x in warm)} | <= 2 s |")
-    print(f"| baseline: copy the mirror's files | {med(floor):.2f} s | "
-          f"{', '.join(f'{x:.2f}' for x in floor)} | |")
+    print(
+        f"| warm build (nothing changed) | {med(warm):.2f} s | "
+        f"{', '.join(f'{x:.2f}' for x in warm)} | <= 2 s |"
+    )
+    print(
+        f"| baseline: copy the mirror's files | {med(floor):.2f} s | "
+        f"{', '.join(f'{x:.2f}' for x in floor)} | |"
+    )
     print(f"| cold / baseline | {med(cold) / med(floor):.0f}x | | |")
     print(f"| peak RSS of a build (max over runs) | {max(peaks):.0f} MB | | <= 3 GB |")
 

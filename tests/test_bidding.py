@@ -63,12 +63,12 @@ def test_bad_parameters():
         make_bidding_params(budget=10, award=1, draws=0)
 
 
-
 def test_a_budget_of_exactly_n_awards_funds_n_areas():
     """Float noise must not lose an award: a budget of n x (budget / n) funds n areas."""
     budget = 260_000_000.0
     n = next(k for k in range(200, 400) if int(budget // (budget / k)) != k)  # a noisy case
     areas = _areas(n=n)
-    params = make_bidding_params(budget=budget, award=budget / n, draws=5, seed=1,
-                                 bid_intercept=50.0)  # everyone bids
+    params = make_bidding_params(
+        budget=budget, award=budget / n, draws=5, seed=1, bid_intercept=50.0
+    )  # everyone bids
     assert (simulate(areas, params)["funded"] == n).all()

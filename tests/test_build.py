@@ -20,8 +20,13 @@ from leftbehind.store.build import build_store
 def run_cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "LEFTBEHIND_HOME": str(home), **env}
     environ.pop("LEFTBEHIND_MIRROR", None)
-    return subprocess.run([sys.executable, "-m", "leftbehind", *args], capture_output=True,
-                          text=True, env=environ, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "leftbehind", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=600,
+    )
 
 
 def test_store_holds_every_geography(con: duckdb.DuckDBPyConnection):
@@ -36,17 +41,23 @@ def test_store_holds_every_geography(con: duckdb.DuckDBPyConnection):
     assert counts["country"] == 4
     becontree = con.execute(
         "SELECT name, ltla_code, region_code, country_code FROM areas "
-        "WHERE code = 'E05000028' AND type = 'ward17'").fetchone()
+        "WHERE code = 'E05000028' AND type = 'ward17'"
+    ).fetchone()
     assert becontree == ("Becontree", "E09000002", "E12000007", "E92000001")
 
 
 def test_published_flags_and_populations(con: duckdb.DuckDBPyConnection):
-    assert con.execute("SELECT count(*) FROM cni2019_england_ward17 "
-                       "WHERE published_left_behind").fetchone()[0] == 225
+    assert (
+        con.execute(
+            "SELECT count(*) FROM cni2019_england_ward17 WHERE published_left_behind"
+        ).fetchone()[0]
+        == 225
+    )
     residents = con.execute("SELECT sum(residents) FROM population21_lsoa21").fetchone()[0]
     assert 59_500_000 < residents < 59_700_000  # England and Wales, Census 2021
-    mid19 = con.execute("SELECT sum(total_population) FROM population19_lsoa11 "
-                        "WHERE lsoa11_code LIKE 'E%'").fetchone()[0]
+    mid19 = con.execute(
+        "SELECT sum(total_population) FROM population19_lsoa11 WHERE lsoa11_code LIKE 'E%'"
+    ).fetchone()[0]
     assert 56_200_000 < mid19 < 56_400_000  # England, mid-2019: 56,286,961
 
 
@@ -121,8 +132,9 @@ def test_missing_mirror_file_is_named(mirror_dir: Path, tmp_path: Path):
     assert "Traceback" not in result.stderr
 
 
-def test_build_of_a_fresh_home_is_atomic_on_parse_failure(mirror_dir: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch):
+def test_build_of_a_fresh_home_is_atomic_on_parse_failure(
+    mirror_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     """A file that verifies but cannot be parsed stops the build before any store is written."""
     import leftbehind.store.build as build_module
 
@@ -158,7 +170,8 @@ def test_rebuild_keeps_imported_grants(store_path: Path, tmp_path: Path, mirror_
     assert result.rebuilt
     with duckdb.connect(str(home / "leftbehind.duckdb"), read_only=True) as con:
         rows = con.execute("SELECT source_file, source_sha256 FROM grant_imports").fetchall()
-        docs = con.execute("SELECT count(*) FROM table_docs WHERE table_name = 'grants'"
-                           ).fetchone()[0]
+        docs = con.execute(
+            "SELECT count(*) FROM table_docs WHERE table_name = 'grants'"
+        ).fetchone()[0]
     assert rows == [("demo.csv", "abc123")]
     assert docs > 10

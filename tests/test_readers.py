@@ -30,43 +30,64 @@ def write_rda(tmp_path: Path, frame: pd.DataFrame, name: str) -> Path:
 
 def as_source(path: Path, sid: str):
     data = path.read_bytes()
-    return replace(load_registry()[0], id=sid, sha256=hashlib.sha256(data).hexdigest(),
-                   bytes=len(data))
+    return replace(
+        load_registry()[0], id=sid, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data)
+    )
 
 
 @pytest.mark.parametrize(
     ("raw", "tidy"),
-    [("IMD_rank", "imd_rank"), ("Housing_and_Access_decile", "housing_and_access_decile"),
-     ("Left Behind Area?", "left_behind_area"), ("0", "age_0"), ("90+", "age_90_plus"),
-     ("Community Needs Index 2023 Score", "community_needs_index_2023_score")],
+    [
+        ("IMD_rank", "imd_rank"),
+        ("Housing_and_Access_decile", "housing_and_access_decile"),
+        ("Left Behind Area?", "left_behind_area"),
+        ("0", "age_0"),
+        ("90+", "age_90_plus"),
+        ("Community Needs Index 2023 Score", "community_needs_index_2023_score"),
+    ],
 )
 def test_snake_case(raw: str, tidy: str):
     assert snake_case(raw) == tidy
 
 
 def test_cni_columns_are_harmonised_and_ranks_are_integers():
-    frame = pd.DataFrame({
-        "lsoa21_code": ["E01000001", "E01000002"],
-        "Community Needs Index 2023 Score": [10.5, 3.25],
-        "Community Needs Index 2023 Rank": [1.0, 2.0],
-        "Active and Engaged Community Domain Rank": [2.0, 1.0],
-        "Left Behind Area?": [True, False],
-    })
+    frame = pd.DataFrame(
+        {
+            "lsoa21_code": ["E01000001", "E01000002"],
+            "Community Needs Index 2023 Score": [10.5, 3.25],
+            "Community Needs Index 2023 Rank": [1.0, 2.0],
+            "Active and Engaged Community Domain Rank": [2.0, 1.0],
+            "Left Behind Area?": [True, False],
+        }
+    )
     tidy = tidy_columns("cni2023_england_lsoa21", frame)
-    assert list(tidy.columns) == ["lsoa21_code", "cni_score", "cni_rank",
-                                  "engaged_community_rank", "published_left_behind"]
+    assert list(tidy.columns) == [
+        "lsoa21_code",
+        "cni_score",
+        "cni_rank",
+        "engaged_community_rank",
+        "published_left_behind",
+    ]
     assert tidy["cni_rank"].tolist() == [1, 2]
     assert str(tidy["cni_rank"].dtype) == "Int64"
     assert tidy["cni_score"].tolist() == [10.5, 3.25]
 
 
 def test_parse_a_real_r_data_file_written_by_pyreadr(tmp_path: Path):
-    frame = pd.DataFrame({"lsoa11_code": ["E01000001", "E01000002", "E01000003"],
-                          "IMD_rank": [3.0, 1.0, 2.0], "IMD_decile": [10.0, 1.0, 5.0]})
+    frame = pd.DataFrame(
+        {
+            "lsoa11_code": ["E01000001", "E01000002", "E01000003"],
+            "IMD_rank": [3.0, 1.0, 2.0],
+            "IMD_decile": [10.0, 1.0, 5.0],
+        }
+    )
     path = write_rda(tmp_path, frame, "imd_demo")
     tidy = parse_source(as_source(path, "imd_demo"), path)
-    assert tidy.to_dict("list") == {"lsoa11_code": ["E01000001", "E01000002", "E01000003"],
-                                     "imd_rank": [3, 1, 2], "imd_decile": [10, 1, 5]}
+    assert tidy.to_dict("list") == {
+        "lsoa11_code": ["E01000001", "E01000002", "E01000003"],
+        "imd_rank": [3, 1, 2],
+        "imd_decile": [10, 1, 5],
+    }
 
 
 def test_truncated_file_is_a_one_line_error(tmp_path: Path):

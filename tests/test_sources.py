@@ -21,8 +21,13 @@ def fake_source(tmp_path: Path, content: bytes, sid: str = "demo_source"):
     (mirror / rel).parent.mkdir(parents=True)
     (mirror / rel).write_bytes(content)
     base = load_registry()[0]
-    source = replace(base, id=sid, mirror_path=rel, sha256=hashlib.sha256(content).hexdigest(),
-                     bytes=len(content))
+    source = replace(
+        base,
+        id=sid,
+        mirror_path=rel,
+        sha256=hashlib.sha256(content).hexdigest(),
+        bytes=len(content),
+    )
     return source, mirror
 
 
@@ -51,7 +56,11 @@ def test_registry_matches_upstream_manifest(mirror_dir: Path):
     for s in load_registry():
         row = upstream[s.id]
         assert (s.url, s.sha256, s.bytes, s.mirror_path) == (
-            row["url"], row["sha256"], int(row["bytes"]), row["mirror_path"])
+            row["url"],
+            row["sha256"],
+            int(row["bytes"]),
+            row["mirror_path"],
+        )
 
 
 def test_fetch_from_mirror_copies_and_verifies(tmp_path: Path):

@@ -19,9 +19,8 @@ The formula (see ``docs/funding.md``):
 
 from __future__ import annotations
 
-from typing import Literal
-
 import math
+from typing import Literal
 
 import numpy as np
 import pandas as pd

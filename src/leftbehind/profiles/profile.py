@@ -353,7 +353,8 @@ def _funding(con: duckdb.DuckDBPyConnection, data: values.EditionData, area: Are
             "status": "no_data",
             "note": (
                 "No data yet. Importing 360Giving grant files into the store "
-                "('leftbehind grants import FILE --postcodes NSPL.csv') would show grant money per person here."
+                "('leftbehind grants import FILE --postcodes NSPL.csv') would show grant money "
+                "per person here."
             ),
             "indicators": [indicator],
         }

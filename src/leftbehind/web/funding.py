@@ -402,8 +402,8 @@ def service(request: Request) -> FundingService:
         "exact to the penny (largest remainder). `format=json` gives totals and per area the "
         "amounts by year with a plain-words explanation; `format=csv` one row per area and "
         "year (code,name,year,capital,revenue,capacity_building,total, where total = capital + "
-        "revenue + capacity building). Infeasible floors or caps and bad values give 422 naming the "
-        "parameter."
+        "revenue + capacity building). Infeasible floors or caps and bad values give 422 "
+        "naming the parameter."
     ),
 )
 async def allocations(
