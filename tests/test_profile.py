@@ -176,3 +176,18 @@ def test_chart_is_accessible(con):
     assert root.find(f"{ns}title").text.startswith("How Becontree")
     desc = root.find(f"{ns}desc").text
     assert "Funding and investment: no data yet" in desc
+
+
+def test_profile_says_how_sure_the_classification_is(con):
+    from leftbehind.profiles.profile import profile
+    from leftbehind.profiles.render import profile_markdown
+
+    becontree = profile(con, "E05000028", "england-2019-ward")
+    robustness = becontree["robustness"]
+    assert 0.0 <= robustness["p_left_behind"] <= 1.0
+    assert robustness["robustness_class"] in {"robust", "likely", "borderline", "unlikely"}
+    k = round(robustness["p_left_behind"] * 100)
+    assert f"Left behind in {k} of 100 plausible ways of measuring" in robustness["sentence"]
+    assert robustness["sentence"] in profile_markdown(becontree)
+    council = profile(con, "E09000002", "england-2019-ward")
+    assert council["robustness"] is None  # no uncertainty analysis for local authorities

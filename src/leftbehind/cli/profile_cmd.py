@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 import typer
@@ -20,62 +19,6 @@ def _one_format(**flags: bool) -> str | None:
     return chosen[0] if chosen else None
 
 
-def profile_markdown(result: dict) -> str:
-    from leftbehind.profiles.compare import format_value
-    from leftbehind.profiles.summary_text import markdown as summary_markdown
-
-    group = {
-        "left_behind": "'left behind'",
-        "other_deprived": "other deprived",
-        "rest": "neither",
-        "mixed": "mixed",
-    }.get(result["group"], str(result["group"]))
-    lines = [
-        f"# {result['name']} ({result['code']})",
-        "",
-        f"{result['type_label'].capitalize()}, edition {result['edition']}; group: {group}. "
-        f"Population {result['population']:,}.",
-        "",
-        "## Summary",
-        "",
-        summary_markdown(result),
-        "",
-        "## Nine dimensions",
-        "",
-        "| dimension | indicator | here | percentile | 'left behind' | other deprived | England |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for dim in result["dimensions"]:
-        for ind in dim["indicators"]:
-            c = ind["comparators"]
-            unit = ind["unit"]
-
-            def fmt(value: float | None, unit: str = unit) -> str:
-                return format_value(value, unit)
-
-            pct = "" if ind["percentile"] is None else f"{ind['percentile']:.0f}"
-            lines.append(
-                f"| {dim['label']} | {ind['label']} | {fmt(ind['value'])} | {pct} | "
-                f"{fmt(c['left_behind'])} | {fmt(c['other_deprived'])} | {fmt(c['nation'])} |"
-            )
-        if dim.get("note"):
-            lines.append(f"| {dim['label']} | {dim['note']} | | | | | |")
-    lines += ["", "Percentile: share of areas of the same type in England with a lower value.", ""]
-    return "\n".join(lines)
-
-
-def profile_html(result: dict) -> str:
-    from leftbehind.profiles.charts import profile_svg
-
-    items = "".join(f"<li>{escape(s['text'])}</li>" for s in result["summary_sentences"])
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(result['name'])}: neighbourhood profile</title></head><body>"
-        f"<h1>{escape(result['name'])} <small>{escape(result['code'])}</small></h1>"
-        f"<ul>{items}</ul>{profile_svg(result)}</body></html>\n"
-    )
-
-
 @cli_errors
 def profile(
     query: str = typer.Argument(
@@ -91,6 +34,7 @@ def profile(
 ) -> None:
     """Profile an LSOA, ward, local authority or list of codes on the nine dimensions."""
     from leftbehind.profiles.profile import profile as make_profile
+    from leftbehind.profiles.render import profile_html, profile_markdown
     from leftbehind.store.connection import connect
 
     fmt = _one_format(json=as_json, markdown=as_markdown, html=as_html) or "markdown"

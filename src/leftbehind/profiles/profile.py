@@ -451,7 +451,27 @@ def profile(
         area = custom_area(con, list(query), edition, name=name)
     else:
         area = resolve(con, query, edition)
-    return profile_area(con, area, edition)
+    result = profile_area(con, area, edition)
+    result["robustness"] = area_robustness(con, edition, result["code"])
+    return result
+
+
+def area_robustness(con: duckdb.DuckDBPyConnection, edition: str, code: str) -> dict | None:
+    """How sure the classification is ('left behind in 97 of 100 plausible ways of measuring'),
+    from the robustness results stored by the build; ``None`` where there are none for the
+    area (other geographies, custom lists, editions without an uncertainty analysis)."""
+    from leftbehind.errors import InvalidInput
+    from leftbehind.robustness.results import RESULTS_TABLE, robustness_for_area
+
+    stored = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [RESULTS_TABLE]
+    ).fetchone()[0]
+    if not stored:
+        return None
+    try:
+        return robustness_for_area(con, edition, code)
+    except (UnknownName, InvalidInput):
+        return None
 
 
 def profiles_for_type(con: duckdb.DuckDBPyConnection, unit_type: str, edition: str) -> list[dict]:
