@@ -198,3 +198,20 @@ def test_error_pages_are_friendly(client):
     assert "'edition'" in parse(bad.text).text
     missing = client.get("/no/such/page")
     assert missing.status_code == 404 and "no page at" in missing.text
+
+
+def test_methods_page_reports_robustness_classes_and_chart(client, con):
+    from leftbehind.robustness.results import stored_result
+
+    result = stored_result(con, "england-2019-ward")
+    assert result is not None
+    html = client.get("/methods", params={"edition": "england-2019-ward"}).text
+    section = html[html.index('id="robustness"') : html.index('id="sources"')]
+    counts = result.summary["classes_of_nominal"]
+    row = re.search(r"Our headline list</th>(.*?)</tr>", section).group(1)
+    cells = [int(c.replace(",", "")) for c in re.findall(r"<td>([\d,]+)</td>", row)]
+    assert cells == [counts[c] for c in ("robust", "likely", "borderline", "unlikely")]
+    assert sum(cells) == result.summary["nominal_count"]
+    assert "<svg" in section and "How robust is each area" in section
+    wales = client.get("/methods", params={"edition": "wales-2022-msoa"}).text
+    assert "No uncertainty analysis is stored for this edition" in wales

@@ -281,6 +281,17 @@ def write_cache(result: RobustnessResult, parquet: Path, summary: Path) -> None:
     _atomic_write(summary, dump)
 
 
+def stored_result(con: duckdb.DuckDBPyConnection, edition: str) -> RobustnessResult | None:
+    """The result the build stored for ``edition`` at the default settings, or ``None`` (for
+    editions without an analysis, or a store without results). Never computes."""
+    try:
+        check_edition(edition)
+    except UnknownName:
+        return None
+    shash = settings_hash(edition, DEFAULT_DRAWS, default_choices(edition))
+    return from_store(con, edition, shash, DEFAULT_SEED)
+
+
 def run_robustness(
     con: duckdb.DuckDBPyConnection,
     edition: str,

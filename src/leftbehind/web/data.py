@@ -532,6 +532,17 @@ class Observatory:
                 self._misc[key] = {"error": f"{type(exc).__name__}: {exc}"}
         return self._misc[key]
 
+    def robustness_overview(self, edition: str | None) -> dict[str, Any] | None:
+        eid = self.resolve_edition(edition)
+        key = f"robustness:{eid}"
+        if key not in self._misc:
+            con = self.connection()
+            try:
+                self._misc[key] = integrations.robustness_overview(con, eid)
+            finally:
+                con.close()
+        return self._misc[key]
+
     # -- geometry ------------------------------------------------------------------------
     def geojson(self, edition: str | None, group: str | None, detail: str) -> Payload:
         data = self.edition(edition)

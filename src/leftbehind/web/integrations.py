@@ -191,6 +191,17 @@ def robustness_sentence(con: Any, edition: str, code: str) -> str | None:
     return sentence if isinstance(sentence, str) else None
 
 
+def robustness_overview(con: Any, edition: str) -> dict[str, Any] | None:
+    """Summary (counts by class, expected count) and chart of the stored uncertainty analysis."""
+    from leftbehind.robustness.charts import p_left_behind_svg
+    from leftbehind.robustness.results import stored_result
+
+    result = stored_result(con, edition)
+    if result is None:
+        return None
+    return {"summary": result.summary, "svg": p_left_behind_svg(result.areas)}
+
+
 def validation_report(con: Any, edition: str) -> Any | None:
     """The validation report from ``leftbehind.validate`` (or ``leftbehind.identify``)."""
     fn = _function("leftbehind.validate", "validate", "validation_report", "report")

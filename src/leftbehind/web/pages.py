@@ -307,12 +307,14 @@ async def methods_page(request: Request, edition: EditionParam = None) -> Respon
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
     validation = await run_in_threadpool(obs.validation, data.id)
+    robustness = await run_in_threadpool(obs.robustness_overview, data.id)
     ctx = base_context(request, data)
     ctx.update(
         {
             "title": "Methods, sources and licences",
             "sources": load_registry(),
             "validation": validation,
+            "robustness": robustness,
         }
     )
     return html_payload_response(request, render(request, "methods.html", ctx), max_age=300)
