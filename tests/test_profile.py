@@ -191,3 +191,15 @@ def test_profile_says_how_sure_the_classification_is(con):
     assert robustness["sentence"] in profile_markdown(becontree)
     council = profile(con, "E09000002", "england-2019-ward")
     assert council["robustness"] is None  # no uncertainty analysis for local authorities
+
+
+def test_custom_list_names_every_unknown_entry(con):
+    from leftbehind.errors import UnknownName
+    from leftbehind.profiles.profile import profile
+
+    with pytest.raises(UnknownName, match=r"not areas of edition england-2019-ward: XYZ"):
+        profile(con, "E05000028, e05000027, XYZ", "england-2019-ward")
+    both = profile(con, "e05000028, E05000027", "england-2019-ward")
+    assert both["population"] == sum(
+        profile(con, code, "england-2019-ward")["population"] for code in ("E05000028", "E05000027")
+    )

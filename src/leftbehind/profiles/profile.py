@@ -136,8 +136,10 @@ def resolve(con: duckdb.DuckDBPyConnection, query: str, edition: str) -> Area:
     if not text:
         raise UnknownName("give an area code or name, e.g. E05000028 or 'Becontree'")
     parts = [p for p in re.split(r"[,\s;]+", text) if p]
-    if len(parts) > 1 and all(CODE_RE.match(p) for p in parts):
-        return custom_area(con, parts, edition)
+    # A list with any code in it is a custom neighbourhood: its unknown entries are named, never
+    # dropped. (Names such as 'Kingston upon Hull, City of' hold no code-like words.)
+    if len(parts) > 1 and any(CODE_RE.match(p) for p in parts):
+        return custom_area(con, [p.upper() for p in parts], edition)
     if CODE_RE.match(text):
         code = text.upper()
         hit = _find_code(data, code)
