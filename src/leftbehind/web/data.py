@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from leftbehind.errors import InvalidInput, StoreMissing
+from leftbehind.errors import InvalidInput, LeftBehindError, StoreMissing, UnknownName
 from leftbehind.web import integrations
 from leftbehind.web.errors import AreaNotFound
 from leftbehind.web.names import NameIndex
@@ -301,7 +301,7 @@ class Observatory:
             elif rec["group"] == "other_deprived":
                 la["other_deprived"] += 1
         meta = self._meta.get(eid, {"label": eid, "geography": None, "description": ""})
-        geography = meta.get("geography") or integrations.FALLBACK_GEOGRAPHY.get(eid, "")
+        geography = meta.get("geography") or ""
         index = NameIndex(
             [
                 (r["code"], r["name"] or r["code"], r["local_authority"] or "")
@@ -407,14 +407,13 @@ class Observatory:
         hit = self._profiles.get(key)
         if hit is not None:
             return hit
-        prof = None
         con = self.connection()
         try:
             prof = integrations.profile(con, data.id, rec["code"])
+        except UnknownName:  # an area the profile framework does not cover: the facts only
+            prof = self._fallback_profile(data, rec)
         finally:
             con.close()
-        if prof is None:
-            prof = self._fallback_profile(data, rec)
         prof = json.loads(json.dumps(prof, default=json_default, allow_nan=False))
         result = (prof, Payload.json(prof))
         with self._lock:
@@ -424,7 +423,7 @@ class Observatory:
         return result
 
     def _fallback_profile(self, data: EditionData, rec: dict[str, Any]) -> dict[str, Any]:
-        """Until ``leftbehind.profiles`` is installed: the identification facts only."""
+        """The identification facts only, for an area without a nine-dimension profile."""
         return {
             "code": rec["code"],
             "name": rec["name"],
@@ -433,18 +432,13 @@ class Observatory:
             "group": rec["group"],
             "dimensions": [],
             "summary": describe_status(data, rec),
-            "note": "The nine-dimension profile is not available in this installation yet.",
+            "note": "There is no nine-dimension profile for this area.",
         }
 
     def chart(self, prof: dict[str, Any]) -> str | None:
-        try:
-            con = self.connection()
-        except StoreMissing:
+        if not prof.get("dimensions"):
             return None
-        try:
-            return integrations.profile_chart(con, prof)
-        finally:
-            con.close()
+        return integrations.profile_chart(prof)
 
     def robustness(self, data: EditionData, code: str) -> str | None:
         key = f"robust:{data.id}:{code}"
@@ -452,8 +446,6 @@ class Observatory:
             con = self.connection()
             try:
                 self._misc[key] = integrations.robustness_sentence(con, data.id, code)
-            except Exception:  # a missing optional analysis must not break the page
-                self._misc[key] = None
             finally:
                 con.close()
         return self._misc[key]
@@ -484,14 +476,13 @@ class Observatory:
             return json.loads(cached.body)
         rows = None
         source = "leftbehind.profiles.compare"
+        con = self.connection()
         try:
-            con = self.connection()
-            try:
-                rows = integrations.compare(con, data.id)
-            finally:
-                con.close()
-        except Exception:
+            rows = integrations.compare(con, data.id)
+        except UnknownName:  # no indicator framework for this edition: the groups only
             rows = None
+        finally:
+            con.close()
         if rows is None:
             source = "identification"
             frame = pd.DataFrame(list(data.records.values()))
@@ -522,14 +513,13 @@ class Observatory:
         eid = self.resolve_edition(edition)
         key = f"validation:{eid}"
         if key not in self._misc:
+            con = self.connection()
             try:
-                con = self.connection()
-                try:
-                    self._misc[key] = integrations.validation_report(con, eid)
-                finally:
-                    con.close()
-            except Exception as exc:  # shown as 'not available' with the reason
-                self._misc[key] = {"error": f"{type(exc).__name__}: {exc}"}
+                self._misc[key] = integrations.validation_report(con, eid)
+            except LeftBehindError as exc:  # shown as 'not available' with the reason
+                self._misc[key] = {"error": str(exc)}
+            finally:
+                con.close()
         return self._misc[key]
 
     def robustness_overview(self, edition: str | None) -> dict[str, Any] | None:
