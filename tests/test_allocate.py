@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leftbehind.errors import InvalidInput
+from leftbehind.errors import InvalidInput, UnknownName
 from leftbehind.funding.allocate import (
     allocate,
     largest_remainder,
@@ -90,6 +90,13 @@ def test_infeasible_and_invalid_are_clear_errors(kwargs, message):
     areas = _areas([100, 100], [1, 2], [1, 2])
     with pytest.raises(InvalidInput, match=message):
         allocate(areas, make_params(**{"budget": 1000, "years": 3, **kwargs}))
+
+
+def test_unknown_need_or_profile_lists_the_choices():
+    with pytest.raises(UnknownName, match="unknown need 'wealth'; choose one of: ranks, scores"):
+        make_params(budget=10, years=1, need="wealth")
+    with pytest.raises(UnknownName, match="choose one of: flat, front_loaded, table"):
+        make_params(budget=10, years=1, profile="lumpy")
 
 
 def test_no_eligible_areas():
@@ -182,3 +189,21 @@ def test_allocate_real_edition(con):
 def test_non_finite_profile_tables_are_clear_errors(table):
     with pytest.raises(InvalidInput, match="finite"):
         make_params(budget=1000, years=2, profile="table", profile_table=table)
+
+
+def test_money_the_capped_areas_cannot_take_goes_to_areas_without_population():
+    """Found by hypothesis: 14p over populations 0, 0, 1 with a 5p cap. The populated area is
+    capped at 5p; the other 9p must go to the two empty areas (5p and 4p), never over a cap."""
+    areas = _areas([0, 0, 1], [1, 2, 3], [1, 2, 3])
+    result = allocate(areas, make_params(budget=0.14, years=1, need="equal", cap=0.05))
+    totals = result.areas.set_index("code")["total_pence"].to_dict()
+    assert sum(totals.values()) == 14
+    assert totals["E05000002"] == 5
+    assert sorted([totals["E05000000"], totals["E05000001"]]) == [4, 5]
+
+
+def test_largest_remainder_respects_bounds_over_several_rounds():
+    out = largest_remainder(np.array([[0.0, 0.0, 9.0]]), np.array([14]), upper=5)
+    assert out.tolist() == [[5, 4, 5]]
+    taken = largest_remainder(np.array([[3.9, 3.9, 3.9]]), np.array([6]), lower=1)
+    assert taken.sum() == 6 and (taken >= 1).all()

@@ -150,6 +150,34 @@ def test_import_into_store_copy_and_summary(files, store_copy):
     assert set(groups) == {"left_behind", "other_deprived", "England"}
     assert report["coverage"]["unlocated_grants"] == 4  # T-11, T-12, T-13, J-4
     assert report["coverage"]["not_gbp_grants"] == 1
+    # the profile's dimension 9 uses the same per-head definition as the summary, unrounded
+    from leftbehind.profiles import funding_link, values
+
+    data = values.build(store_copy, "england-2019-ward")
+    comps = funding_link.grant_data(store_copy, data).comparators
+    totals_by_group = summary.group_totals(summary.area_grants(store_copy, "england-2019-ward"))
+    for name in ("left_behind", "other_deprived", "nation"):
+        assert comps[name] == totals_by_group[name]["per_head"]
+    assert round(comps["nation"], 2) == groups["England"]["per_head"]
+
+
+def test_group_totals_hand_worked():
+    per_area = pd.DataFrame(
+        {
+            "code": ["A", "B", "C", "D"],
+            "group": ["left_behind", "left_behind", "other_deprived", "rest"],
+            "population": [100.0, 300.0, 200.0, float("nan")],  # D: no population
+            "grants": [1.0, 0.5, 2.0, 1.0],
+            "amount_gbp": [100.0, 500.0, 50.0, 70.0],
+        }
+    )
+    totals = summary.group_totals(per_area)
+    # summed money over summed population, never a mean of the areas' per-head figures
+    assert totals["left_behind"]["per_head"] == 600.0 / 400.0  # not (1 + 5/3) / 2
+    assert totals["other_deprived"]["per_head"] == 0.25
+    assert totals["nation"]["per_head"] == 720.0 / 600.0
+    assert totals["nation"]["areas"] == 4 and totals["nation"]["grants"] == 4.5
+    assert summary.per_head(10.0, 0.0) is None
 
 
 @pytest.mark.integration

@@ -59,6 +59,9 @@ def test_threshold_rank_known_answers():
     assert threshold_rank(0.1, 1909) == 190
     assert threshold_rank(0.3, 10) == 3  # 0.3 * 10 is 2.9999999999999996 in floating point
     assert threshold_rank(1.0, 17) == 17
+    # robustness draws pass an array of shares: the same floor, element by element
+    assert threshold_rank(pd.Series([0.1, 0.3, 1.0]).to_numpy(), 10).tolist() == [1, 3, 10]
+    assert isinstance(threshold_rank(0.1, 7433), int)
 
 
 @given(st.floats(min_value=1e-6, max_value=1.0), st.integers(min_value=1, max_value=100000))

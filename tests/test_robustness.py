@@ -68,6 +68,8 @@ def test_bad_choices_list_valid_options():
         default_choices(WARD, threshold_range=(0.0, 0.1))
     with pytest.raises(InvalidInput, match="must contain the nominal"):
         default_choices(WARD, threshold_range=(0.11, 0.2))
+    with pytest.raises(UnknownName, match="choose one of: perturb, dirichlet"):
+        default_choices(WARD, weight_distribution="normal")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match=r"\[0, 1\)"):
         default_choices(WARD, weight_spread=1.5)
     with pytest.raises(InvalidInput, match="low:high"):

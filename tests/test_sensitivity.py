@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from leftbehind.errors import InvalidInput
 from leftbehind.robustness.choices import ChoiceSet, UniformChoice, WeightsChoice, dummy_choice
-from leftbehind.robustness.sampling import saltelli
+from leftbehind.robustness.sampling import check_boot, saltelli
 from leftbehind.robustness.sensitivity import (
     OUTPUTS,
     sensitivity,
@@ -119,6 +119,13 @@ def test_indices_invariant_to_affine_rescaling(n, scale, shift, seed):
     )
     np.testing.assert_allclose(t1["total"], t2["total"], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(t1["first"], t2["first"], rtol=1e-6, atol=1e-9)
+
+
+def test_bootstrap_count_is_checked():
+    assert check_boot(0) == 0 and check_boot(500) == 500
+    for bad in (-1, 2.5, True):
+        with pytest.raises(InvalidInput, match="must be 0 or more"):
+            check_boot(bad)
 
 
 def test_bad_shapes_and_sizes():

@@ -219,6 +219,13 @@ def test_etag_gives_304(client):
         assert again.status_code == 304 and again.content == b""
         changed = client.get(url, headers={"If-None-Match": '"other"'})
         assert changed.status_code == 200
+        # The gzip copy is another representation with its own tag; either tag validates.
+        plain = client.get(url, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        gzipped = first.headers.get("content-encoding") == "gzip"
+        assert (plain.headers["etag"] != etag) == gzipped
+        both = client.get(url, headers={"If-None-Match": plain.headers["etag"]})
+        assert both.status_code == 304 and both.headers["etag"] == etag
 
 
 def test_gzip_when_accepted(client):

@@ -61,13 +61,15 @@ def check_threshold(name: str, value: float) -> float:
     return share
 
 
-def threshold_rank(share: float, n: int) -> int:
-    """Largest rank inside the most deprived ``share`` of ``n`` areas.
+def threshold_rank(share, n: int):
+    """Largest rank inside the most deprived ``share`` of ``n`` areas: ``floor(share * n)``
+    (an int for one share, an int64 array for an array of shares, as robustness draws use).
 
     >>> threshold_rank(0.1, 7433), threshold_rank(0.1, 890), threshold_rank(1.0, 5)
     (743, 89, 5)
     """
-    return math.floor(share * n + 1e-9)
+    cut = np.floor(np.asarray(share, dtype=np.float64) * n + 1e-9).astype(np.int64)
+    return int(cut) if cut.ndim == 0 else cut
 
 
 def _resolve(edition: str | Edition) -> Edition:

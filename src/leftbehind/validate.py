@@ -20,6 +20,7 @@ from leftbehind.editions import Edition
 from leftbehind.identify import _resolve, identify
 from leftbehind.indices.aggregate import aggregate
 from leftbehind.indices.imd import imd_from_store
+from leftbehind.indices.transform import decile_of_rank
 
 # Official proportions are published to 4 decimal places, rounded half up: ours is identical
 # when it lies within half a unit of the last place.
@@ -117,7 +118,7 @@ def validate_imd(con: duckdb.DuckDBPyConnection, index: str) -> dict[str, Any]:
             },
             deciles_equal_share=float(
                 (
-                    np.ceil(df["published_rank"].astype("float64") * 10 / len(df)) == df["decile"]
+                    decile_of_rank(df["published_rank"].astype("float64"), len(df)) == df["decile"]
                 ).mean()
             ),
         )
@@ -128,6 +129,11 @@ def validate_imd(con: duckdb.DuckDBPyConnection, index: str) -> dict[str, Any]:
             max_score_difference=float(np.abs(s - p).max()),
         )
     return out
+
+
+def _same_to_4dp(ours: pd.Series, official: pd.Series) -> pd.Series:
+    """Ours rounds to the official value published to 4 decimal places."""
+    return (ours - official).abs() <= HALF_UNIT + 1e-9
 
 
 def _rel(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -142,13 +148,13 @@ def validate_ltla19(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ).df()
     off["code"] = off["code"].astype("str")
     j = ours.join(off.set_index("code").add_suffix("_official"), how="inner")
-    prop_same = (j["proportion"] - j["proportion_official"]).abs() - HALF_UNIT
+    prop_same = _same_to_4dp(j["proportion"], j["proportion_official"])
     ext = (j["extent"] - j["extent_official"]).abs()
     return {
         "geography": "ltla19",
         "n": len(j),
         "population": "ONS mid-2017 (official: mid-2015)",
-        "proportion_identical_share": float((prop_same < 1e-9).mean()),
+        "proportion_identical_share": float(prop_same.mean()),
         "average_score_median_relative_error": float(
             _rel(j["average_score"], j["score_official"]).median()
         ),
@@ -175,7 +181,7 @@ def validate_ltla24(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     # its average rank and local concentration; convert to 1 = most deprived.
     j["rank"] = n + 1 - j["rank"]
     j["lc"] = n + 1 - j["lc"]
-    prop_same = (j["proportion"] - j["prop"]).abs() <= HALF_UNIT + 1e-9
+    prop_same = _same_to_4dp(j["proportion"], j["prop"])
     return {
         "geography": "ltla24",
         "n": len(j),
@@ -190,6 +196,13 @@ def validate_ltla24(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
+#: Editions whose IMD our engine recomputes: (engine index, local-authority check).
+ENGINE_CHECKS = {
+    "england-2019-ward": ("imd-2019", validate_ltla19),
+    "england-2023-lsoa": ("imd-2025", validate_ltla24),
+}
+
+
 def validate(
     con: duckdb.DuckDBPyConnection,
     edition: str | Edition,
@@ -201,12 +214,10 @@ def validate(
     report: dict[str, Any] = {
         "identification": validate_identification(con, ed, cni_threshold, imd_threshold)
     }
-    if ed.imd_index == "imd-2019" or ed.id == "england-2019-ward":
-        report["imd"] = validate_imd(con, "imd-2019")
-        report["local_authorities"] = validate_ltla19(con)
-    elif ed.id == "england-2023-lsoa":
-        report["imd"] = validate_imd(con, "imd-2025")
-        report["local_authorities"] = validate_ltla24(con)
+    if ed.id in ENGINE_CHECKS:
+        index, local_authorities = ENGINE_CHECKS[ed.id]
+        report["imd"] = validate_imd(con, index)
+        report["local_authorities"] = local_authorities(con)
     return report
 
 

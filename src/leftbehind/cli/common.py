@@ -14,7 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from leftbehind.errors import LeftBehindError
+from leftbehind.errors import LeftBehindError, UnknownName
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,6 +35,30 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
+
+
+def check_choice(what: str, value: str, valid: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``valid``; otherwise :class:`UnknownName` listing them."""
+    if value not in valid:
+        raise UnknownName(f"unknown {what} {value!r}; choose one of: {', '.join(valid)}")
+    return value
+
+
+def frame_csv(df: Any) -> str:
+    """A DataFrame as CSV text (no index, ``\\n`` line ends)."""
+    return df.to_csv(index=False, lineterminator="\n")
+
+
+def frame_records(df: Any) -> list[dict[str, Any]]:
+    """A DataFrame as JSON-ready records (NaN -> null, 10 significant decimals)."""
+    return json.loads(df.to_json(orient="records", double_precision=10))
+
+
+def connect_store() -> Any:
+    """A read-only connection to the configured store."""
+    from leftbehind.store.connection import connect
+
+    return connect()
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +9,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from leftbehind.cli.common import cli_errors, emit_json, emit_text, err_console, out_console
-from leftbehind.errors import InvalidInput, UnknownName
+from leftbehind.cli.common import (
+    check_choice,
+    cli_errors,
+    emit_json,
+    emit_text,
+    err_console,
+    frame_csv,
+    out_console,
+)
+from leftbehind.errors import InvalidInput
 
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 FORMATS = ("table", "csv", "json")
@@ -124,9 +131,7 @@ def register(app: typer.Typer) -> None:
             return
         groups = pd.DataFrame(result["groups"])
         if as_csv:
-            buffer = io.StringIO()
-            groups.to_csv(buffer, index=False)
-            emit_text(buffer.getvalue(), output)
+            emit_text(frame_csv(groups), output)
             return
         table = Table(title=f"Grants per head, {edition}")
         for col in ("group", "areas", "population", "grants", "amount_gbp", "per_head"):
@@ -194,14 +199,7 @@ def register(app: typer.Typer) -> None:
         from leftbehind.funding import bidding
         from leftbehind.store.connection import connect
 
-        if fmt not in FORMATS:
-            raise UnknownName(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-        if need not in ("ranks", "scores", "equal"):
-            raise UnknownName(f"unknown need {need!r}; choose one of: ranks, scores, equal")
-        if profile not in ("flat", "front_loaded", "table"):
-            raise UnknownName(
-                f"unknown profile {profile!r}; choose one of: flat, front_loaded, table"
-            )
+        check_choice("format", fmt, FORMATS)
         groups = ("left_behind", "other_deprived") if include_other_deprived else ("left_behind",)
         params = al.make_params(
             budget=budget, years=years,
@@ -210,12 +208,9 @@ def register(app: typer.Typer) -> None:
             capacity_share=capacity_share, capital_share=capital_share, profile=profile,
             profile_table=_parse_table(profile_table),
         )  # fmt: skip
-        from leftbehind.identify import identify
-
         con = connect()
         try:
-            areas = identify(con, edition)
-            areas = al.attach_scores(con, edition, areas)
+            areas = al.edition_areas(con, edition)
         finally:
             con.close()
         result = al.allocate(areas, params)
@@ -233,9 +228,7 @@ def register(app: typer.Typer) -> None:
             emit_json(data, output)
             return
         if fmt == "csv":
-            buffer = io.StringIO()
-            pd.DataFrame(al.to_rows(result)).to_csv(buffer, index=False)
-            emit_text(buffer.getvalue(), output)
+            emit_text(frame_csv(pd.DataFrame(al.to_rows(result))), output)
         else:
             table = Table(title=f"Allocation of £{budget:,.2f} over {years} years, {edition}")
             for col in ("code", "name", "population", "need", "total", "capital", "revenue"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,8 +9,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from leftbehind.cli.common import cli_errors, emit_json, emit_text, out_console
-from leftbehind.errors import UnknownName
+from leftbehind.cli.common import (
+    check_choice,
+    cli_errors,
+    connect_store,
+    emit_json,
+    emit_text,
+    frame_csv,
+    frame_records,
+    out_console,
+)
 
 IMD_EDITIONS = {"england-2019": "imd-2019", "england-2025": "imd-2025"}
 TABLE_FORMATS = ("table", "csv", "json")
@@ -24,28 +30,6 @@ IDENTIFY_CSV_COLUMNS = [
 ]  # fmt: skip
 
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
-
-
-def _check_format(fmt: str, valid: tuple[str, ...]) -> str:
-    if fmt not in valid:
-        raise UnknownName(f"unknown format {fmt!r}; choose one of: {', '.join(valid)}")
-    return fmt
-
-
-def _connect():
-    from leftbehind.store.connection import connect
-
-    return connect()
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(df.to_json(orient="records", double_precision=10))
-
-
-def _csv(df: pd.DataFrame) -> str:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
 
 
 def _render_table(df: pd.DataFrame, title: str, output: Path | None) -> None:
@@ -64,9 +48,9 @@ def _render_table(df: pd.DataFrame, title: str, output: Path | None) -> None:
 
 def _emit_frame(df: pd.DataFrame, fmt: str, output: Path | None, title: str) -> None:
     if fmt == "csv":
-        emit_text(_csv(df), output)
+        emit_text(frame_csv(df), output)
     elif fmt == "json":
-        emit_json(_records(df), output)
+        emit_json(frame_records(df), output)
     else:
         _render_table(df, title, output)
 
@@ -77,7 +61,7 @@ def _geojson(con, df: pd.DataFrame, area_type: str) -> dict[str, Any]:
     geoms = con.execute("SELECT code, geometry FROM boundaries WHERE type = ?", [area_type]).df()
     by_code = dict(zip(geoms["code"].astype(str), geoms["geometry"], strict=True))
     features = []
-    for rec in _records(df):
+    for rec in frame_records(df):
         wkb = by_code.get(rec["code"])
         geometry = shapely.geometry.mapping(shapely.from_wkb(bytes(wkb))) if wkb else None
         features.append({"type": "Feature", "properties": rec, "geometry": geometry})
@@ -98,13 +82,13 @@ def register(app: typer.Typer) -> None:
         from leftbehind.identify import check_threshold, identify
         from leftbehind.settings import get_settings
 
-        fmt = _check_format(format, IDENTIFY_FORMATS)
+        fmt = check_choice("format", format, IDENTIFY_FORMATS)
         check_threshold("--cni-threshold", cni_threshold)
         check_threshold("--imd-threshold", imd_threshold)
         from leftbehind.editions import get_edition
 
         ed = get_edition(edition or get_settings().edition)
-        con = _connect()
+        con = connect_store()
         try:
             df = identify(con, ed.id, cni_threshold, imd_threshold)
             if fmt == "geojson":
@@ -137,7 +121,7 @@ def register(app: typer.Typer) -> None:
         check_threshold("--cni-threshold", cni_threshold)
         check_threshold("--imd-threshold", imd_threshold)
         ed = get_edition(edition or get_settings().edition)
-        con = _connect()
+        con = connect_store()
         try:
             result = summary(con, ed.id, cni_threshold, imd_threshold)
         finally:
@@ -169,12 +153,9 @@ def register(app: typer.Typer) -> None:
         """IMD score, rank and decile of every LSOA, computed by our engine from domain ranks."""
         from leftbehind.indices.imd import imd_from_store
 
-        fmt = _check_format(format, TABLE_FORMATS)
-        if edition not in IMD_EDITIONS:
-            raise UnknownName(
-                f"unknown IMD edition {edition!r}; choose one of: {', '.join(IMD_EDITIONS)}"
-            )
-        con = _connect()
+        fmt = check_choice("format", format, TABLE_FORMATS)
+        check_choice("IMD edition", edition, tuple(IMD_EDITIONS))
+        con = connect_store()
         try:
             df = imd_from_store(con, IMD_EDITIONS[edition])[["code", "score", "rank", "decile"]]
         finally:
@@ -196,9 +177,9 @@ def register(app: typer.Typer) -> None:
         from leftbehind.indices.aggregate import aggregate
         from leftbehind.indices.weights import get_index
 
-        fmt = _check_format(format, TABLE_FORMATS)
+        fmt = check_choice("format", format, TABLE_FORMATS)
         get_index(index).geography_sql(to)  # unknown names fail before opening the store
-        con = _connect()
+        con = connect_store()
         try:
             df = aggregate(con, index, to)
         finally:
@@ -223,7 +204,7 @@ def register(app: typer.Typer) -> None:
         check_threshold("--cni-threshold", cni_threshold)
         check_threshold("--imd-threshold", imd_threshold)
         ed = get_edition(edition)
-        con = _connect()
+        con = connect_store()
         try:
             report = validate(con, ed.id, cni_threshold, imd_threshold)
         finally:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
-from leftbehind.cli.common import cli_errors, emit_json, emit_text, err_console, write_text_atomic
-from leftbehind.errors import UnknownName
+from leftbehind.cli.common import (
+    check_choice,
+    cli_errors,
+    connect_store,
+    emit_json,
+    emit_text,
+    err_console,
+    frame_csv,
+    frame_records,
+    write_text_atomic,
+)
 
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 EditionOpt = Annotated[
@@ -43,12 +50,6 @@ AREA_FORMATS = ("csv", "json")
 TABLE_FORMATS = ("table", "csv", "json")
 
 
-def _check_format(fmt: str, valid: tuple[str, ...]) -> str:
-    if fmt not in valid:
-        raise UnknownName(f"unknown format {fmt!r}; choose one of: {', '.join(valid)}")
-    return fmt
-
-
 def _edition(edition: str | None) -> str:
     from leftbehind.robustness.choices import check_edition
     from leftbehind.settings import get_settings
@@ -56,31 +57,11 @@ def _edition(edition: str | None) -> str:
     return check_edition(edition or get_settings().edition)
 
 
-def _connect():
-    from leftbehind.store.connection import connect
-
-    return connect()
-
-
-def _csv(df: pd.DataFrame) -> str:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(df.to_json(orient="records", double_precision=10))
-
-
 def _choices(
     edition: str, threshold_range: str, spread: float, distribution: str, fix: list[str] | None
 ):
     from leftbehind.robustness.choices import default_choices, parse_range
 
-    if distribution not in ("perturb", "dirichlet"):
-        raise UnknownName(
-            f"unknown weight distribution {distribution!r}; choose one of: perturb, dirichlet"
-        )
     return default_choices(
         edition,
         threshold_range=parse_range(threshold_range),
@@ -139,10 +120,10 @@ def register(app: typer.Typer) -> None:
         from leftbehind.robustness.charts import p_left_behind_svg
         from leftbehind.robustness.results import run_robustness
 
-        _check_format(fmt, AREA_FORMATS)
+        check_choice("format", fmt, AREA_FORMATS)
         ed = _edition(edition)
         choices = _choices(ed, threshold_range, weight_spread, weight_distribution, fix)
-        con = _connect()
+        con = connect_store()
         try:
             result = run_robustness(con, ed, draws, seed, choices, use_cache=not no_cache)
         finally:
@@ -152,9 +133,9 @@ def register(app: typer.Typer) -> None:
             write_text_atomic(chart, p_left_behind_svg(result.areas))
             err_console.print(f"Wrote {chart}", markup=False)
         if fmt == "json":
-            emit_json({"summary": result.summary, "areas": _records(result.areas)}, output)
+            emit_json({"summary": result.summary, "areas": frame_records(result.areas)}, output)
         else:
-            emit_text(_csv(result.areas), output)
+            emit_text(frame_csv(result.areas), output)
 
     @group.command("sensitivity")
     @cli_errors
@@ -177,16 +158,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """First- and total-order Sobol indices of the count and the mean rank shift."""
         from leftbehind.robustness.inputs import load_inputs
+        from leftbehind.robustness.sampling import check_boot
         from leftbehind.robustness.sensitivity import sensitivity
 
-        _check_format(fmt, TABLE_FORMATS)
+        check_choice("format", fmt, TABLE_FORMATS)
         ed = _edition(edition)
         choices = _choices(ed, threshold_range, weight_spread, weight_distribution, fix)
-        if boot < 0:
-            from leftbehind.errors import InvalidInput
-
-            raise InvalidInput(f"--boot must be 0 or more, got {boot}")
-        con = _connect()
+        check_boot(boot)
+        con = connect_store()
         try:
             inputs = load_inputs(con, ed)
         finally:
@@ -195,7 +174,7 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             emit_json(result.to_dict(), output)
         elif fmt == "csv":
-            emit_text(_csv(result.indices), output)
+            emit_text(frame_csv(result.indices), output)
         else:
             table = result.indices.drop(columns=["variance"]).copy()
             emit_text(
@@ -219,11 +198,9 @@ def register(app: typer.Typer) -> None:
         """2019 left-behind wards against 2023 left-behind LSOAs: persisted, new, dropped."""
         from leftbehind.robustness.vintage import compare_vintages
 
-        _check_format(fmt, AREA_FORMATS)
-        levels = ("summary", "wards", "lsoas")
-        if level not in levels:
-            raise UnknownName(f"unknown level {level!r}; choose one of: {', '.join(levels)}")
-        con = _connect()
+        check_choice("format", fmt, AREA_FORMATS)
+        check_choice("level", level, ("summary", "wards", "lsoas"))
+        con = connect_store()
         try:
             comparison = compare_vintages(con, basis)  # type: ignore[arg-type]
         finally:
@@ -231,15 +208,15 @@ def register(app: typer.Typer) -> None:
         if level == "summary":
             if fmt == "csv":
                 flat = pd.json_normalize(comparison.summary, sep=".")
-                emit_text(_csv(flat), output)
+                emit_text(frame_csv(flat), output)
             else:
                 emit_json(comparison.summary, output)
             return
         frame = comparison.wards if level == "wards" else comparison.lsoas
         if fmt == "json":
-            emit_json({"summary": comparison.summary, "areas": _records(frame)}, output)
+            emit_json({"summary": comparison.summary, "areas": frame_records(frame)}, output)
         else:
-            emit_text(_csv(frame), output)
+            emit_text(frame_csv(frame), output)
 
     @group.command("area")
     @cli_errors
@@ -252,7 +229,7 @@ def register(app: typer.Typer) -> None:
         from leftbehind.robustness.results import robustness_for_area
 
         ed = _edition(edition)
-        con = _connect()
+        con = connect_store()
         try:
             emit_json(robustness_for_area(con, ed, code), output)
         finally:

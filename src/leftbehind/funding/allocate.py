@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from leftbehind.errors import InvalidInput
+from leftbehind.errors import InvalidInput, UnknownName
 
 GROUP_CHOICES = ("left_behind", "other_deprived", "rest")
 
@@ -59,8 +59,16 @@ class AllocationParams(BaseModel):
         return tuple(dict.fromkeys(value))
 
 
+NEEDS = ("ranks", "scores", "equal")
+PROFILES = ("flat", "front_loaded", "table")
+
+
 def make_params(**kwargs) -> AllocationParams:
-    """Build parameters, turning validation errors into one-line ``InvalidInput``."""
+    """Build parameters, turning validation errors into one-line ``InvalidInput`` (an unknown
+    ``need`` or ``profile``: ``UnknownName`` listing the choices)."""
+    for name, valid in (("need", NEEDS), ("profile", PROFILES)):
+        if name in kwargs and kwargs[name] not in valid:
+            raise UnknownName(f"unknown {name} {kwargs[name]!r}; choose one of: {', '.join(valid)}")
     try:
         params = AllocationParams(**kwargs)
     except ValidationError as exc:
@@ -143,6 +151,9 @@ def water_fill(raw: np.ndarray, total: float, floor: float, cap: float) -> np.nd
         raise ValueError("infeasible")
     if np.all(raw <= 0):
         raw = np.ones(n)
+    # A sliver of weight for areas with none (population 0), so money the others cannot take
+    # under their caps still has somewhere to go; it changes other shares by ~1e-9.
+    raw = raw + raw.max() * 1e-9
     lo, hi = 0.0, 1.0
     while np.clip(hi * raw, floor, cap).sum() < total:
         hi *= 2.0
@@ -169,37 +180,58 @@ def water_fill(raw: np.ndarray, total: float, floor: float, cap: float) -> np.nd
 
 
 def largest_remainder(
-    values: np.ndarray, totals: np.ndarray, upper: np.ndarray | None = None, tiebreak=None
+    values: np.ndarray,
+    totals: np.ndarray,
+    upper: np.ndarray | int | None = None,
+    tiebreak: np.ndarray | None = None,
+    lower: np.ndarray | int = 0,
 ) -> np.ndarray:
     """Integer rows summing exactly to ``totals`` (one per row), from non-negative real ``values``.
 
-    Each row's values are floored, then the units left over go to the largest fractional parts
-    (ties: larger ``tiebreak`` first, then earlier position). ``upper``: per-cell maxima.
+    Each row's values are floored (and kept within ``lower`` and ``upper``), then the units left
+    over go one at a time to the largest fractional parts (ties: larger ``tiebreak`` first, then
+    earlier position), never past a cell's bound; a unit too many is taken back from the
+    smallest fractional parts. Rounds repeat until every row hits its total, which is possible
+    whenever ``sum(lower) <= total <= sum(upper)``.
+
+    >>> largest_remainder(np.array([[1 / 3, 1 / 3, 1 / 3]]) * 100, np.array([100])).tolist()
+    [[34, 33, 33]]
+    >>> largest_remainder(np.array([[0.5, 0.5, 3.0]]), np.array([5]), upper=2).tolist()
+    [[2, 1, 2]]
     """
     values = np.atleast_2d(np.asarray(values, dtype=float))
     totals = np.asarray(totals, dtype=np.int64).reshape(-1)
-    base = np.floor(values + 1e-9).astype(np.int64)
-    if upper is not None:
-        base = np.minimum(base, np.atleast_2d(upper).astype(np.int64))
-    frac = values - base
-    deficit = totals - base.sum(axis=1)
-    if (deficit < 0).any():  # float noise above the total: take from the smallest fractions
-        over = deficit < 0
-        frac[over] = -frac[over]
     rows, cols = values.shape
-    room = np.ones_like(base, dtype=bool) if upper is None else base < np.atleast_2d(upper)
-    key = np.where(room, frac, -np.inf)
-    tb = np.zeros(cols) if tiebreak is None else np.atleast_2d(tiebreak)[0]
-    order = np.lexsort((np.broadcast_to(np.arange(cols), (rows, cols)),
-                        -np.broadcast_to(tb, (rows, cols)), -key), axis=-1)  # fmt: skip
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(cols)[None, :].repeat(rows, axis=0), axis=1)
-    step = np.where(deficit >= 0, 1, -1)[:, None]
-    amount = np.abs(deficit)[:, None]
-    out = base + np.where(rank < amount, step, 0)
-    if (out.sum(axis=1) != totals).any():
-        raise AssertionError("largest remainder failed to hit totals")  # pragma: no cover
-    return out
+    hi = np.broadcast_to(
+        np.iinfo(np.int64).max if upper is None else np.asarray(upper, dtype=np.int64),
+        (rows, cols),
+    )
+    lo = np.broadcast_to(np.asarray(lower, dtype=np.int64), (rows, cols))
+    too_low = lo.sum(axis=1) > totals
+    too_high = False if upper is None else hi.sum(axis=1) < totals
+    if np.any(too_low | too_high):
+        raise ValueError("infeasible bounds for largest remainder")
+    out = np.clip(np.floor(values + 1e-9).astype(np.int64), lo, hi)
+    tb = np.broadcast_to(
+        np.zeros(cols) if tiebreak is None else np.atleast_2d(tiebreak)[0], (rows, cols)
+    )
+    position = np.broadcast_to(np.arange(cols), (rows, cols))
+    while True:  # every round moves each unbalanced row at least one unit closer
+        deficit = totals - out.sum(axis=1)
+        if not deficit.any():
+            return out
+        adding = (deficit > 0)[:, None]
+        frac = values - out
+        # Adding: largest remainders first; taking back: smallest remainders first.
+        room = np.where(adding, out < hi, out > lo)
+        key = np.where(room, np.where(adding, frac, -frac), -np.inf)
+        order = np.lexsort((position, -tb, -key), axis=-1)
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, position.copy(), axis=1)
+        amount = np.minimum(np.abs(deficit), room.sum(axis=1))[:, None]
+        if not amount.any():  # pragma: no cover - excluded by the feasibility check above
+            raise AssertionError("largest remainder failed to hit totals")
+        out = out + np.where(rank < amount, np.where(adding, 1, -1), 0)
 
 
 def _pounds(pence: int) -> str:
@@ -275,7 +307,7 @@ def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
     # area with more need and the same population never receives less (even at population 0).
     priority = np.lexsort((need, raw)).argsort()
     total = largest_remainder(
-        x[None, :], np.array([budget_p]), upper=np.full((1, n), cap_p), tiebreak=priority[None, :]
+        x[None, :], np.array([budget_p]), upper=cap_p, tiebreak=priority[None, :], lower=floor_p
     )[0]
 
     # split each area's total into capacity building, capital and revenue (exact pence)
@@ -362,9 +394,9 @@ def _explain(row, params: AllocationParams) -> str:
 def attach_scores(con, edition: str, areas: pd.DataFrame) -> pd.DataFrame:
     """Add ``cni_score``, ``civic_assets_rank`` and ``engaged_community_rank`` from the edition's
     CNI table (for ``need='scores'`` and the bidding model)."""
-    from leftbehind.editions import EDITIONS
+    from leftbehind.editions import get_edition
 
-    geography = EDITIONS[edition].geography
+    geography = get_edition(edition).geography
     tables = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
@@ -380,14 +412,17 @@ def attach_scores(con, edition: str, areas: pd.DataFrame) -> pd.DataFrame:
     return areas.merge(extra[["code", *keep]], on="code", how="left") if keep else areas
 
 
-def allocate_edition(con, edition: str, params: AllocationParams) -> Allocation:
-    """Allocate over an edition's areas from the store."""
+def edition_areas(con, edition: str) -> pd.DataFrame:
+    """The edition's ``identify()`` frame with the CNI scores and civic ranks attached (what
+    the formula and the bidding model read)."""
     from leftbehind.identify import identify
 
-    areas = identify(con, edition)
-    if params.need == "scores":
-        areas = attach_scores(con, edition, areas)
-    return allocate(areas, params)
+    return attach_scores(con, edition, identify(con, edition))
+
+
+def allocate_edition(con, edition: str, params: AllocationParams) -> Allocation:
+    """Allocate over an edition's areas from the store."""
+    return allocate(edition_areas(con, edition), params)
 
 
 def to_rows(allocation: Allocation) -> list[dict]:

@@ -148,17 +148,14 @@ def placed_grants(con, geography: str, area_codes: list[str] | None = None) -> p
 
 
 def _edition_areas(con, edition: str, areas: pd.DataFrame | None) -> tuple[str, pd.DataFrame]:
-    from leftbehind.editions import EDITIONS
+    from leftbehind.editions import get_edition
 
-    if edition not in EDITIONS:
-        from leftbehind.errors import UnknownName
-
-        raise UnknownName(f"unknown edition '{edition}'; choose one of {', '.join(EDITIONS)}")
+    geography = get_edition(edition).geography
     if areas is None:
         from leftbehind.identify import identify
 
         areas = identify(con, edition)
-    return EDITIONS[edition].geography, areas
+    return geography, areas
 
 
 def _filter_years(placed: pd.DataFrame, year_from: int | None, year_to: int | None) -> pd.DataFrame:
@@ -170,6 +167,66 @@ def _filter_years(placed: pd.DataFrame, year_from: int | None, year_to: int | No
     if year_to is not None:
         keep &= placed["award_year"] <= year_to
     return placed[keep]
+
+
+def _per_area(placed: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """``areas`` with the ``grants`` (sum of shares) and ``amount_gbp`` placed in each."""
+    sums = placed.groupby("code").agg(grants=("w", "sum"), amount_gbp=("amount_gbp", "sum"))
+    return areas.merge(sums, left_on="code", right_index=True, how="left").fillna(
+        {"grants": 0.0, "amount_gbp": 0.0}
+    )
+
+
+def area_grants(
+    con,
+    edition: str,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    areas: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The ``identify()`` frame of the edition with ``grants`` and ``amount_gbp`` per area.
+
+    ``grants`` counts grants, a grant split over several areas counting by its share; neither is
+    rounded. ``areas``: the ``identify()`` frame (computed when not given).
+    """
+    geography, areas = _edition_areas(con, edition, areas)
+    placed = _filter_years(
+        placed_grants(con, geography, areas["code"].tolist()), year_from, year_to
+    )
+    return _per_area(placed, areas)
+
+
+def per_head(amount: float, population: float) -> float | None:
+    """Money per person: summed money over summed population; ``None`` without population.
+
+    >>> per_head(250.0, 100.0), per_head(5.0, 0.0)
+    (2.5, None)
+    """
+    return amount / population if population > 0 else None
+
+
+def group_totals(per_area: pd.DataFrame) -> dict[str, dict]:
+    """Totals for ``left_behind``, ``other_deprived`` and ``nation`` (every edition area).
+
+    ``per_area``: one row per edition area with ``group, population, grants, amount_gbp`` (as
+    :func:`area_grants`). Each entry has ``areas, population, grants, amount_gbp, per_head``,
+    unrounded; ``per_head`` is the group's summed money over its summed population, the one
+    definition used by the grants summary and by the profiles' dimension 9.
+    """
+    parts = {g: per_area[per_area["group"] == g] for g in GROUPS}
+    parts["nation"] = per_area
+    out = {}
+    for name, part in parts.items():
+        population = float(part["population"].sum())
+        amount = float(part["amount_gbp"].sum())
+        out[name] = {
+            "areas": len(part),
+            "population": population,
+            "grants": float(part["grants"].sum()),
+            "amount_gbp": amount,
+            "per_head": per_head(amount, population),
+        }
+    return out
 
 
 def grant_totals(
@@ -184,13 +241,7 @@ def grant_totals(
     ``grants`` counts grants, a grant split over several areas counting by its share.
     ``areas``: the ``identify()`` frame (computed when not given).
     """
-    geography, areas = _edition_areas(con, edition, areas)
-    placed = _filter_years(
-        placed_grants(con, geography, areas["code"].tolist()), year_from, year_to
-    )
-    sums = placed.groupby("code").agg(grants=("w", "sum"), amount_gbp=("amount_gbp", "sum"))
-    out = areas[["code", "population"]].merge(sums, left_on="code", right_index=True, how="left")
-    out[["grants", "amount_gbp"]] = out[["grants", "amount_gbp"]].fillna(0.0)
+    out = area_grants(con, edition, year_from, year_to, areas)
     pop = out["population"].astype("float64")
     out["amount_per_head"] = (out["amount_gbp"] / pop.where(pop > 0)).round(4)
     out["grants"] = out["grants"].round(4)
@@ -198,28 +249,21 @@ def grant_totals(
     return out[["code", "grants", "amount_gbp", "amount_per_head"]].reset_index(drop=True)
 
 
-def _group_rows(frame: pd.DataFrame, areas: pd.DataFrame, nation: str) -> list[dict]:
-    """Per-head rows for left_behind, other_deprived and the whole nation."""
-    by_area = frame.groupby("code").agg(grants=("w", "sum"), amount_gbp=("amount_gbp", "sum"))
-    joined = (
-        areas[["code", "group", "population"]]
-        .merge(by_area, left_on="code", right_index=True, how="left")
-        .fillna({"grants": 0.0, "amount_gbp": 0.0})
-    )
+def _group_rows(placed: pd.DataFrame, areas: pd.DataFrame, nation: str) -> list[dict]:
+    """Rounded per-head rows for left_behind, other_deprived and the whole nation."""
     rows = []
-    for name, part in [*((g, joined[joined["group"] == g]) for g in GROUPS), (nation, joined)]:
-        pop = float(part["population"].sum())
-        amount = float(part["amount_gbp"].sum())
+    for name, t in group_totals(_per_area(placed, areas)).items():
+        population = t["population"]
         rows.append(
             {
-                "group": name,
-                "areas": len(part),
-                "population": int(pop),
-                "grants": round(float(part["grants"].sum()), 2),
-                "amount_gbp": round(amount, 2),
-                "per_head": round(amount / pop, 2) if pop else None,
-                "grants_per_1000": round(1000 * float(part["grants"].sum()) / pop, 3)
-                if pop
+                "group": nation if name == "nation" else name,
+                "areas": t["areas"],
+                "population": int(population),
+                "grants": round(t["grants"], 2),
+                "amount_gbp": round(t["amount_gbp"], 2),
+                "per_head": None if t["per_head"] is None else round(t["per_head"], 2),
+                "grants_per_1000": round(1000 * t["grants"] / population, 3)
+                if population
                 else None,
             }
         )
@@ -250,10 +294,7 @@ def summary(
     for year, part in placed.groupby("award_year"):
         for row in _group_rows(part, areas, nation):
             by_year.append({"year": int(year), **row})
-    la = areas[["code", "local_authority_code", "local_authority", "population"]].merge(
-        placed.groupby("code").agg(grants=("w", "sum"), amount_gbp=("amount_gbp", "sum")),
-        left_on="code", right_index=True, how="left",
-    ).fillna({"grants": 0.0, "amount_gbp": 0.0})  # fmt: skip
+    la = _per_area(placed, areas)
     by_la = (
         la.groupby(["local_authority_code", "local_authority"], dropna=False)
         .agg(

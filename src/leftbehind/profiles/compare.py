@@ -132,26 +132,26 @@ def compare(con: duckdb.DuckDBPyConnection, edition: str) -> dict:
     }
     from leftbehind.profiles import funding_link
 
-    grants = funding_link._base_amounts(con, data) is not None
+    grants = funding_link.grant_data(con, data)
     indicators = table.replace({np.nan: None}).to_dict("records")
-    if grants:
-        result = funding_link.grants_per_head(con, data, np.arange(len(data.base)))
-        _, comps, _ = result
+    if grants is not None:
+        comps = grants.comparators
         lb, od, nat = comps["left_behind"], comps["other_deprived"], comps["nation"]
+        row = framework.grants_row(edition)
         indicators.append(
             {
                 "dimension": "funding",
                 "dimension_label": framework.dimension("funding").label,
-                "id": f"{edition[8:10]}_grants",
-                "label": "Charitable grant funding per person",
-                "unit": "gbp_per_head",
-                "direction": "higher_is_better",
+                "id": row["id"],
+                "label": row["label"],
+                "unit": row["unit"],
+                "direction": row["direction"],
                 "left_behind": lb,
                 "other_deprived": od,
                 "nation": nat,
-                "vs_other_deprived": _verdict(lb, od, "higher_is_better"),
-                "vs_nation": _verdict(lb, nat, "higher_is_better"),
-                "source": "360Giving grant data imported into the store",
+                "vs_other_deprived": _verdict(lb, od, row["direction"]),
+                "vs_nation": _verdict(lb, nat, row["direction"]),
+                "source": row["source"],
             }
         )
         table = pd.DataFrame(indicators)
@@ -159,7 +159,7 @@ def compare(con: duckdb.DuckDBPyConnection, edition: str) -> dict:
         "edition": edition,
         "groups": groups,
         "indicators": indicators,
-        "checks": report_checks(table, grants_available=grants),
+        "checks": report_checks(table, grants_available=grants is not None),
     }
 
 

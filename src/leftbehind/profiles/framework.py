@@ -169,6 +169,12 @@ def for_edition(edition: str, path: Path | None = None) -> pd.DataFrame:
     return table.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
+def grants_row(edition: str, path: Path | None = None) -> dict:
+    """The edition's dimension-9 indicator (method ``grants``) as a dict."""
+    table = for_edition(edition, path)
+    return table[table["method"] == "grants"].iloc[0].to_dict()
+
+
 def parse_ages(spec: str) -> tuple[int, int | None] | None:
     """``ages:all`` -> None; ``ages:0-15`` -> (0, 15); ``ages:60+`` -> (60, None)."""
     body = spec.split(":", 1)[1]

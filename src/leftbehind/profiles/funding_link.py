@@ -1,76 +1,83 @@
 """Dimension 9 (funding and investment): grant money per head from the funding module.
 
 There is no published small-area funding source. When 360Giving grants have been imported
-(table ``grants``) the funding module's ``grant_totals(con, edition)`` gives money per area of
-the edition's geography; this spreads each area's amount over its small areas by population and
-then aggregates like any rate (sum of money / sum of residents). Without grants: ``None``, and
-the profile says 'no data yet'. A value is never invented.
+(table ``grants``) the funding module's :func:`leftbehind.funding.summary.area_grants` gives
+money per area of the edition's geography; this spreads each area's amount over its small areas
+by population so an area's value aggregates like any rate (sum of money / sum of residents).
+The comparators (left behind, other deprived, nation) are the funding module's own
+:func:`~leftbehind.funding.summary.group_totals`, so the profile and the grants summary share one
+population base. Without grants: ``None``, and the profile says 'no data yet'. A value is never
+invented.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import numpy as np
 
+from leftbehind.funding.summary import area_grants, group_totals
 from leftbehind.profiles import values
 
 
-def _base_amounts(con: duckdb.DuckDBPyConnection, data: values.EditionData) -> np.ndarray | None:
-    cached = getattr(data, "_grant_amounts", "unset")
+@dataclass(frozen=True)
+class GrantData:
+    """Grant money per small area of the edition's base and per head in each comparator."""
+
+    amounts: np.ndarray  # money placed in each small area of ``data.base``
+    comparators: dict[str, float]  # left_behind, other_deprived, nation (nan: no population)
+
+
+def _spread_to_base(data: values.EditionData, per_unit: np.ndarray) -> np.ndarray:
+    """Each edition area's money shared over its small areas by population."""
+    units = data.units[values.EDITION_GEOGRAPHY[data.edition]]
+    unit_pop = units.matrix @ data.population
+    member_unit = np.full(len(data.base), -1)
+    coo = units.matrix.tocoo()
+    member_unit[coo.col] = coo.row
+    ok = member_unit >= 0
+    share = np.zeros(len(data.base))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share[ok] = data.population[ok] / unit_pop[member_unit[ok]]
+    share = np.nan_to_num(share)
+    return np.where(ok, per_unit[np.maximum(member_unit, 0)] * share, 0.0)
+
+
+def grant_data(con: duckdb.DuckDBPyConnection, data: values.EditionData) -> GrantData | None:
+    """The edition's grant money (cached on ``data``), or ``None`` when no grant is placed."""
+    cached = getattr(data, "_grant_data", "unset")
     if not isinstance(cached, str):
         return cached
-    amounts = None
+    result = None
     if "grants" in values._tables(con):
-        try:
-            from leftbehind.funding.summary import grant_totals
-        except ImportError:
-            grant_totals = None
-        if grant_totals is not None:
-            totals = grant_totals(con, data.edition)
-            if totals is not None and len(totals) and float(totals["grants"].sum()) > 0:
-                units = data.units[values.EDITION_GEOGRAPHY[data.edition]]
-                per_unit = (
-                    totals.groupby("code")["amount_gbp"].sum().reindex(units.codes).fillna(0.0)
-                ).to_numpy(float)
-                unit_pop = units.matrix @ data.population
-                share = np.zeros(len(data.base))
-                member_unit = np.full(len(data.base), -1)
-                coo = units.matrix.tocoo()
-                member_unit[coo.col] = coo.row
-                ok = member_unit >= 0
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    share[ok] = data.population[ok] / unit_pop[member_unit[ok]]
-                share = np.nan_to_num(share)
-                amounts = np.where(ok, per_unit[np.maximum(member_unit, 0)] * share, 0.0)
-    data._grant_amounts = amounts
-    return amounts
+        per_area = area_grants(con, data.edition)
+        if float(per_area["grants"].sum()) > 0:
+            units = data.units[values.EDITION_GEOGRAPHY[data.edition]]
+            per_unit = (
+                per_area.groupby("code")["amount_gbp"].sum().reindex(units.codes).fillna(0.0)
+            ).to_numpy(float)
+            comparators = {
+                name: float("nan") if t["per_head"] is None else t["per_head"]
+                for name, t in group_totals(per_area).items()
+            }
+            result = GrantData(_spread_to_base(data, per_unit), comparators)
+    data._grant_data = result
+    return result
 
 
 def grants_per_head(
     con: duckdb.DuckDBPyConnection, data: values.EditionData, rows: np.ndarray
 ) -> tuple[float, dict[str, float], float | None] | None:
     """(value, comparators, percentile among edition areas) or None when no grants exist."""
-    amounts = _base_amounts(con, data)
-    if amounts is None:
+    grants = grant_data(con, data)
+    if grants is None:
         return None
-    pop = data.population
-
-    def per_head(mask_or_rows) -> float:
-        total = float(pop[mask_or_rows].sum())
-        return float(amounts[mask_or_rows].sum()) / total if total > 0 else float("nan")
-
-    comps = {
-        "left_behind": per_head(data.group == "left_behind"),
-        "other_deprived": per_head(data.group == "other_deprived"),
-        "nation": per_head(np.ones(len(pop), bool)),
-    }
-    value = per_head(rows)
+    amounts, pop = grants.amounts, data.population
+    total = float(pop[rows].sum())
+    value = float(amounts[rows].sum()) / total if total > 0 else float("nan")
     units = data.units[values.EDITION_GEOGRAPHY[data.edition]]
     with np.errstate(invalid="ignore", divide="ignore"):
         unit_vals = (units.matrix @ amounts) / (units.matrix @ pop)
-    ref = np.sort(unit_vals[np.isfinite(unit_vals)])
-    pct = None
-    if len(ref) and np.isfinite(value):
-        lo, hi = np.searchsorted(ref, value, "left"), np.searchsorted(ref, value, "right")
-        pct = round(100.0 * (lo + 0.5 * (hi - lo)) / len(ref), 1)
-    return value, comps, pct
+    pct = values.percentile_in(np.sort(unit_vals[np.isfinite(unit_vals)]), value)
+    return value, dict(grants.comparators), None if np.isnan(pct) else round(pct, 1)

@@ -335,8 +335,7 @@ def _funding(con: duckdb.DuckDBPyConnection, data: values.EditionData, area: Are
 
     row = getattr(data, "_grants_row", None)
     if row is None:
-        table = framework.for_edition(data.edition)
-        row = data._grants_row = table[table["method"] == "grants"].iloc[0].to_dict()
+        row = data._grants_row = framework.grants_row(data.edition)
     indicator = {
         "id": row["id"],
         "label": row["label"],

@@ -90,15 +90,24 @@ class EditionData:
         """National percentile of ``values`` among the areas of ``unit_type`` (0-100, 100 =
         highest value), half-counting ties."""
         units = self.units[unit_type]
-        out = np.full(len(values), np.nan)
-        for j, value in enumerate(values):
-            ref = units.sorted_values[j]
-            if np.isnan(value) or len(ref) == 0:
-                continue
-            lo = np.searchsorted(ref, value, side="left")
-            hi = np.searchsorted(ref, value, side="right")
-            out[j] = 100.0 * (lo + 0.5 * (hi - lo)) / len(ref)
-        return out
+        return np.array(
+            [percentile_in(units.sorted_values[j], value) for j, value in enumerate(values)],
+            dtype=float,
+        )
+
+
+def percentile_in(ref: np.ndarray, value: float) -> float:
+    """Percentile of ``value`` in the sorted array ``ref`` (0-100, ties half-counted; nan when
+    ``value`` is nan or ``ref`` empty).
+
+    >>> percentile_in(np.array([1.0, 2.0, 2.0, 3.0]), 2.0)
+    50.0
+    """
+    if np.isnan(value) or len(ref) == 0:
+        return float("nan")
+    lo = np.searchsorted(ref, value, side="left")
+    hi = np.searchsorted(ref, value, side="right")
+    return float(100.0 * (lo + 0.5 * (hi - lo)) / len(ref))
 
 
 # ---------------------------------------------------------------------------------------------

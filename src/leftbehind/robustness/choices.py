@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +24,7 @@ from leftbehind.errors import InvalidInput, UnknownName
 from leftbehind.indices.weights import get_index
 
 WeightDistribution = Literal["perturb", "dirichlet"]
+WEIGHT_DISTRIBUTIONS: tuple[str, ...] = get_args(WeightDistribution)
 
 # CNI: "the Community Needs Index score is the sum of the three exponentially transformed domain
 # ranks" (OCSI, 2019): equal weights.
@@ -315,6 +316,11 @@ def default_choices(
 ) -> ChoiceSet:
     """The uncertain choices of ``edition`` (``england-2019-ward`` or ``england-2023-lsoa``)."""
     check_edition(edition)
+    if weight_distribution not in WEIGHT_DISTRIBUTIONS:
+        raise UnknownName(
+            f"unknown weight distribution {weight_distribution!r}; "
+            f"choose one of: {', '.join(WEIGHT_DISTRIBUTIONS)}"
+        )
     if len(threshold_range) != 2:
         raise InvalidInput("threshold range needs two numbers, low:high, e.g. 0.08:0.12")
     low, high = (float(x) for x in threshold_range)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from leftbehind.identify import threshold_rank
 from leftbehind.indices.aggregate import extent_weight
 from leftbehind.robustness.choices import AGGREGATIONS, POPULATION_YEARS, ChoiceSet
 from leftbehind.robustness.inputs import EditionInputs
@@ -42,11 +43,6 @@ def rank_rows(scores: NDArray[np.float64]) -> NDArray[np.int32]:
     for i in range(b):  # a row-wise scatter is cache-friendlier than one 2-D fancy index
         ranks[i, order[i]] = positions
     return ranks
-
-
-def cutoff(threshold: NDArray[np.float64], n: int) -> NDArray[np.int64]:
-    """Largest rank within the top ``threshold`` share of ``n`` areas (rank <= t N)."""
-    return np.floor(np.asarray(threshold, dtype=np.float64) * n + 1e-9).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -126,7 +122,7 @@ def evaluate(inputs: EditionInputs, values: dict[str, NDArray[Any]]) -> Batch:
     b = imd.shape[0]
     t_cni = np.broadcast_to(np.asarray(values["threshold_cni"], dtype=np.float64), (b,))
     t_imd = np.broadcast_to(np.asarray(values["threshold_imd"], dtype=np.float64), (b,))
-    lb = (cni <= cutoff(t_cni, n)[:, None]) & (imd <= cutoff(t_imd, n)[:, None])
+    lb = (cni <= threshold_rank(t_cni, n)[:, None]) & (imd <= threshold_rank(t_imd, n)[:, None])
     lb &= ~inputs.imd_missing[None, :]
     return Batch(cni, imd, lb)
 

@@ -30,6 +30,13 @@ def check_draws(draws: int, what: str = "draws") -> int:
     return int(draws)
 
 
+def check_boot(n_boot: int) -> int:
+    """Bootstrap resamples: a whole number, 0 (no intervals) or more."""
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise InvalidInput(f"bootstrap resamples (--boot) must be 0 or more, got {n_boot!r}")
+    return int(n_boot)
+
+
 def check_seed(seed: int) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidInput(f"seed must be a non-negative whole number, got {seed!r}")

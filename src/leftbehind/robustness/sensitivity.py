@@ -32,7 +32,7 @@ from leftbehind.errors import InvalidInput
 from leftbehind.robustness.choices import ChoiceSet, default_choices, with_dummy
 from leftbehind.robustness.engine import simulate
 from leftbehind.robustness.inputs import EditionInputs, load_inputs
-from leftbehind.robustness.sampling import check_draws, check_seed, saltelli
+from leftbehind.robustness.sampling import check_boot, check_draws, check_seed, saltelli
 
 OUTPUTS = ("count", "rank_shift", "cni_rank_shift", "imd_rank_shift")
 OUTPUT_MEANINGS = {
@@ -176,6 +176,7 @@ def sensitivity(
     respect to each uncertain choice of ``inputs.edition``. ``dummy`` adds a factor the model
     ignores (its indices are exactly zero: a built-in check)."""
     n, seed = check_draws(n, "base samples"), check_seed(seed)
+    n_boot = check_boot(n_boot)
     choices = choices or default_choices(inputs.edition)
     if dummy:
         choices = with_dummy(choices)

@@ -12,11 +12,13 @@ from leftbehind.errors import InvalidInput
 from leftbehind.web.common import (
     EditionParam,
     GroupParam,
+    csv_download,
+    csv_payload,
     json_response,
     observatory,
     payload_response,
 )
-from leftbehind.web.data import AREA_FIELDS, EditionData, Observatory, Payload, csv_text
+from leftbehind.web.data import AREA_FIELDS, EditionData
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -48,7 +50,6 @@ PROFILE_CSV_COLUMNS = [
 
 
 def _filter(
-    obs: Observatory,
     data: EditionData,
     group: str | None,
     region: str | None,
@@ -117,7 +118,7 @@ async def areas(
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    rows = _filter(obs, data, group, region, local_authority)
+    rows = _filter(data, group, region, local_authority)
     total = len(rows)
     start = (page - 1) * page_size
     body = {
@@ -141,14 +142,9 @@ async def areas_csv(
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    rows = _filter(obs, data, group, region, local_authority)
-    text = csv_text([{**r, "edition": data.id} for r in rows], ["edition", *AREA_FIELDS])
-    filename = f"leftbehind-{data.id}-areas.csv"
-    return payload_response(
-        request,
-        Payload.make(text, "text/csv; charset=utf-8"),
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    rows = _filter(data, group, region, local_authority)
+    payload = csv_payload([{**r, "edition": data.id} for r in rows], ["edition", *AREA_FIELDS])
+    return csv_download(request, payload, f"leftbehind-{data.id}-areas.csv")
 
 
 def area_json(data: EditionData, rec: dict[str, Any]) -> dict[str, Any]:
@@ -172,19 +168,16 @@ async def area(request: Request, code: AreaCode, edition: EditionParam = None) -
     return json_response(request, area_json(data, rec))
 
 
-def _profile_sync(obs: Observatory, edition: str | None, code: str):
-    return obs.profile(edition, code)
-
-
 @router.get(
     "/areas/{code}/profile",
     summary="Nine-dimension profile of an area with comparators and a plain summary",
 )
 async def profile(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
+    # The hot path: a cached profile is served without leaving the event loop.
     cached = obs.cached_profile(edition or obs.default_edition, code)
     if cached is None:
-        cached = await run_in_threadpool(_profile_sync, obs, edition, code)
+        cached = await run_in_threadpool(obs.profile, edition, code)
     return payload_response(request, cached[1])
 
 
@@ -226,46 +219,35 @@ def profile_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:
 @router.get("/areas/{code}/profile.csv", summary="An area's profile as CSV, one indicator a row")
 async def profile_csv(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    prof, _ = await run_in_threadpool(_profile_sync, obs, edition, code)
-    text = csv_text(profile_rows(prof), PROFILE_CSV_COLUMNS)
-    filename = f"leftbehind-{prof.get('edition')}-{prof.get('code')}-profile.csv"
-    return payload_response(
-        request,
-        Payload.make(text, "text/csv; charset=utf-8"),
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    prof, _ = await run_in_threadpool(obs.profile, edition, code)
+    payload = csv_payload(profile_rows(prof), PROFILE_CSV_COLUMNS)
+    return csv_download(
+        request, payload, f"leftbehind-{prof['edition']}-{prof['code']}-profile.csv"
     )
 
 
 @router.get("/summary", summary="Counts by region, local authority and rural-urban class")
 async def summary(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.summary, edition)
-    return json_response(request, data)
+    _, payload = await run_in_threadpool(obs.summary, edition)
+    return payload_response(request, payload)
 
 
 @router.get("/summary.csv", summary="Counts by local authority as CSV")
 async def summary_csv(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.summary, edition)
+    data, _ = await run_in_threadpool(obs.summary, edition)
     rows = data["by_local_authority"]
     columns = list(rows[0]) if rows else ["local_authority_code"]
-    text = csv_text(rows, columns)
-    return payload_response(
-        request,
-        Payload.make(text, "text/csv; charset=utf-8"),
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="leftbehind-{data["edition"]}-local-authorities.csv"'
-            )
-        },
-    )
+    filename = f"leftbehind-{data['edition']}-local-authorities.csv"
+    return csv_download(request, csv_payload(rows, columns), filename)
 
 
 @router.get("/compare", summary="'Left behind' vs other deprived areas vs the nation")
 async def compare(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.compare, edition)
-    return json_response(request, data)
+    _, payload = await run_in_threadpool(obs.compare, edition)
+    return payload_response(request, payload)
 
 
 @router.get("/local-authorities", summary="Local authorities of an edition with their counts")

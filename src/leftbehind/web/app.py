@@ -93,11 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else:
                 # Profiles load their own per-edition data (a few seconds): do it in the
                 # background so the server answers at once.
-                if not observatory.profiles_warm:
-                    warmer = threading.Thread(
-                        target=observatory.warm_profiles, name="leftbehind-warm", daemon=True
-                    )
-                    warmer.start()
+                warmer = threading.Thread(
+                    target=observatory.warm_profiles, name="leftbehind-warm", daemon=True
+                )
+                warmer.start()
         yield
         if warmer is not None:
             # Never leave a thread inside DuckDB at exit (the process would abort).

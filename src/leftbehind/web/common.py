@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from leftbehind.web.data import Observatory, Payload
+from leftbehind.web.data import Observatory, Payload, csv_text
 
 EditionParam = Annotated[
     str | None,
@@ -21,20 +21,23 @@ GroupParam = Annotated[
     Literal["left_behind", "other_deprived", "rest"] | None,
     Query(description="Only areas in this group."),
 ]
-CodeParam = Annotated[str, "area code"]
 
 
 def observatory(request: Request) -> Observatory:
     return request.app.state.observatory
 
 
+GZIP_SUFFIX = '-gzip"'
+
+
 def _etag_matches(request: Request, etag: str) -> bool:
+    """Weak comparison (RFC 9110): either encoding's tag validates the same content."""
     header = request.headers.get("if-none-match")
     if not header:
         return False
     if header.strip() == "*":
         return True
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    tags = [t.strip().removeprefix("W/").replace(GZIP_SUFFIX, '"') for t in header.split(",")]
     return etag in tags
 
 
@@ -45,9 +48,15 @@ def payload_response(
     headers: dict[str, str] | None = None,
     media_type: str | None = None,
 ) -> Response:
-    """The payload (gzip copy when accepted) with ETag and Cache-Control, or 304."""
+    """The payload (gzip copy when accepted) with ETag and Cache-Control, or 304.
+
+    The gzip copy is a different representation, so it carries its own strong ETag (the
+    identity tag with ``-gzip``); ``If-None-Match`` with either tag gives 304.
+    """
+    gzipped = payload.gzipped is not None and "gzip" in request.headers.get("accept-encoding", "")
+    etag = payload.etag[:-1] + GZIP_SUFFIX if gzipped else payload.etag
     base = {
-        "ETag": payload.etag,
+        "ETag": etag,
         "Cache-Control": f"public, max-age={max_age}",
         "Vary": "Accept-Encoding",
     }
@@ -55,12 +64,21 @@ def payload_response(
         base.update(headers)
     if _etag_matches(request, payload.etag):
         return Response(status_code=304, headers=base)
-    media = media_type or payload.media_type
-    if payload.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+    if gzipped:
         base["Content-Encoding"] = "gzip"
-        return Response(payload.gzipped, media_type=media, headers=base)
-    return Response(payload.body, media_type=media, headers=base)
+        return Response(payload.gzipped, media_type=payload.media_type, headers=base)
+    return Response(payload.body, media_type=payload.media_type, headers=base)
 
 
 def json_response(request: Request, data: Any, max_age: int = 300) -> Response:
     return payload_response(request, Payload.json(data), max_age=max_age)
+
+
+def csv_download(request: Request, payload: Payload, filename: str) -> Response:
+    """A CSV payload as a file download named ``filename``."""
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return payload_response(request, payload, headers=disposition)
+
+
+def csv_payload(rows: list[dict[str, Any]], columns: list[str]) -> Payload:
+    return Payload.make(csv_text(rows, columns), "text/csv; charset=utf-8")

@@ -16,6 +16,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import pandas as pd
 import shapely
 
 from leftbehind.errors import InvalidInput, LeftBehindError, StoreMissing, UnknownName
+from leftbehind.identify import summarise
 from leftbehind.web import integrations
 from leftbehind.web.errors import AreaNotFound
 from leftbehind.web.names import NameIndex
@@ -95,10 +97,24 @@ def clean(value: Any) -> Any:
     """Plain Python values for JSON and templates (NaN -> None, numpy -> Python)."""
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is pd.NA or value is pd.NaT:
         return None
+    return value
+
+
+def plain(value: Any) -> Any:
+    """``clean`` applied all the way down: dicts, lists, tuples and arrays become JSON-ready."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain(v) for v in value]
+    value = clean(value)
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     return value
 
 
@@ -119,13 +135,13 @@ class EditionData:
     description: str
     frame: pd.DataFrame
     records: dict[str, dict[str, Any]]
-    order: list[str]
     local_authorities: dict[str, dict[str, Any]]
     index: NameIndex
     headline: dict[str, Any]
     bounds: list[float] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
     payloads: dict[str, Payload] = field(default_factory=dict)
+    results: dict[str, tuple[Any, Payload]] = field(default_factory=dict)
 
     @property
     def area_word(self) -> str:
@@ -133,7 +149,32 @@ class EditionData:
 
     @property
     def count(self) -> int:
-        return len(self.order)
+        return len(self.records)
+
+    def lookup(self, code: str) -> dict[str, Any] | None:
+        """The area with this code, as typed or in upper case."""
+        return self.records.get(code) or self.records.get(code.strip().upper())
+
+    def payload(self, key: str, build: Callable[[], Payload]) -> Payload:
+        """The payload kept under ``key``, built once (under the edition's lock)."""
+        hit = self.payloads.get(key)
+        if hit is None:
+            with self.lock:
+                hit = self.payloads.get(key)
+                if hit is None:
+                    hit = self.payloads[key] = build()
+        return hit
+
+    def result(self, key: str, build: Callable[[], Any]) -> tuple[Any, Payload]:
+        """A JSON-ready result kept under ``key`` with its payload, built once."""
+        hit = self.results.get(key)
+        if hit is None:
+            with self.lock:
+                hit = self.results.get(key)
+                if hit is None:
+                    value = plain(build())
+                    hit = self.results[key] = (value, Payload.json(value))
+        return hit
 
 
 class Observatory:
@@ -150,7 +191,6 @@ class Observatory:
         self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = OrderedDict()
         self._profile_cache_size = profile_cache_size
         self._misc: dict[str, Any] = {}
-        self.profiles_warm = False
 
     # -- connection ---------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -273,7 +313,6 @@ class Observatory:
             if rec["imd_score"] is not None:
                 rec["imd_score"] = round(float(rec["imd_score"]), 3)
             records[str(rec["code"])] = rec
-        order = list(records)
         las: dict[str, dict[str, Any]] = {}
         for rec in records.values():
             code = rec["local_authority_code"]
@@ -316,7 +355,6 @@ class Observatory:
             description=meta.get("description", ""),
             frame=frame,
             records=records,
-            order=order,
             local_authorities=las,
             index=index,
             headline={},
@@ -326,40 +364,44 @@ class Observatory:
 
     @staticmethod
     def _headline(data: EditionData) -> dict[str, Any]:
-        recs = data.records.values()
-        total_pop = sum(r["population"] or 0 for r in recs)
-        lb = [r for r in recs if r["group"] == "left_behind"]
-        lb_pop = sum(r["population"] or 0 for r in lb)
+        """Headline figures from ``leftbehind.identify.summarise``, in the API's shape."""
+        figures = summarise(data.frame)
         return {
-            "areas": data.count,
-            "left_behind": len(lb),
-            "other_deprived": sum(1 for r in recs if r["group"] == "other_deprived"),
-            "population": total_pop,
-            "left_behind_population": lb_pop,
-            "left_behind_population_share": round(100 * lb_pop / total_pop, 1)
-            if total_pop
+            "areas": figures["nation"]["count"],
+            "left_behind": figures["count"],
+            "other_deprived": figures["groups"]["other_deprived"]["count"],
+            "population": figures["nation"]["population"] or 0,
+            "left_behind_population": figures["population"] or 0,
+            "left_behind_population_share": round(100 * figures["population_share"], 1)
+            if figures["population_share"] is not None
             else None,
             "local_authorities_with_left_behind": sum(
                 1 for la in data.local_authorities.values() if la["left_behind"]
             ),
             "local_authorities": len(data.local_authorities),
-            "published_left_behind": sum(1 for r in recs if r["published_left_behind"]),
+            "published_left_behind": figures["published_count"],
         }
 
     # -- areas ------------------------------------------------------------------------------
     def area(self, edition: str | None, code: str) -> tuple[EditionData, dict[str, Any]]:
         """The area with this code; without an explicit edition, any edition that has it."""
         data = self.edition(edition)
-        rec = data.records.get(code) or data.records.get(code.strip().upper())
-        if rec is None and not edition:
-            for eid in self.edition_ids():
-                other = self.edition(eid)
-                rec = other.records.get(code) or other.records.get(code.strip().upper())
-                if rec is not None:
-                    return other, rec
-        if rec is None:
+        rec = data.lookup(code)
+        if rec is not None:
+            return data, rec
+        found = None if edition else self.locate(code)
+        if found is None:
             raise self.not_found(data, code)
-        return data, rec
+        return found
+
+    def locate(self, code: str) -> tuple[EditionData, dict[str, Any]] | None:
+        """The first edition (in the store's order) with an area of this code, or None."""
+        for eid in self.edition_ids():
+            data = self.edition(eid)
+            rec = data.lookup(code)
+            if rec is not None:
+                return data, rec
+        return None
 
     def not_found(self, data: EditionData, code: str, kind: str = "area") -> AreaNotFound:
         matches = data.index.search(code, limit=5)
@@ -414,7 +456,7 @@ class Observatory:
             prof = self._fallback_profile(data, rec)
         finally:
             con.close()
-        prof = json.loads(json.dumps(prof, default=json_default, allow_nan=False))
+        prof = plain(prof)
         result = (prof, Payload.json(prof))
         with self._lock:
             self._profiles[key] = result
@@ -451,63 +493,42 @@ class Observatory:
         return self._misc[key]
 
     # -- summaries ---------------------------------------------------------------------------
-    def summary(self, edition: str | None) -> dict[str, Any]:
+    def summary(self, edition: str | None) -> tuple[dict[str, Any], Payload]:
+        """Counts by region, rural-urban class and local authority, with the headline."""
         data = self.edition(edition)
-        cached = data.payloads.get("summary:data")
-        if cached is not None:
-            return json.loads(cached.body)
-        frame = pd.DataFrame(list(data.records.values()))
-        result = {
-            "edition": data.id,
-            "headline": data.headline,
-            "by_region": _group_summary(frame, ["region_code", "region"]),
-            "by_rural_urban": _group_summary(frame, ["rural_urban"]),
-            "by_local_authority": _group_summary(
-                frame, ["local_authority_code", "local_authority", "region"]
-            ),
-        }
-        data.payloads["summary:data"] = Payload.json(result)
-        return result
 
-    def compare(self, edition: str | None) -> dict[str, Any]:
-        data = self.edition(edition)
-        cached = data.payloads.get("compare:data")
-        if cached is not None:
-            return json.loads(cached.body)
-        rows = None
-        source = "leftbehind.profiles.compare"
-        con = self.connection()
-        try:
-            rows = integrations.compare(con, data.id)
-        except UnknownName:  # no indicator framework for this edition: the groups only
-            rows = None
-        finally:
-            con.close()
-        if rows is None:
-            source = "identification"
+        def build() -> dict[str, Any]:
             frame = pd.DataFrame(list(data.records.values()))
-            rows = []
-            for group in GROUPS:
-                part = frame[frame["group"] == group]
-                rows.append(
-                    {
-                        "group": group,
-                        "label": GROUP_LABELS[group],
-                        "areas": len(part),
-                        "population": int(part["population"].fillna(0).sum()),
-                        "mean_imd_score": _round(part["imd_score"].mean()),
-                        "median_cni_rank": _round(part["cni_rank"].median()),
-                        "median_imd_rank": _round(part["imd_rank"].median()),
-                    }
-                )
-        result = json.loads(
-            json.dumps(
-                {"edition": data.id, "source": source, "comparison": rows},
-                default=json_default,
-            ).replace("NaN", "null")
-        )
-        data.payloads["compare:data"] = Payload.json(result)
-        return result
+            return {
+                "edition": data.id,
+                "headline": data.headline,
+                "by_region": _group_summary(frame, ["region_code", "region"]),
+                "by_rural_urban": _group_summary(frame, ["rural_urban"]),
+                "by_local_authority": _group_summary(
+                    frame, ["local_authority_code", "local_authority", "region"]
+                ),
+            }
+
+        return data.result("summary", build)
+
+    def compare(self, edition: str | None) -> tuple[dict[str, Any], Payload]:
+        """``leftbehind.profiles.compare``; for editions without an indicator framework,
+        the groups' sizes and median ranks from the identification."""
+        data = self.edition(edition)
+
+        def build() -> dict[str, Any]:
+            con = self.connection()
+            try:
+                rows = integrations.compare(con, data.id)
+                source = "leftbehind.profiles.compare"
+            except UnknownName:  # no indicator framework for this edition: the groups only
+                rows = _group_comparison(data)
+                source = "identification"
+            finally:
+                con.close()
+            return {"edition": data.id, "source": source, "comparison": rows}
+
+        return data.result("compare", build)
 
     def validation(self, edition: str | None) -> Any:
         eid = self.resolve_edition(edition)
@@ -537,15 +558,7 @@ class Observatory:
     def geojson(self, edition: str | None, group: str | None, detail: str) -> Payload:
         data = self.edition(edition)
         key = f"geojson:{detail}:{group or 'all'}"
-        payload = data.payloads.get(key)
-        if payload is not None:
-            return payload
-        with data.lock:
-            payload = data.payloads.get(key)
-            if payload is None:
-                payload = self._build_geojson(data, group, detail)
-                data.payloads[key] = payload
-        return payload
+        return data.payload(key, lambda: self._build_geojson(data, group, detail))
 
     def _boundaries(self, types: list[str], codes: list[str] | None = None) -> pd.DataFrame:
         if "boundaries" not in self.tables():
@@ -577,18 +590,11 @@ class Observatory:
                 props = {"c": code, "n": rec["name"], "g": rec["group"]}
             else:
                 props = {k: rec[k] for k in AREA_FIELDS}
-            features.append(
-                '{"type":"Feature","properties":'
-                + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
-                + ',"geometry":'
-                + text
-                + "}"
-            )
-        body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+            features.append(_feature(props, text))
         if group is None and len(frame):
             bounds = shapely.total_bounds(shapely.from_wkb([bytes(b) for b in frame["geometry"]]))
             data.bounds = [round(float(v), 3) for v in bounds]
-        return Payload.make(body, "application/geo+json")
+        return _feature_collection(features)
 
     def map_bounds(self, edition: str | None) -> list[float] | None:
         """[west, south, east, north] of the edition's areas (after building the map data)."""
@@ -599,39 +605,27 @@ class Observatory:
 
     def la_geojson(self, edition: str | None) -> Payload:
         data = self.edition(edition)
-        payload = data.payloads.get("geojson:la")
-        if payload is not None:
-            return payload
-        with data.lock:
-            payload = data.payloads.get("geojson:la")
-            if payload is None:
-                types = ["ltla24", "ltla21", "ltla19"]
-                frame = self._boundaries(types, list(data.local_authorities))
-                features = []
-                geoms = _prepare(frame["geometry"].tolist(), "la")
-                for code, text in zip(frame["code"].tolist(), geoms, strict=True):
-                    if text is None:
-                        continue
-                    la = data.local_authorities[code]
-                    props = json.dumps(
-                        {"c": code, "n": la["name"]}, ensure_ascii=False, separators=(",", ":")
-                    )
-                    features.append(f'{{"type":"Feature","properties":{props},"geometry":{text}}}')
-                body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
-                payload = Payload.make(body, "application/geo+json")
-                data.payloads["geojson:la"] = payload
-        return payload
+        return data.payload("geojson:la", lambda: self._build_la_geojson(data))
+
+    def _build_la_geojson(self, data: EditionData) -> Payload:
+        frame = self._boundaries(["ltla24", "ltla21", "ltla19"], list(data.local_authorities))
+        features = []
+        geoms = _prepare(frame["geometry"].tolist(), "la")
+        for code, text in zip(frame["code"].tolist(), geoms, strict=True):
+            if text is not None:
+                la = data.local_authorities[code]
+                features.append(_feature({"c": code, "n": la["name"]}, text))
+        return _feature_collection(features)
 
     def warm_profiles(self, edition: str | None = None) -> None:
         """Compute one profile so the profile engine's per-edition data is loaded."""
         try:
             data = self.edition(edition)
-            if data.order:
-                self.profile(data.id, data.order[0])
+            first = next(iter(data.records), None)
+            if first is not None:
+                self.profile(data.id, first)
         except Exception as exc:  # warming is best effort; requests report real errors
             log.info("profile warm-up skipped: %s", exc)
-        finally:
-            self.profiles_warm = True
 
     def warm(self, edition: str | None = None) -> None:
         """Load what the home page needs so the first visitor does not wait."""
@@ -639,6 +633,36 @@ class Observatory:
         self.geojson(data.id, None, "map")
         self.la_geojson(data.id)
         self.summary(data.id)
+
+
+def _feature(properties: dict[str, Any], geometry: str) -> str:
+    props = json.dumps(properties, ensure_ascii=False, separators=(",", ":"))
+    return f'{{"type":"Feature","properties":{props},"geometry":{geometry}}}'
+
+
+def _feature_collection(features: list[str]) -> Payload:
+    body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+    return Payload.make(body, "application/geo+json")
+
+
+def _group_comparison(data: EditionData) -> list[dict[str, Any]]:
+    """Size and median ranks of each group, for editions without an indicator framework."""
+    frame = pd.DataFrame(list(data.records.values()))
+    rows = []
+    for group in GROUPS:
+        part = frame[frame["group"] == group]
+        rows.append(
+            {
+                "group": group,
+                "label": GROUP_LABELS[group],
+                "areas": len(part),
+                "population": int(part["population"].fillna(0).sum()),
+                "mean_imd_score": _round(part["imd_score"].mean()),
+                "median_cni_rank": _round(part["cni_rank"].median()),
+                "median_imd_rank": _round(part["imd_rank"].median()),
+            }
+        )
+    return rows
 
 
 def _round(value: Any, digits: int = 2) -> Any:

@@ -21,9 +21,20 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
-from leftbehind.web.common import EditionParam, json_response, observatory, payload_response
-from leftbehind.web.data import EditionData, Observatory, Payload, csv_text
+from leftbehind.funding import allocate as al
+from leftbehind.funding import bidding
+from leftbehind.funding.summary import summary as grants_summary_of
+from leftbehind.web.common import (
+    EditionParam,
+    csv_download,
+    csv_payload,
+    observatory,
+    payload_response,
+)
+from leftbehind.web.data import EditionData, Observatory, Payload
+from leftbehind.web.pages import base_context, html_payload_response, page, render
 
 api_router = APIRouter(prefix="/api", tags=["funding"])
 page_router = APIRouter(include_in_schema=False)
@@ -31,6 +42,11 @@ page_router = APIRouter(include_in_schema=False)
 MAX_POUNDS = 1e12  # a trillion pounds: far above any real pot, far below float trouble
 CSV_COLUMNS = ["code", "name", "year", "capital", "revenue", "capacity_building", "total"]
 HOW_TO_IMPORT = "leftbehind grants import FILE --postcodes NSPL.csv"
+NO_GRANTS = (
+    "No grants have been imported into this evidence store, so there are no figures to show. "
+    "Import 360Giving files (GrantNav CSV/XLSX exports or JSON packages) with a postcode "
+    "lookup in the ONS NSPL layout, then restart the server."
+)
 
 
 # -- parameters ------------------------------------------------------------------------------
@@ -255,15 +271,7 @@ class AllocationResult:
         self.allocation = allocation
         self.data = data
         self.json = Payload.json(data)
-        self.csv = Payload.make(
-            csv_text(_csv_rows(allocation), CSV_COLUMNS), "text/csv; charset=utf-8"
-        )
-
-
-def _csv_rows(allocation) -> list[dict[str, Any]]:
-    from leftbehind.funding.allocate import to_rows
-
-    return to_rows(allocation)
+        self.csv = csv_payload(al.to_rows(allocation), CSV_COLUMNS)
 
 
 class FundingService:
@@ -280,20 +288,15 @@ class FundingService:
         """The edition's identification rows with the CNI scores the formula may use."""
         frame = self._areas.get(data.id)
         if frame is None:
-            from leftbehind.funding.allocate import attach_scores
-
             con = self.obs.connection()
             try:
-                frame = attach_scores(con, data.id, data.frame.copy())
+                frame = al.attach_scores(con, data.id, data.frame.copy())
             finally:
                 con.close()
             self._areas[data.id] = frame
         return frame
 
     def allocate(self, query: AllocationQuery) -> AllocationResult:
-        from leftbehind.funding import allocate as al
-        from leftbehind.funding import bidding
-
         try:
             data = self.obs.edition(query.edition)
         except InvalidInput as exc:
@@ -346,45 +349,30 @@ class FundingService:
 
     def grants_summary(
         self, edition: str | None, year_from: int | None, year_to: int | None
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], Payload]:
         """``leftbehind.funding.summary.summary`` for the edition, or an explanation when no
         grants have been imported (never invented numbers)."""
-        from leftbehind.funding.summary import summary
-
+        if year_from is not None and year_to is not None and year_from > year_to:
+            raise ParameterError("from", f"{year_from} is after 'to' {year_to}; give from <= to")
         data = self.obs.edition(edition)
-        key = f"grants:summary:{year_from}:{year_to}"
-        cached = data.payloads.get(key)
-        if cached is not None:
-            import json
 
-            return json.loads(cached.body)
-        count = self.grants_count()
-        if count == 0:
-            result: dict[str, Any] = {
-                "edition": data.id,
-                "imported": False,
-                "grants": 0,
-                "message": (
-                    "No grants have been imported into this evidence store, so there are no "
-                    "figures to show. Import 360Giving files (GrantNav CSV/XLSX exports or JSON "
-                    "packages) with a postcode lookup in the ONS NSPL layout, then restart the "
-                    "server."
-                ),
-                "how_to_import": HOW_TO_IMPORT,
-            }
-        else:
-            if year_from is not None and year_to is not None and year_from > year_to:
-                raise ParameterError(
-                    "from", f"{year_from} is after 'to' {year_to}; give from <= to"
-                )
+        def build() -> dict[str, Any]:
+            if self.grants_count() == 0:
+                return {
+                    "edition": data.id,
+                    "imported": False,
+                    "grants": 0,
+                    "message": NO_GRANTS,
+                    "how_to_import": HOW_TO_IMPORT,
+                }
             con = self.obs.connection()
             try:
-                result = summary(con, data.id, year_from, year_to, areas=data.frame)
+                result = grants_summary_of(con, data.id, year_from, year_to, areas=data.frame)
             finally:
                 con.close()
-            result = {"imported": True, **result}
-        data.payloads[key] = Payload.json(result)
-        return result
+            return {"imported": True, **result}
+
+        return data.result(f"grants:summary:{year_from}:{year_to}", build)
 
 
 def service(request: Request) -> FundingService:
@@ -414,12 +402,7 @@ async def allocations(
     svc = service(request)
     result = await run_in_threadpool(svc.allocate, query)
     if format == "csv":
-        filename = f"leftbehind-{result.edition.id}-allocation.csv"
-        return payload_response(
-            request,
-            result.csv,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_download(request, result.csv, f"leftbehind-{result.edition.id}-allocation.csv")
     return payload_response(request, result.json)
 
 
@@ -445,12 +428,11 @@ async def grants_summary(
     ] = None,
 ) -> Response:
     svc = service(request)
-    result = await run_in_threadpool(svc.grants_summary, edition, year_from, year_to)
-    return json_response(request, result)
+    _, payload = await run_in_threadpool(svc.grants_summary, edition, year_from, year_to)
+    return payload_response(request, payload)
 
 
 # -- pages -----------------------------------------------------------------------------------
-SORT_KEYS = ("name", "population", "need_weight", "total", "capital", "revenue", "capacity")
 SORT_COLUMNS = {
     "name": "name",
     "population": "population",
@@ -540,8 +522,6 @@ def _compute_page(svc: FundingService, query: AllocationQuery):
 
 @page_router.get("/allocate", response_class=HTMLResponse)
 async def allocate_page(request: Request) -> Response:
-    from leftbehind.web.pages import base_context, html_payload_response, render
-
     obs = observatory(request)
     svc = service(request)
     raw = {k: v for k, v in request.query_params.items() if k in AllocationQuery.model_fields}
@@ -623,36 +603,34 @@ async def funding_page(
     year_from: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
     year_to: Annotated[int | None, Query(alias="to", ge=1900, le=2100)] = None,
 ) -> Response:
-    from leftbehind.editions import EDITIONS
-    from leftbehind.web.pages import base_context, html_payload_response, render
-
     obs = observatory(request)
     svc = service(request)
     data = await run_in_threadpool(obs.edition, edition)
-    result = await run_in_threadpool(svc.grants_summary, data.id, year_from, year_to)
+    result, _ = await run_in_threadpool(svc.grants_summary, data.id, year_from, year_to)
     nation = EDITIONS[data.id].nation if data.id in EDITIONS else "nation"
-    ctx = base_context(request, data)
-    ctx.update({"title": "Where grants go", "grants": result, "nation": nation})
-    if result.get("imported"):
-        groups = {("nation" if g["group"] == nation else g["group"]): g for g in result["groups"]}
+    figures: dict[str, Any] = {}
+    if result["imported"]:
         funders = _pivot(result["by_funder"], "funder", nation)
         funders.sort(key=lambda r: -(r.get("nation") or {}).get("amount_gbp", 0))
-        ctx.update(
-            {
-                "groups": groups,
-                "funders": funders,
-                "years": _pivot(result["by_year"], "year", nation),
-                "coverage": result["coverage"],
-                "year_from": year_from,
-                "year_to": year_to,
-                "json_url": "/api/grants/summary?"
-                + urlencode(
-                    {
-                        k: v
-                        for k, v in {"edition": data.id, "from": year_from, "to": year_to}.items()
-                        if v is not None
-                    }
-                ),
-            }
-        )
-    return html_payload_response(request, render(request, "funding.html", ctx))
+        span = {"from": year_from, "to": year_to}
+        figures = {
+            "groups": {
+                ("nation" if g["group"] == nation else g["group"]): g for g in result["groups"]
+            },
+            "funders": funders,
+            "years": _pivot(result["by_year"], "year", nation),
+            "coverage": result["coverage"],
+            "year_from": year_from,
+            "year_to": year_to,
+            "json_url": "/api/grants/summary?"
+            + urlencode({"edition": data.id, **{k: v for k, v in span.items() if v is not None}}),
+        }
+    return page(
+        request,
+        data,
+        "funding.html",
+        title="Where grants go",
+        grants=result,
+        nation=nation,
+        **figures,
+    )

@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from leftbehind.errors import LeftBehindError
 from leftbehind.settings import Settings
+from leftbehind.sources.registry import load_registry
 from leftbehind.web.common import EditionParam, observatory, payload_response
-from leftbehind.web.data import GROUP_LABELS, EditionData, Observatory, Payload, describe_status
+from leftbehind.web.data import EditionData, Observatory, Payload, describe_status
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,7 +95,6 @@ def setup_templates(templates: Jinja2Templates, settings: Settings) -> None:
     env.filters["pence"] = fmt_pence
     env.filters["percent"] = fmt_percent
     env.globals["GROUP_TEXT"] = GROUP_TEXT
-    env.globals["GROUP_LABELS"] = GROUP_LABELS
     env.globals["basemap_url"] = settings.basemap_url or ""
 
 
@@ -133,10 +133,25 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     return templates.get_template(template).render({**context, "status": status})
 
 
+def html_payload(html: str) -> Payload:
+    return Payload.make(html, "text/html; charset=utf-8")
+
+
 def html_payload_response(request: Request, html: str, max_age: int = 60) -> Response:
-    return payload_response(
-        request, Payload.make(html, "text/html; charset=utf-8"), max_age=max_age
-    )
+    return payload_response(request, html_payload(html), max_age=max_age)
+
+
+def page(
+    request: Request,
+    data: EditionData | None,
+    template: str,
+    max_age: int = 60,
+    **context: Any,
+) -> Response:
+    """Render ``template`` with the common context plus ``context`` (cached by ETag)."""
+    ctx = base_context(request, data)
+    ctx.update(context)
+    return html_payload_response(request, render(request, template, ctx), max_age=max_age)
 
 
 # -- home ------------------------------------------------------------------------------------
@@ -149,16 +164,15 @@ async def home(request: Request, edition: EditionParam = None) -> Response:
     for rec in sorted(lb, key=lambda r: (r["region"] or "", r["local_authority"] or "", r["name"])):
         by_region.setdefault(rec["region"] or "Other", []).append(rec)
     bounds = await run_in_threadpool(obs.map_bounds, data.id)
-    ctx = base_context(request, data)
-    ctx.update(
-        {
-            "map_bounds": json.dumps(bounds) if bounds else "",
-            "title": "Find your neighbourhood",
-            "headline": data.headline,
-            "left_behind_by_region": by_region,
-        }
+    return page(
+        request,
+        data,
+        "home.html",
+        map_bounds=json.dumps(bounds) if bounds else "",
+        title="Find your neighbourhood",
+        headline=data.headline,
+        left_behind_by_region=by_region,
     )
-    return html_payload_response(request, render(request, "home.html", ctx))
 
 
 # -- area ------------------------------------------------------------------------------------
@@ -171,22 +185,9 @@ def _area_page(obs: Observatory, request: Request, edition: str | None, code: st
         chart = obs.chart(prof)
         la = data.local_authorities.get(rec["local_authority_code"] or "")
         ctx = base_context(request, data)
-        summary = prof.get("summary_sentences") or prof.get("summary")
-        if isinstance(summary, list):
-            summary = [
-                {"text": s, "source": None}
-                if isinstance(s, str)
-                else {"text": s.get("text", ""), "source": s.get("source")}
-                for s in summary
-            ]
-        elif isinstance(summary, dict):
-            summary = [
-                {"text": summary.get("text") or summary.get("summary") or "", "source": None}
-            ]
-        elif isinstance(summary, str):
-            summary = [{"text": summary, "source": None}]
-        else:
-            summary = []
+        # Library profiles carry sentences with their sources; the facts-only profile of an
+        # area without a nine-dimension profile has one summary sentence.
+        summary = prof.get("summary_sentences") or [{"text": prof["summary"], "source": None}]
         ctx.update(
             {
                 "title": f"{rec['name']} ({rec['code']})",
@@ -199,8 +200,7 @@ def _area_page(obs: Observatory, request: Request, edition: str | None, code: st
                 "la": la,
             }
         )
-        html = render(request, "area.html", ctx)
-        cached = Payload.make(html, "text/html; charset=utf-8")
+        cached = html_payload(render(request, "area.html", ctx))
         if len(data.payloads) < 50000:
             data.payloads[key] = cached
     return payload_response(request, cached, max_age=60)
@@ -218,7 +218,7 @@ async def area_page(
         # otherwise to its local authority in that edition, otherwise that edition's home.
         target = await run_in_threadpool(obs.edition, edition)
         if code not in target.records:
-            located = await run_in_threadpool(_locate_any, obs, code)
+            located = await run_in_threadpool(obs.locate, code)
             if located is not None:
                 _, rec = located
                 la_code = rec["local_authority_code"]
@@ -231,16 +231,7 @@ async def area_page(
     return await run_in_threadpool(_area_page, obs, request, edition, code)
 
 
-def _locate_any(obs: Observatory, code: str):
-    for eid in obs.edition_ids():
-        data = obs.edition(eid)
-        if code in data.records:
-            return data, data.records[code]
-    return None
-
-
 # -- local authority ---------------------------------------------------------------------
-SORT_KEYS = ("name", "group", "imd_rank", "cni_rank", "population")
 GROUP_ORDER = {"left_behind": 0, "other_deprived": 1, "rest": 2}
 
 
@@ -268,18 +259,17 @@ async def local_authority_page(
         return (value is None, value or 0)
 
     rows = sorted(rows, key=key, reverse=(order == "desc"))
-    ctx = base_context(request, data)
-    ctx.update(
-        {
-            "title": f"{la['name']}: neighbourhoods",
-            "la": la,
-            "rows": rows,
-            "sort": sort,
-            "order": order,
-            "came_from": from_,
-        }
+    return page(
+        request,
+        data,
+        "local_authority.html",
+        title=f"{la['name']}: neighbourhoods",
+        la=la,
+        rows=rows,
+        sort=sort,
+        order=order,
+        came_from=from_,
     )
-    return html_payload_response(request, render(request, "local_authority.html", ctx))
 
 
 # -- summary, methods, docs ------------------------------------------------------------------
@@ -287,37 +277,34 @@ async def local_authority_page(
 async def summary_page(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    summary = await run_in_threadpool(obs.summary, data.id)
-    comparison = await run_in_threadpool(obs.compare, data.id)
-    ctx = base_context(request, data)
-    ctx.update(
-        {
-            "title": "Summary by region, local authority and rural-urban class",
-            "summary": summary,
-            "comparison": comparison,
-        }
+    summary, _ = await run_in_threadpool(obs.summary, data.id)
+    comparison, _ = await run_in_threadpool(obs.compare, data.id)
+    return page(
+        request,
+        data,
+        "summary.html",
+        title="Summary by region, local authority and rural-urban class",
+        summary=summary,
+        comparison=comparison,
     )
-    return html_payload_response(request, render(request, "summary.html", ctx))
 
 
 @router.get("/methods", response_class=HTMLResponse)
 async def methods_page(request: Request, edition: EditionParam = None) -> Response:
-    from leftbehind.sources.registry import load_registry
-
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
     validation = await run_in_threadpool(obs.validation, data.id)
     robustness = await run_in_threadpool(obs.robustness_overview, data.id)
-    ctx = base_context(request, data)
-    ctx.update(
-        {
-            "title": "Methods, sources and licences",
-            "sources": load_registry(),
-            "validation": validation,
-            "robustness": robustness,
-        }
+    return page(
+        request,
+        data,
+        "methods.html",
+        max_age=300,
+        title="Methods, sources and licences",
+        sources=load_registry(),
+        validation=validation,
+        robustness=robustness,
     )
-    return html_payload_response(request, render(request, "methods.html", ctx), max_age=300)
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -340,12 +327,12 @@ async def api_docs(request: Request) -> Response:
         data = await run_in_threadpool(obs.edition, None)
     except LeftBehindError:
         data = None
-    ctx = base_context(request, data)
-    ctx.update(
-        {
-            "title": "Open API",
-            "schema_info": schema.get("info", {}),
-            "endpoints": endpoints,
-        }
+    return page(
+        request,
+        data,
+        "docs.html",
+        max_age=300,
+        title="Open API",
+        schema_info=schema.get("info", {}),
+        endpoints=endpoints,
     )
-    return html_payload_response(request, render(request, "docs.html", ctx), max_age=300)
