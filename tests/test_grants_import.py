@@ -212,3 +212,14 @@ def test_real_samples_located_shares(samples_dir, store_copy, tmp_path):
     assert all(v > 0 for v in per_head.values())
     again = import_grants(store_copy, files, postcodes=lookup)
     assert again.inserted == 0
+
+
+def test_year_range_must_run_forwards():
+    from leftbehind.errors import InvalidInput
+    from leftbehind.funding.summary import check_years
+
+    check_years(2015, 2015)
+    check_years(None, 2010)
+    with pytest.raises(InvalidInput, match="--from 2020 is after --to 2019") as info:
+        check_years(2020, 2019)
+    assert info.value.parameter == "from"

@@ -36,6 +36,14 @@ class UnknownName(LeftBehindError):
 
 
 class InvalidInput(LeftBehindError):
-    """A parameter or input file is out of range or malformed."""
+    """A parameter or input file is out of range or malformed.
+
+    ``parameter`` names the parameter at fault, where there is one, so that the CLI and the web
+    app can point at it (the web app answers 422 naming it).
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter

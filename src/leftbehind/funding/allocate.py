@@ -74,13 +74,17 @@ def make_params(**kwargs) -> AllocationParams:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "parameters"
-        raise InvalidInput(f"allocation parameter {where}: {err['msg']}; fix the value") from None
+        raise InvalidInput(
+            f"allocation parameter {where}: {err['msg']}; fix the value",
+            parameter=str(err["loc"][0]) if err["loc"] else None,
+        ) from None
     if params.profile == "table":
         table = params.profile_table
         if table is None or len(table) != params.years:
             raise InvalidInput(
                 f"profile table needs {params.years} yearly weights, got "
-                f"{0 if table is None else len(table)}; give one weight per year"
+                f"{0 if table is None else len(table)}; give one weight per year",
+                parameter="profile_table",
             )
         if (
             not all(math.isfinite(w) and w >= 0 for w in table)
@@ -88,7 +92,8 @@ def make_params(**kwargs) -> AllocationParams:
             or sum(table) <= 0
         ):
             raise InvalidInput(
-                "profile table weights must be finite numbers >= 0 with a positive sum; fix them"
+                "profile table weights must be finite numbers >= 0 with a positive sum; fix them",
+                parameter="profile_table",
             )
     return params
 
@@ -126,7 +131,8 @@ def need_weights(areas: pd.DataFrame, params: AllocationParams) -> np.ndarray:
         for col in ("cni_score", "imd_score"):
             if col not in areas:
                 raise InvalidInput(
-                    f"need 'scores' requires a {col} column; use --need ranks or rebuild the store"
+                    f"need 'scores' requires a {col} column; use --need ranks or rebuild the store",
+                    parameter="need",
                 )
             score = pd.to_numeric(areas[col], errors="coerce").to_numpy(float)
             mean = np.nanmean(score) if np.isfinite(score).any() else np.nan
@@ -276,7 +282,8 @@ def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
     if eligible.empty:
         raise InvalidInput(
             f"no areas in groups {', '.join(params.groups)}; widen eligibility (e.g. "
-            "--include-other-deprived)"
+            "--include-other-deprived)",
+            parameter="groups",
         )
     n = len(eligible)
     budget_p = round(params.budget * 100)
@@ -285,17 +292,20 @@ def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
     if params.floor is not None and params.cap is not None and floor_p > cap_p:
         raise InvalidInput(
             f"floor £{params.floor:,.2f} is above cap £{params.cap:,.2f}; lower the floor or "
-            "raise the cap"
+            "raise the cap",
+            parameter="floor",
         )
     if n * floor_p > budget_p:
         raise InvalidInput(
             f"infeasible: {n} areas x floor {_pounds(floor_p)} = {_pounds(n * floor_p)} exceeds "
-            f"the budget {_pounds(budget_p)}; lower the floor or raise the budget"
+            f"the budget {_pounds(budget_p)}; lower the floor or raise the budget",
+            parameter="floor",
         )
     if n * cap_p < budget_p:
         raise InvalidInput(
             f"infeasible: {n} areas x cap {_pounds(cap_p)} = {_pounds(n * cap_p)} is less than "
-            f"the budget {_pounds(budget_p)}; raise the cap, widen eligibility or lower the budget"
+            f"the budget {_pounds(budget_p)}; raise the cap, widen eligibility or lower the budget",
+            parameter="cap",
         )
     need = need_all[mask]
     need = need / need.mean() if need.mean() > 0 else np.ones(n)

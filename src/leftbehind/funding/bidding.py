@@ -44,7 +44,10 @@ def make_bidding_params(**kwargs) -> BiddingParams:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "parameters"
-        raise InvalidInput(f"bidding parameter {where}: {err['msg']}; fix the value") from None
+        raise InvalidInput(
+            f"bidding parameter {where}: {err['msg']}; fix the value",
+            parameter=str(err["loc"][0]) if err["loc"] else None,
+        ) from None
 
 
 def _scaled_rank(values: pd.Series) -> np.ndarray:
@@ -70,7 +73,8 @@ def simulate(areas: pd.DataFrame, params: BiddingParams, chunk: int = 200) -> pd
     slots = int(np.floor(params.budget / params.award * (1 + 1e-12)))
     if slots < 1:
         raise InvalidInput(
-            f"award £{params.award:,.2f} exceeds the budget £{params.budget:,.2f}; lower --award"
+            f"award £{params.award:,.2f} exceeds the budget £{params.budget:,.2f}; lower --award",
+            parameter="award",
         )
     cap = capacity(areas)
     need = 1.0 - _scaled_rank(areas["imd_rank"]) if "imd_rank" in areas else np.zeros(n)

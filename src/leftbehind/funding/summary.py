@@ -270,6 +270,15 @@ def _group_rows(placed: pd.DataFrame, areas: pd.DataFrame, nation: str) -> list[
     return rows
 
 
+def check_years(year_from: int | None, year_to: int | None) -> None:
+    """A year range must run forwards."""
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise InvalidInput(
+            f"--from {year_from} is after --to {year_to}; give a first year <= the last year",
+            parameter="from",
+        )
+
+
 def summary(
     con,
     edition: str,
@@ -279,6 +288,8 @@ def summary(
 ) -> dict:
     """The per-head report: groups, by funder, by year, by local authority, and what is unplaced."""
     from leftbehind.editions import EDITIONS
+
+    check_years(year_from, year_to)
 
     geography, areas = _edition_areas(con, edition, areas)
     nation = EDITIONS[edition].nation

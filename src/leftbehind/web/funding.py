@@ -25,6 +25,7 @@ from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
 from leftbehind.funding import allocate as al
 from leftbehind.funding import bidding
+from leftbehind.funding.summary import check_years
 from leftbehind.funding.summary import summary as grants_summary_of
 from leftbehind.web.common import (
     EditionParam,
@@ -222,28 +223,14 @@ class ParameterError(InvalidInput):
         self.detail = message
 
 
-def parameter_of(message: str) -> str:
-    """Which query parameter a library ``InvalidInput`` message is about."""
-    text = message.lower()
-    if text.startswith("allocation parameter "):
-        name = text.removeprefix("allocation parameter ").split(":", 1)[0].split(".")[0].strip()
-        return {"groups": "include_other_deprived"}.get(name, name)
-    if text.startswith("bidding parameter "):
-        name = text.removeprefix("bidding parameter ").split(":", 1)[0].split(".")[0].strip()
-        return {"award": "budget"}.get(name, name)
-    if "profile table" in text:
-        return "profile_table"
-    if "x floor" in text or "is above cap" in text:
-        return "floor"
-    if "x cap" in text:
-        return "cap"
-    if "no areas in groups" in text:
-        return "include_other_deprived"
-    if "need 'scores'" in text:
-        return "need"
-    if "award" in text:
-        return "budget"
-    return "budget"
+# Library parameter names that the allocation form and API call differently.
+QUERY_NAME = {"groups": "include_other_deprived", "award": "budget"}
+
+
+def parameter_of(exc: InvalidInput) -> str:
+    """The query parameter a library ``InvalidInput`` is about (the budget when none is named)."""
+    name = exc.parameter or "budget"
+    return QUERY_NAME.get(name, name)
 
 
 def _parse_table(text: str | None) -> tuple[float, ...] | None:
@@ -329,7 +316,7 @@ class FundingService:
         except ParameterError:
             raise
         except InvalidInput as exc:
-            raise ParameterError(parameter_of(str(exc)), str(exc)) from None
+            raise ParameterError(parameter_of(exc), str(exc)) from None
         result = AllocationResult(data, query, allocation, out)
         with self._lock:
             self._results[key] = result
@@ -352,8 +339,10 @@ class FundingService:
     ) -> tuple[dict[str, Any], Payload]:
         """``leftbehind.funding.summary.summary`` for the edition, or an explanation when no
         grants have been imported (never invented numbers)."""
-        if year_from is not None and year_to is not None and year_from > year_to:
-            raise ParameterError("from", f"{year_from} is after 'to' {year_to}; give from <= to")
+        try:  # checked before any grants are read: the same answer with none imported
+            check_years(year_from, year_to)
+        except InvalidInput as exc:
+            raise ParameterError(parameter_of(exc), str(exc)) from None
         data = self.obs.edition(edition)
 
         def build() -> dict[str, Any]:
