@@ -237,6 +237,30 @@ def test_cli_identify_csv_has_header_and_code(runner, tmp_path):
 
 
 @pytest.mark.integration
+def test_cli_identify_geojson_draws_the_areas(runner, tmp_path, con):
+    import shapely
+
+    from leftbehind.cli.main import app
+
+    out = tmp_path / "lb.geojson"
+    result = runner.invoke(
+        app, ["identify", "--edition", "wales-2022-msoa", "--format", "geojson", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    collection = json.loads(out.read_text())
+    features = collection["features"]
+    assert collection["type"] == "FeatureCollection" and len(features) == 410
+    assert sum(f["properties"]["left_behind"] for f in features) == 18
+    first = features[0]
+    stored = con.execute(
+        "SELECT geometry FROM boundaries WHERE type = 'msoa11' AND code = ?",
+        [first["properties"]["code"]],
+    ).fetchone()[0]
+    drawn = shapely.geometry.shape(first["geometry"])
+    assert drawn.area == pytest.approx(shapely.from_wkb(stored).area, rel=1e-3)
+
+
+@pytest.mark.integration
 def test_cli_summary_json_and_errors(runner):
     from leftbehind.cli.main import app
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -55,19 +55,6 @@ def _emit_frame(df: pd.DataFrame, fmt: str, output: Path | None, title: str) -> 
         _render_table(df, title, output)
 
 
-def _geojson(con, df: pd.DataFrame, area_type: str) -> dict[str, Any]:
-    import shapely
-
-    geoms = con.execute("SELECT code, geometry FROM boundaries WHERE type = ?", [area_type]).df()
-    by_code = dict(zip(geoms["code"].astype(str), geoms["geometry"], strict=True))
-    features = []
-    for rec in frame_records(df):
-        wkb = by_code.get(rec["code"])
-        geometry = shapely.geometry.mapping(shapely.from_wkb(bytes(wkb))) if wkb else None
-        features.append({"type": "Feature", "properties": rec, "geometry": geometry})
-    return {"type": "FeatureCollection", "features": features}
-
-
 def register(app: typer.Typer) -> None:
     @app.command("identify")
     @cli_errors
@@ -92,7 +79,9 @@ def register(app: typer.Typer) -> None:
         try:
             df = identify(con, ed.id, cni_threshold, imd_threshold)
             if fmt == "geojson":
-                emit_json(_geojson(con, df, ed.geography), output)
+                from leftbehind.geojson import areas_geojson
+
+                emit_text(areas_geojson(con, df, ed.geography), output)
                 return
         finally:
             con.close()

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from leftbehind.errors import InvalidInput, LeftBehindError, StoreMissing, UnknownName
+from leftbehind.geojson import feature, feature_collection, geometry_texts
 from leftbehind.identify import summarise
 from leftbehind.web import integrations
 from leftbehind.web.errors import AreaNotFound
@@ -54,11 +55,7 @@ AREA_FIELDS = (
     "region",
     "rural_urban",
 )
-# Map detail: coordinates rounded to 4 decimals (about 10 m) after simplifying by ~60 m.
 log = logging.getLogger("leftbehind.web")
-MAP_TOLERANCE = 0.0006
-MAP_DECIMALS = 4
-FULL_DECIMALS = 5
 
 
 @dataclass(frozen=True)
@@ -581,7 +578,7 @@ class Observatory:
         if group:
             frame = frame[[data.records[c]["group"] == group for c in frame["code"]]]
         features = []
-        geoms = _prepare(frame["geometry"].tolist(), detail)
+        geoms = geometry_texts(frame["geometry"].tolist(), "map" if detail == "map" else "full")
         for code, text in zip(frame["code"].tolist(), geoms, strict=True):
             if text is None:
                 continue
@@ -590,11 +587,11 @@ class Observatory:
                 props = {"c": code, "n": rec["name"], "g": rec["group"]}
             else:
                 props = {k: rec[k] for k in AREA_FIELDS}
-            features.append(_feature(props, text))
+            features.append(feature(props, text))
         if group is None and len(frame):
             bounds = shapely.total_bounds(shapely.from_wkb([bytes(b) for b in frame["geometry"]]))
             data.bounds = [round(float(v), 3) for v in bounds]
-        return _feature_collection(features)
+        return Payload.make(feature_collection(features), "application/geo+json")
 
     def map_bounds(self, edition: str | None) -> list[float] | None:
         """[west, south, east, north] of the edition's areas (after building the map data)."""
@@ -610,12 +607,12 @@ class Observatory:
     def _build_la_geojson(self, data: EditionData) -> Payload:
         frame = self._boundaries(["ltla24", "ltla21", "ltla19"], list(data.local_authorities))
         features = []
-        geoms = _prepare(frame["geometry"].tolist(), "la")
+        geoms = geometry_texts(frame["geometry"].tolist(), "outline")
         for code, text in zip(frame["code"].tolist(), geoms, strict=True):
             if text is not None:
                 la = data.local_authorities[code]
-                features.append(_feature({"c": code, "n": la["name"]}, text))
-        return _feature_collection(features)
+                features.append(feature({"c": code, "n": la["name"]}, text))
+        return Payload.make(feature_collection(features), "application/geo+json")
 
     def warm_profiles(self, edition: str | None = None) -> None:
         """Compute one profile so the profile engine's per-edition data is loaded."""
@@ -633,16 +630,6 @@ class Observatory:
         self.geojson(data.id, None, "map")
         self.la_geojson(data.id)
         self.summary(data.id)
-
-
-def _feature(properties: dict[str, Any], geometry: str) -> str:
-    props = json.dumps(properties, ensure_ascii=False, separators=(",", ":"))
-    return f'{{"type":"Feature","properties":{props},"geometry":{geometry}}}'
-
-
-def _feature_collection(features: list[str]) -> Payload:
-    body = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
-    return Payload.make(body, "application/geo+json")
 
 
 def _group_comparison(data: EditionData) -> list[dict[str, Any]]:
@@ -668,29 +655,6 @@ def _group_comparison(data: EditionData) -> list[dict[str, Any]]:
 def _round(value: Any, digits: int = 2) -> Any:
     value = clean(value)
     return None if value is None else round(float(value), digits)
-
-
-def _prepare(blobs: list[Any], detail: str) -> list[str | None]:
-    """WKB blobs -> compact GeoJSON geometry strings (simplified for the map)."""
-    if not blobs:
-        return []
-    geoms = shapely.from_wkb([bytes(b) if b is not None else None for b in blobs])
-    if detail == "map":
-        geoms = shapely.simplify(geoms, MAP_TOLERANCE, preserve_topology=True)
-        decimals = MAP_DECIMALS
-    elif detail == "la":
-        geoms = shapely.simplify(geoms, MAP_TOLERANCE * 2, preserve_topology=True)
-        decimals = MAP_DECIMALS
-    else:
-        decimals = FULL_DECIMALS
-    geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
-    out: list[str | None] = []
-    for g in geoms:
-        if g is None or shapely.is_empty(g):
-            out.append(None)
-            continue
-        out.append(shapely.to_geojson(g).replace(".0,", ",").replace(".0]", "]"))
-    return out
 
 
 def _group_summary(frame: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
