@@ -95,6 +95,7 @@ def toy():
         country_code="X",
         geography="toy",
         cni="toy CNI",
+        cni_table="cni",
         imd="toy IMD",
         imd_method="published_rank",
         population_year="none",
@@ -294,3 +295,9 @@ def test_cli_imd_and_aggregate(runner, tmp_path):
     )
     bad = runner.invoke(app, ["aggregate", "--index", "imd-2025", "--to", "ward17"])
     assert bad.exit_code == 2 and "ltla24" in bad.stderr
+
+
+def test_every_edition_names_a_cni_table_of_its_geography(con):
+    for edition in EDITIONS.values():
+        columns = {r[0] for r in con.execute(f'DESCRIBE "{edition.cni_table}"').fetchall()}
+        assert {f"{edition.geography}_code", "cni_rank", "published_left_behind"} <= columns

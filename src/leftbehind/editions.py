@@ -43,6 +43,7 @@ class Edition(BaseModel):
     country_code: str
     geography: str = Field(description="area type of the edition (see the `areas` table)")
     cni: str = Field(description="CNI release, e.g. 'Community Needs Index 2019'")
+    cni_table: str = Field(description="store table (source id) holding the edition's CNI")
     imd: str = Field(description="IMD release used, e.g. 'English IMD 2019'")
     imd_method: ImdMethod
     imd_index: str | None = Field(None, description="engine index id for computed IMD scores")
@@ -90,6 +91,7 @@ ENGLAND_2019_WARD = Edition(
     nation="England",
     country_code="E92000001",
     geography="ward17",
+    cni_table="cni2019_england_ward17",
     cni="Community Needs Index 2019 (wards, 2017 boundaries)",
     imd="English IMD 2019, aggregated from LSOAs to wards",
     imd_method="population_weighted_score",
@@ -133,6 +135,7 @@ ENGLAND_2023_LSOA = Edition(
     nation="England",
     country_code="E92000001",
     geography="lsoa21",
+    cni_table="cni2023_england_lsoa21",
     cni="Community Needs Index 2023 (LSOAs, 2021 boundaries)",
     imd="English IMD 2025 (LSOAs, 2021 boundaries)",
     imd_method="published_rank",
@@ -160,6 +163,7 @@ WALES_2022_MSOA = Edition(
     nation="Wales",
     country_code="W92000004",
     geography="msoa11",
+    cni_table="cni2022_wales_msoa11",
     cni="Community Needs Index 2022 for Wales (MSOAs)",
     imd="Welsh IMD 2019 (LSOAs), most deprived LSOA in each MSOA",
     imd_method="most_deprived_small_area",
@@ -196,6 +200,7 @@ SCOTLAND_2022_IZ = Edition(
     nation="Scotland",
     country_code="S92000003",
     geography="iz11",
+    cni_table="cni2022_scotland_iz11",
     cni="Community Needs Index 2022 for Scotland (intermediate zones)",
     imd="SIMD 2020 (data zones), most deprived data zone in each intermediate zone",
     imd_method="most_deprived_small_area",
@@ -231,6 +236,7 @@ NORTHERN_IRELAND_2022_SOA = Edition(
     nation="Northern Ireland",
     country_code="N92000002",
     geography="soa11",
+    cni_table="cni2022_northern_ireland_soa11",
     cni="Community Needs Index 2022 for Northern Ireland (SOAs)",
     imd="NIMDM 2017 (SOAs)",
     imd_method="published_rank",

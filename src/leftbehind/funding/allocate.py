@@ -406,15 +406,8 @@ def attach_scores(con, edition: str, areas: pd.DataFrame) -> pd.DataFrame:
     CNI table (for ``need='scores'`` and the bidding model)."""
     from leftbehind.editions import get_edition
 
-    geography = get_edition(edition).geography
-    tables = {
-        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
-    table = next(
-        (t for t in sorted(tables) if t.startswith("cni") and t.endswith(f"_{geography}")), None
-    )
-    if table is None:
-        return areas
+    ed = get_edition(edition)
+    geography, table = ed.geography, ed.cni_table
     cols = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
     want = [c for c in ("cni_score", "civic_assets_rank", "engaged_community_rank") if c in cols]
     extra = con.execute(f"SELECT {geography}_code AS code, {', '.join(want)} FROM {table}").df()
