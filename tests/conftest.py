@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MIRROR = Path(os.environ.get("LEFTBEHIND_TEST_MIRROR", REPO.parent / "shared" / "sources"))
+MIRROR = Path(
+    os.environ.get("LEFTBEHIND_TEST_MIRROR", REPO.parent / "shared" / "sources")
+).resolve()
 SAMPLES = REPO.parent / "shared" / "samples"
-TEST_HOME = Path(os.environ.get("LEFTBEHIND_TEST_HOME", REPO / ".test-home"))
+TEST_HOME = Path(os.environ.get("LEFTBEHIND_TEST_HOME", REPO / ".test-home")).resolve()
 
 
 @pytest.fixture(scope="session")

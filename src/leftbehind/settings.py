@@ -45,7 +45,8 @@ def get_settings() -> Settings:
 
 
 def fresh_settings(**overrides: object) -> Settings:
-    """Settings read anew from the environment, with explicit overrides (for CLI flags, tests)."""
+    """Settings read anew from the environment, with explicit overrides (for CLI flags, tests);
+    overrides are validated like the environment (a ``home`` string becomes a Path)."""
     get_settings.cache_clear()
-    base = get_settings()
-    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given) if given else get_settings()
