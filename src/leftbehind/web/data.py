@@ -28,7 +28,7 @@ import shapely
 
 from leftbehind.errors import InvalidInput, LeftBehindError, StoreMissing, UnknownName
 from leftbehind.geojson import feature, feature_collection, geometry_texts
-from leftbehind.identify import summarise
+from leftbehind.identify import OUTPUT_COLUMNS, summarise
 from leftbehind.web import integrations
 from leftbehind.web.errors import AreaNotFound
 from leftbehind.web.names import NameIndex
@@ -39,22 +39,8 @@ GROUP_LABELS = {
     "other_deprived": "Other deprived",
     "rest": "Rest of the country",
 }
-AREA_FIELDS = (
-    "code",
-    "name",
-    "group",
-    "left_behind",
-    "published_left_behind",
-    "cni_rank",
-    "imd_rank",
-    "imd_score",
-    "population",
-    "local_authority_code",
-    "local_authority",
-    "region_code",
-    "region",
-    "rural_urban",
-)
+# The identification contract: every area record the web app serves has these fields.
+AREA_FIELDS = tuple(OUTPUT_COLUMNS)
 log = logging.getLogger("leftbehind.web")
 
 
