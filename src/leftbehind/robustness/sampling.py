@@ -20,11 +20,12 @@ from leftbehind.robustness.choices import ChoiceSet
 MAX_DRAWS = 1_000_000
 
 
-def check_draws(draws: int, what: str = "draws") -> int:
+def check_draws(draws: int, what: str = "draws", option: str = "--draws") -> int:
+    """A number of draws (or base samples) must be a whole number from 1 to a million."""
     if isinstance(draws, bool) or not isinstance(draws, int | np.integer):
         raise InvalidInput(f"{what} must be a whole number, got {draws!r}")
     if draws <= 0:
-        raise InvalidInput(f"{what} must be at least 1, got {draws}; e.g. --draws 1000")
+        raise InvalidInput(f"{what} must be at least 1, got {draws}; e.g. {option} 1000")
     if draws > MAX_DRAWS:
         raise InvalidInput(f"{what} must be at most {MAX_DRAWS:,}, got {draws:,}")
     return int(draws)
@@ -71,7 +72,7 @@ class SaltelliDesign:
 
 def saltelli(choices: ChoiceSet, n: int, seed: int) -> SaltelliDesign:
     """The Saltelli design for ``choices`` with ``n`` base samples (N (k + 2) rows in all)."""
-    n, seed = check_draws(n, "base samples"), check_seed(seed)
+    n, seed = check_draws(n, "base samples", "--samples"), check_seed(seed)
     rng = np.random.default_rng(seed)
     d = choices.dims
     base = rng.random((n, 2 * d))

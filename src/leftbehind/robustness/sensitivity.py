@@ -175,7 +175,7 @@ def sensitivity(
     """Sobol indices of the count of left-behind areas and the mean absolute rank shift with
     respect to each uncertain choice of ``inputs.edition``. ``dummy`` adds a factor the model
     ignores (its indices are exactly zero: a built-in check)."""
-    n, seed = check_draws(n, "base samples"), check_seed(seed)
+    n, seed = check_draws(n, "base samples", "--samples"), check_seed(seed)
     n_boot = check_boot(n_boot)
     choices = choices or default_choices(inputs.edition)
     if dummy:
