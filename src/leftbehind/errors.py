@@ -29,6 +29,10 @@ class StoreMissing(LeftBehindError):
     """The evidence store has not been built yet."""
 
 
+class StoreBusy(LeftBehindError):
+    """Another process holds the store (e.g. ``leftbehind serve`` while importing grants)."""
+
+
 class UnknownName(LeftBehindError):
     """An unknown edition, geography, index, area or option; the message lists valid ones."""
 

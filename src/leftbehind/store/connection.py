@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
 
-from leftbehind.errors import StoreMissing
+from leftbehind.errors import StoreBusy, StoreMissing
 from leftbehind.settings import get_settings
 
 
@@ -22,4 +23,18 @@ def connect(path: Path | None = None, read_only: bool = True) -> duckdb.DuckDBPy
             f"no evidence store at {path}; build it with "
             "'leftbehind build --mirror ../shared/sources' (or 'leftbehind build' with network)"
         )
-    return duckdb.connect(str(path), read_only=read_only)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            holder = re.search(r"PID (\d+)", message)
+            who = f" (process {holder.group(1)})" if holder else ""
+            raise StoreBusy(
+                f"the evidence store {path} is in use by another program{who}, such as "
+                "'leftbehind serve'; stop it and try again"
+            ) from None
+        raise StoreMissing(
+            f"cannot open the evidence store {path} ({message.splitlines()[0]}); rebuild it "
+            "with 'leftbehind build --force'"
+        ) from None

@@ -29,6 +29,7 @@ import shapely
 from leftbehind.errors import InvalidInput, LeftBehindError, StoreMissing, UnknownName
 from leftbehind.geojson import feature, feature_collection, geometry_texts
 from leftbehind.identify import OUTPUT_COLUMNS, summarise
+from leftbehind.store.connection import connect as connect_store
 from leftbehind.web import integrations
 from leftbehind.web.errors import AreaNotFound
 from leftbehind.web.names import NameIndex
@@ -180,13 +181,7 @@ class Observatory:
         """A cursor on the shared read-only connection (one per calling thread)."""
         with self._lock:
             if self._con is None:
-                if not self.store_path.exists():
-                    raise StoreMissing(
-                        f"no evidence store at {self.store_path}; build it with "
-                        "'leftbehind build --mirror ../shared/sources' "
-                        "(or 'leftbehind build' with network), then restart 'leftbehind serve'"
-                    )
-                self._con = duckdb.connect(str(self.store_path), read_only=True)
+                self._con = connect_store(self.store_path, read_only=True)
             return self._con.cursor()
 
     def close(self) -> None:
