@@ -20,6 +20,7 @@ from leftbehind.errors import (
     InvalidInput,
     LeftBehindError,
     MissingSource,
+    StoreBusy,
     StoreMissing,
     UnknownName,
 )
@@ -30,6 +31,7 @@ STATUS: dict[type[LeftBehindError], int] = {
     UnknownName: 404,
     InvalidInput: 422,
     StoreMissing: 503,
+    StoreBusy: 503,
     MissingSource: 503,
     ChecksumMismatch: 503,
     CorruptSource: 503,
