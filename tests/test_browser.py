@@ -121,8 +121,8 @@ def _wait_painted(pg, timeout_ms: int = 20000) -> None:
 
 
 def test_home_page_paints_the_map(server, page):
-    # First visit (cold browser cache), then a second visit: the target (<= 2 s to areas
-    # painted) is for the second; the first is recorded and bounded loosely.
+    # First visit (cold browser cache), then a second visit. How fast the areas paint is a
+    # benchmark (bench/bench_browser.py, target <= 2 s); here the times are only recorded.
     started = time.perf_counter()
     page.goto(server + "/")
     _wait_painted(page)
@@ -173,8 +173,6 @@ def test_home_page_paints_the_map(server, page):
     )
     assert all(n > 50 for n in counts.values()), f"map groups not painted: {counts}"
     assert rendered >= 5000, f"only {rendered} areas rendered"
-    assert elapsed <= 2.0, f"home page took {elapsed:.2f} s to paint the areas ({marks})"
-    assert cold <= 5.0, f"first visit took {cold:.2f} s to paint the areas"
     assert page.errors == []
 
 
