@@ -189,6 +189,11 @@ def test_profile_says_how_sure_the_classification_is(con):
     k = round(robustness["p_left_behind"] * 100)
     assert f"Left behind in {k} of 100 plausible ways of measuring" in robustness["sentence"]
     assert robustness["sentence"] in profile_markdown(becontree)
+    low, high = robustness["imd_rank"]["p05"], robustness["imd_rank"]["p95"]
+    assert low <= robustness["imd_rank"]["median"] <= high
+    assert f"deprivation rank is between {low:,.0f} and {high:,.0f}" in (
+        robustness["interval_sentence"]
+    )
     council = profile(con, "E09000002", "england-2019-ward")
     assert council["robustness"] is None  # no uncertainty analysis for local authorities
 

@@ -215,3 +215,13 @@ def test_methods_page_reports_robustness_classes_and_chart(client, con):
     assert "<svg" in section and "How robust is each area" in section
     wales = client.get("/methods", params={"edition": "wales-2022-msoa"}).text
     assert "No uncertainty analysis is stored for this edition" in wales
+
+
+def test_area_page_says_how_sure_in_plain_words(client, con):
+    from leftbehind.profiles.profile import area_robustness
+
+    robustness = area_robustness(con, "england-2019-ward", BECONTREE)
+    html = client.get(f"/areas/{BECONTREE}").text
+    k = round(robustness["p_left_behind"] * 100)
+    assert f"Left behind in {k} of 100 plausible ways of measuring" in html
+    assert "its deprivation rank is between" in html

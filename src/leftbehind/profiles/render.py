@@ -11,7 +11,7 @@ def robustness_lines(result: dict) -> list[str]:
     robustness = result.get("robustness")
     if not robustness:
         return []
-    return ["## How sure are we?", "", robustness["sentence"], ""]
+    return ["## How sure are we?", "", robustness["sentence"], robustness["interval_sentence"], ""]
 
 
 def profile_markdown(result: dict) -> str:
@@ -64,7 +64,10 @@ def profile_html(result: dict) -> str:
 
     items = "".join(f"<li>{escape(s['text'])}</li>" for s in result["summary_sentences"])
     if result.get("robustness"):
-        items += f"<li>{escape(result['robustness']['sentence'])}</li>"
+        robustness = result["robustness"]
+        items += (
+            f"<li>{escape(robustness['sentence'])} {escape(robustness['interval_sentence'])}</li>"
+        )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(result['name'])}: neighbourhood profile</title></head><body>"

@@ -370,6 +370,7 @@ def robustness_for_area(
         }
 
     p = float(row["p_left_behind"])
+    cni, imd = interval("cni_rank"), interval("imd_rank")
     return {
         "edition": edition,
         "code": code,
@@ -379,9 +380,29 @@ def robustness_for_area(
         "p_left_behind": p,
         "nominal_left_behind": bool(row["nominal_left_behind"]),
         "published_left_behind": bool(row["published_left_behind"]),
-        "cni_rank": interval("cni_rank"),
-        "imd_rank": interval("imd_rank"),
+        "cni_rank": cni,
+        "imd_rank": imd,
         "draws": result.draws,
         "seed": result.seed,
         "sentence": sentence(p, bool(row["nominal_left_behind"]), result.draws),
+        "interval_sentence": interval_sentence(cni, imd),
     }
+
+
+def interval_sentence(cni: dict[str, float | None], imd: dict[str, float | None]) -> str:
+    """The 5-95% rank intervals in plain words (rank 1 = most need / most deprived).
+
+    >>> text = interval_sentence({"p05": 518.0, "p95": 1058.0}, {"p05": 461.0, "p95": 1337.0})
+    >>> text.startswith("In 9 of 10 of those ways, its community need rank is between 518 and")
+    True
+    >>> text.endswith("its deprivation rank is between 461 and 1,337 (1 = highest).")
+    True
+    """
+    parts = [
+        f"its {label} rank is between {ranks['p05']:,.0f} and {ranks['p95']:,.0f}"
+        for label, ranks in (("community need", cni), ("deprivation", imd))
+        if ranks.get("p05") is not None and ranks.get("p95") is not None
+    ]
+    if not parts:
+        return ""
+    return f"In 9 of 10 of those ways, {' and '.join(parts)} (1 = highest)."

@@ -59,7 +59,9 @@ def robustness_sentence(con: duckdb.DuckDBPyConnection, edition: str, code: str)
     from leftbehind.profiles.profile import area_robustness
 
     result = area_robustness(con, edition, code)
-    return result["sentence"] if result else None
+    if not result:
+        return None
+    return " ".join(t for t in (result["sentence"], result["interval_sentence"]) if t)
 
 
 def robustness_overview(con: duckdb.DuckDBPyConnection, edition: str) -> dict[str, Any] | None:
