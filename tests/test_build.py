@@ -44,6 +44,15 @@ def test_store_holds_every_geography(con: duckdb.DuckDBPyConnection):
         "WHERE code = 'E05000028' AND type = 'ward17'"
     ).fetchone()
     assert becontree == ("Becontree", "E09000002", "E12000007", "E92000001")
+    greater_manchester = con.execute(
+        "SELECT parent_code, region_code FROM areas WHERE code = 'E47000001' AND type = 'cauth19'"
+    ).fetchone()
+    assert greater_manchester == ("E12000002", "E12000002")  # North West
+    no_region = con.execute(
+        "SELECT count(*) FROM areas WHERE type IN ('utla19', 'cauth19', 'ltla19', 'ward17') "
+        "AND code LIKE 'E%' AND region_code IS NULL"
+    ).fetchone()[0]
+    assert no_region == 0
 
 
 def test_published_flags_and_populations(con: duckdb.DuckDBPyConnection):

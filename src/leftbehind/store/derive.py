@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from importlib import resources
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -111,6 +114,28 @@ FROM (
 WHERE areas.type = 'msoa11' AND areas.code = m.msoa
 """
 
+# Upper-tier authorities and combined authorities sit in the region of their districts.
+UPPER_TIER_REGION_SQL = """
+UPDATE areas SET parent_code = m.region_code, region_code = m.region_code
+FROM (
+    SELECT utla19_code AS code, 'utla19' AS type, any_value(region19_code) AS region_code
+    FROM lookup_ltla19_utla19 JOIN lookup_ltla19_region19 USING (ltla19_code) GROUP BY 1
+    UNION ALL
+    SELECT cauth19_code, 'cauth19', any_value(region19_code)
+    FROM lookup_ltla19_cauth19 JOIN lookup_ltla19_region19 USING (ltla19_code) GROUP BY 1
+) m
+WHERE areas.code = m.code AND areas.type = m.type
+"""
+
+# Wards whose CNI local authority is a district abolished in the 2019 reorganisation take the
+# region of its successor (a fact table in this package, citing the orders).
+WARD_REGION_SQL = """
+UPDATE areas SET region_code = r.region19_code
+FROM lookup_district_successors_2019 s
+JOIN lookup_ltla19_region19 r ON r.ltla19_code = s.successor_code
+WHERE areas.type = 'ward17' AND areas.region_code IS NULL AND areas.ltla_code = s.district_code
+"""
+
 POPULATION21_SQL = """
 CREATE TABLE population21_lsoa21 AS
 SELECT lsoa21_code, max(total_residents)::INTEGER AS residents
@@ -130,9 +155,22 @@ BOUNDARY_SOURCES = {
 }
 
 
+def load_district_successors(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``lookup_district_successors_2019``: districts abolished on 1 April 2019 and the
+    authorities that replaced them."""
+    text = resources.files("leftbehind.store").joinpath("district_successors_2019.csv")
+    frame = pd.read_csv(io.StringIO(text.read_text("utf-8")), dtype=str)
+    con.register("incoming", frame)
+    con.execute("CREATE TABLE lookup_district_successors_2019 AS SELECT * FROM incoming")
+    con.unregister("incoming")
+
+
 def build_areas(con: duckdb.DuckDBPyConnection) -> None:
+    load_district_successors(con)
     con.execute(AREAS_SQL)
     con.execute(MSOA_LTLA_SQL)
+    con.execute(UPPER_TIER_REGION_SQL)
+    con.execute(WARD_REGION_SQL)
     con.execute(POPULATION21_SQL)
 
 

@@ -62,6 +62,18 @@ DERIVED_TABLES = {
         {},
         "leftbehind grants import",
     ),
+    "lookup_district_successors_2019": (
+        "English districts abolished in the 2019 reorganisation and their successors (the CNI "
+        "2019 ward file still uses the old district codes).",
+        {
+            "district_code": "Code of the abolished district",
+            "district_name": "Name of the abolished district",
+            "successor_code": "LTLA 2019 code of the authority that replaced it",
+            "successor_name": "Name of the successor authority",
+            "source": "The statutory instrument that made the change",
+        },
+        "leftbehind (src/leftbehind/store/district_successors_2019.csv)",
+    ),
     "table_docs": (
         "This documentation: one row per column of every table.",
         {
