@@ -179,6 +179,9 @@ def test_unknown_code_is_404_with_close_matches(client):
     assert err["type"] == "AreaNotFound"
     codes = [m["code"] for m in err["matches"]]
     assert codes and all(c.startswith("E0500002") for c in codes)
+    r = client.get(f"/api/areas/{BECONTREE}X")  # a mistyped code: the nearest codes
+    assert r.status_code == 404
+    assert BECONTREE in [m["code"] for m in r.json()["error"]["matches"]]
     r = client.get("/api/areas/Becontre/profile")
     assert r.status_code == 404
     assert r.json()["error"]["matches"][0]["code"] == BECONTREE

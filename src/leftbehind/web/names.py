@@ -65,6 +65,9 @@ class NameIndex:
                     scores[i] = 0.9
                     if len(scores) >= limit:
                         break
+            if not scores:  # a mistyped code ('E05000029X', 'E0500028'): the nearest codes
+                for code in difflib.get_close_matches(upper, self.by_code, n=limit, cutoff=0.8):
+                    scores[self.by_code[code]] = 0.8
         # Exact, prefix and word-prefix matches on names.
         for i, entry in enumerate(self.entries):
             norm = entry[4]
