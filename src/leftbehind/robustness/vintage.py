@@ -65,6 +65,29 @@ def _status(listed: pd.Series, covered: pd.Series, labels: tuple[str, str, str])
     ).astype(object)
 
 
+def _coverage(
+    areas: pd.DataFrame, pieces: pd.DataFrame, key: str, other: str, labels: tuple[str, str, str]
+) -> pd.DataFrame:
+    """Each area with the share of its population on the other vintage's list (``other``) and
+    its status: ``labels`` for (on both, on this list only, covered by the other list only)."""
+    this = "2019" if other == "2023" else "2023"
+    other_pop = f"pop_{other}"
+    by_area = pieces.groupby(key)[["population", other_pop]].sum()
+    out = areas.merge(by_area, left_on="code", right_index=True, how="left").fillna(
+        {"population": 0.0, other_pop: 0.0}
+    )
+    share = f"share_in_{other}_list"
+    out[share] = np.where(
+        out["population"] > 0,
+        out[other_pop] / out["population"].where(out["population"] > 0, 1),
+        0.0,
+    )
+    out["status"] = _status(out["left_behind"], out[share] >= COVERED, labels)
+    return out.rename(
+        columns={"left_behind": f"left_behind_{this}", other_pop: f"population_in_{other}_list"}
+    )
+
+
 def compare_vintages(
     con: duckdb.DuckDBPyConnection, basis: Basis = "published"
 ) -> VintageComparison:
@@ -90,33 +113,12 @@ def compare_vintages(
     pieces["pop_2019"] = pieces["population"] * pieces["in_2019"]
     pieces["pop_2023"] = pieces["population"] * pieces["in_2023"]
 
-    by_ward = pieces.groupby("ward17_code")[["population", "pop_2023"]].sum()
-    w = wards.merge(by_ward, left_on="code", right_index=True, how="left").fillna(
-        {"population": 0.0, "pop_2023": 0.0}
+    w = _coverage(
+        wards, pieces, "ward17_code", "2023", ("persisted", "dropped", "newly_identified")
     )
-    w["share_in_2023_list"] = np.where(
-        w["population"] > 0, w["pop_2023"] / w["population"].where(w["population"] > 0, 1), 0.0
+    s = _coverage(
+        lsoas, pieces, "lsoa21_code", "2019", ("persisted", "newly_identified", "dropped")
     )
-    w["status"] = _status(
-        w["left_behind"],
-        w["share_in_2023_list"] >= COVERED,
-        ("persisted", "dropped", "newly_identified"),
-    )
-    w = w.rename(columns={"left_behind": "left_behind_2019", "pop_2023": "population_in_2023_list"})
-
-    by_lsoa = pieces.groupby("lsoa21_code")[["population", "pop_2019"]].sum()
-    s = lsoas.merge(by_lsoa, left_on="code", right_index=True, how="left").fillna(
-        {"population": 0.0, "pop_2019": 0.0}
-    )
-    s["share_in_2019_list"] = np.where(
-        s["population"] > 0, s["pop_2019"] / s["population"].where(s["population"] > 0, 1), 0.0
-    )
-    s["status"] = _status(
-        s["left_behind"],
-        s["share_in_2019_list"] >= COVERED,
-        ("persisted", "newly_identified", "dropped"),
-    )
-    s = s.rename(columns={"left_behind": "left_behind_2023", "pop_2019": "population_in_2019_list"})
 
     both = float((pieces["in_2019"] & pieces["in_2023"]).mul(pieces["population"]).sum())
     only19 = float((pieces["in_2019"] & ~pieces["in_2023"]).mul(pieces["population"]).sum())
