@@ -147,7 +147,7 @@ def test_local_authority_and_group_by_edition(con):
     assert result["group"] in {"mixed", "left_behind", "other_deprived", "rest"}
     assert sum(result["group_shares"].values()) == pytest.approx(1.0, abs=1e-3)
     lsoa = profile(con, "E01000027", W19)
-    assert set(lsoa["groups_by_edition"]) == {W19, L23}
+    assert set(lsoa["groups_by_edition"]) == {W19, L23, "england-2025-lsoa"}
     assert lsoa["groups_by_edition"][L23] in {"left_behind", "other_deprived", "rest"}
 
 
@@ -191,8 +191,9 @@ def test_profile_says_how_sure_the_classification_is(con):
     assert robustness["sentence"] in profile_markdown(becontree)
     low, high = robustness["imd_rank"]["p05"], robustness["imd_rank"]["p95"]
     assert low <= robustness["imd_rank"]["median"] <= high
-    assert f"deprivation rank is between {low:,.0f} and {high:,.0f}" in (
-        robustness["interval_sentence"]
+    assert (
+        f"deprivation rank is between {low:,.0f} and {high:,.0f}"
+        in (robustness["interval_sentence"])
     )
     council = profile(con, "E09000002", "england-2019-ward")
     assert council["robustness"] is None  # no uncertainty analysis for local authorities

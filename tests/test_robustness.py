@@ -273,7 +273,7 @@ def test_store_stage_results_and_area_lookup(con, tmp_path):
         "SELECT edition, count(*), count(DISTINCT settings_hash) FROM robustness_results "
         "GROUP BY edition ORDER BY edition"
     ).fetchall()
-    assert rows == [(WARD, 7433, 1), (LSOA, 33755, 1)]
+    assert rows == [(WARD, 7433, 1), (LSOA, 33755, 1), ("england-2025-lsoa", 33755, 1)]
     # the defaults are read from the store, not recomputed (no cache file written)
     result = run_robustness(con, WARD, cache_dir=tmp_path)
     assert result.draws == 1000 and not list(tmp_path.rglob("*.parquet"))

@@ -20,6 +20,7 @@ BECONTREE = "E05000028"
 EDITIONS = {
     "england-2019-ward",
     "england-2023-lsoa",
+    "england-2025-lsoa",
     "wales-2022-msoa",
     "scotland-2022-iz",
     "northern-ireland-2022-soa",
@@ -96,7 +97,7 @@ def test_area_code_from_another_edition_is_found_without_an_edition(client, iden
     # ... but an explicit wrong edition is a 404 that says where the code is.
     r = client.get(f"/api/areas/{code}", params={"edition": "england-2019-ward"})
     assert r.status_code == 404
-    assert r.json()["error"]["editions"] == ["england-2023-lsoa"]
+    assert r.json()["error"]["editions"] == ["england-2023-lsoa", "england-2025-lsoa"]
 
 
 def test_profile_has_nine_dimensions_and_a_plain_summary(client):

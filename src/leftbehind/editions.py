@@ -19,17 +19,89 @@ engine in :mod:`leftbehind.identify` combines them according to ``imd_method``:
   areas is among the nation's most deprived (``imd_rank`` is the national rank of its most
   deprived small area, out of the number of small areas). This reproduces OCSI's published
   Welsh and Scottish lists exactly.
+
+Beyond identification, an edition declares everything else that depends on it, so a new
+edition is one declaration: the words for its areas (``area_word``, ``area_words``) and nation
+(``nation_wording``); whether a published list exists (``published_count`` None: no list,
+``has_published_list`` False); and, where the edition has them, its area profiles
+(:class:`ProfileSpec`), uncertainty analysis (:class:`RobustnessSpec`) and IMD engine checks
+(:class:`ValidationSpec`).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leftbehind.errors import UnknownName
 
 ImdMethod = Literal["population_weighted_score", "published_rank", "most_deprived_small_area"]
+
+
+class ProfileSpec(BaseModel):
+    """How :mod:`leftbehind.profiles` builds area profiles for an edition."""
+
+    model_config = ConfigDict(frozen=True)
+
+    framework: str = Field(
+        description="the `edition` key of the edition's rows in `profiles/indicators.csv` "
+        "(editions with the same inputs share one framework)"
+    )
+    nine_dimensions: bool = Field(
+        True, description="the framework maps indicators to all nine dimensions of the report"
+    )
+    small_area: str = Field(
+        description="area type of the small areas every indicator is held for (e.g. 'lsoa21')"
+    )
+    imd_table: str = Field(description="store table listing the small areas (the LSOA IMD)")
+    imd_code_column: str = Field(description="small-area code column of `imd_table`")
+    population_table: str = Field(
+        description="store table of small-area populations: single-year ages "
+        "(`total_population`, `age_0` ...) when `age_mix_table` is None, otherwise totals "
+        "(`residents`)"
+    )
+    age_mix_table: str | None = Field(
+        None,
+        description="LSOA 2011 single-year-of-age estimates whose age mix, carried to the small "
+        "areas through `lookup_lsoa11_lsoa21_ltla22`, splits `population_table`'s totals into "
+        "age bands; None when `population_table` has the ages itself",
+    )
+    hierarchy: Literal["lsoa11-ward17-ltla19", "lsoa21-ward24-ltla24"] = Field(
+        description="how small areas group into wards, local authorities and regions: "
+        "'lsoa11-ward17-ltla19' (CNI 2019 wards through lookup_lsoa11_ward17, 2019 districts "
+        "and regions) or 'lsoa21-ward24-ltla24' (lookup_lsoa21_ward24_ltla24, 2024 districts "
+        "and regions)"
+    )
+
+
+class RobustnessSpec(BaseModel):
+    """What :mod:`leftbehind.robustness` reads for an edition's uncertainty analysis."""
+
+    model_config = ConfigDict(frozen=True)
+
+    imd_index: str = Field(description="engine index id whose domain ranks are re-weighted")
+    cni_code_column: str = Field(description="area code column of the edition's `cni_table`")
+    cni_name_column: str = Field(description="area name column of the edition's `cni_table`")
+    ward_lookup: str | None = Field(
+        None,
+        description="store table mapping the IMD's small areas to the edition's areas "
+        "(small-area code column of the IMD index, `cni_code_column`) when LSOA results are "
+        "aggregated to larger areas (adds the aggregation and population-year choices); None "
+        "when the edition's areas are the IMD's own small areas",
+    )
+
+
+class ValidationSpec(BaseModel):
+    """Checks of our IMD engine shown with the edition's validation (:mod:`leftbehind.validate`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    imd_index: str = Field(description="engine index id checked against the official ranks")
+    local_authorities: str = Field(
+        description="local-authority geography whose official IMD summaries are reproduced "
+        "(a key of `leftbehind.validate.LOCAL_AUTHORITY_CHECKS`, e.g. 'ltla24')"
+    )
 
 
 class Edition(BaseModel):
@@ -50,7 +122,10 @@ class Edition(BaseModel):
     cni_threshold: float = Field(0.1, gt=0, le=1)
     imd_threshold: float = Field(0.1, gt=0, le=1)
     population_year: str
-    published_count: int = Field(description="number of areas flagged in the published list")
+    published_count: int | None = Field(
+        description="number of areas flagged in the published list; None when there is no "
+        "published list to validate against (`published_left_behind` is then False everywhere)"
+    )
     areas_sql: str = Field(
         description="code, name, cni_rank, published_left_behind, local_authority_code, "
         "local_authority (one row per area of the CNI)"
@@ -67,7 +142,37 @@ class Edition(BaseModel):
     rural_urban_sql: str | None = Field(None, description="code, rural_urban")
     imd_rank_meaning: str
     imd_score_meaning: str
+    area_word: str = Field(
+        "area",
+        description="what a resident calls one area of the edition's geography, e.g. 'ward'",
+    )
+    area_words: str = Field("areas", description="plural of `area_word`, e.g. 'wards'")
+    nation_wording: str = Field(
+        "",
+        description='possessive of the nation for headings, e.g. "England\'s" in '
+        "\"England's 'left behind' areas\" (default: the nation + \"'s\")",
+    )
+    profile: ProfileSpec | None = Field(
+        None, description="area profiles (indicator framework); None: no profiles"
+    )
+    robustness: RobustnessSpec | None = Field(
+        None, description="uncertainty analysis; None: no robustness analysis"
+    )
+    validation: ValidationSpec | None = Field(
+        None, description="IMD engine checks shown with the validation; None: none"
+    )
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _default_nation_wording(self) -> Edition:
+        if not self.nation_wording:
+            object.__setattr__(self, "nation_wording", f"{self.nation}'s")
+        return self
+
+    @property
+    def has_published_list(self) -> bool:
+        """Whether a published list exists to validate the identification against."""
+        return self.published_count is not None
 
 
 def _lsoa11_majority_ruc(lookup_sql: str, population_table: str) -> str:
@@ -124,10 +229,63 @@ ENGLAND_2019_WARD = Edition(
     imd_rank_meaning="rank of the ward's population-weighted average LSOA IMD 2019 score "
     "among English wards (1 = most deprived)",
     imd_score_meaning="population-weighted average of the ward's LSOA IMD 2019 scores",
+    area_word="ward",
+    area_words="wards",
+    nation_wording="England's",
+    profile=ProfileSpec(
+        framework="england-2019-ward",
+        small_area="lsoa11",
+        imd_table="imd2019_england_lsoa11",
+        imd_code_column="lsoa11_code",
+        population_table="population17_lsoa11",
+        hierarchy="lsoa11-ward17-ltla19",
+    ),
+    robustness=RobustnessSpec(
+        imd_index="imd-2019",
+        cni_code_column="ward17_code",
+        cni_name_column="ward17_name",
+        ward_lookup="lookup_lsoa11_ward17",
+    ),
+    validation=ValidationSpec(imd_index="imd-2019", local_authorities="ltla19"),
     notes="LSOAs are assigned to the ward they best fit (lookup_lsoa11_ward17); wards with no "
     "best-fitting LSOA (12 small rural wards) have no IMD score or population and are never "
     "left behind. Local authorities are the CNI's own (some pre-2019 districts).",
 )
+
+
+def _lsoa21_areas_sql(published: str) -> str:
+    """CNI 2023 LSOAs with their 2024 local authorities; ``published`` is the SQL of the
+    published flag (the CNI's own column, or FALSE for an edition without a published list)."""
+    return f"""
+        SELECT c.lsoa21_code AS code, c.lsoa21_name AS name, c.cni_rank,
+               {published} AS published_left_behind, l.ltla24_code AS local_authority_code,
+               l.ltla24_name AS local_authority
+        FROM cni2023_england_lsoa21 c
+        LEFT JOIN lookup_lsoa21_ward24_ltla24 l USING (lsoa21_code)"""
+
+
+_IMD2025_LSOA21_SQL = "SELECT lsoa21_code AS code, imd_rank, imd_score FROM imd2025_england_lsoa21"
+_CENSUS21_LSOA21_SQL = (
+    "SELECT lsoa21_code AS code, residents AS population FROM population21_lsoa21"
+)
+_LSOA21_REGION_SQL = """
+        SELECT l.lsoa21_code AS code, r.region24_code AS region_code, r.region24_name AS region
+        FROM lookup_lsoa21_ward24_ltla24 l JOIN lookup_ltla24_region24 r USING (ltla24_code)"""
+_RUC21_LSOA21_SQL = "SELECT lsoa21_code AS code, ruc AS rural_urban FROM ruc21_lsoa21"
+_IMD2025_RANK_MEANING = "official IMD 2025 rank among 33,755 English LSOAs (1 = most deprived)"
+_LSOA21_PROFILE = ProfileSpec(
+    framework="england-2023-lsoa",
+    small_area="lsoa21",
+    imd_table="imd2025_england_lsoa21",
+    imd_code_column="lsoa21_code",
+    population_table="population21_lsoa21",
+    age_mix_table="population19_lsoa11",
+    hierarchy="lsoa21-ward24-ltla24",
+)
+_LSOA21_ROBUSTNESS = RobustnessSpec(
+    imd_index="imd-2025", cni_code_column="lsoa21_code", cni_name_column="lsoa21_name"
+)
+_IMD2025_VALIDATION = ValidationSpec(imd_index="imd-2025", local_authorities="ltla24")
 
 ENGLAND_2023_LSOA = Edition(
     id="england-2023-lsoa",
@@ -141,20 +299,49 @@ ENGLAND_2023_LSOA = Edition(
     imd_method="published_rank",
     population_year="Census 2021 usual residents",
     published_count=1262,
-    areas_sql="""
-        SELECT c.lsoa21_code AS code, c.lsoa21_name AS name, c.cni_rank,
-               c.published_left_behind, l.ltla24_code AS local_authority_code,
-               l.ltla24_name AS local_authority
-        FROM cni2023_england_lsoa21 c
-        LEFT JOIN lookup_lsoa21_ward24_ltla24 l USING (lsoa21_code)""",
-    imd_sql="SELECT lsoa21_code AS code, imd_rank, imd_score FROM imd2025_england_lsoa21",
-    population_sql="SELECT lsoa21_code AS code, residents AS population FROM population21_lsoa21",
-    region_sql="""
-        SELECT l.lsoa21_code AS code, r.region24_code AS region_code, r.region24_name AS region
-        FROM lookup_lsoa21_ward24_ltla24 l JOIN lookup_ltla24_region24 r USING (ltla24_code)""",
-    rural_urban_sql="SELECT lsoa21_code AS code, ruc AS rural_urban FROM ruc21_lsoa21",
-    imd_rank_meaning="official IMD 2025 rank among 33,755 English LSOAs (1 = most deprived)",
+    areas_sql=_lsoa21_areas_sql("c.published_left_behind"),
+    imd_sql=_IMD2025_LSOA21_SQL,
+    population_sql=_CENSUS21_LSOA21_SQL,
+    region_sql=_LSOA21_REGION_SQL,
+    rural_urban_sql=_RUC21_LSOA21_SQL,
+    imd_rank_meaning=_IMD2025_RANK_MEANING,
     imd_score_meaning="official IMD 2025 score",
+    area_word="neighbourhood",
+    area_words="neighbourhoods",
+    nation_wording="England's",
+    profile=_LSOA21_PROFILE,
+    robustness=_LSOA21_ROBUSTNESS,
+    validation=_IMD2025_VALIDATION,
+)
+
+ENGLAND_2025_LSOA = Edition(
+    id="england-2025-lsoa",
+    title="England 2025, LSOAs (2021 boundaries)",
+    nation="England",
+    country_code="E92000001",
+    geography="lsoa21",
+    cni_table="cni2023_england_lsoa21",
+    cni="Community Needs Index 2023 (LSOAs, 2021 boundaries)",
+    imd="English IMD 2025 (LSOAs, 2021 boundaries), official rank",
+    imd_method="published_rank",
+    population_year="Census 2021 usual residents",
+    published_count=None,
+    areas_sql=_lsoa21_areas_sql("FALSE"),
+    imd_sql=_IMD2025_LSOA21_SQL,
+    population_sql=_CENSUS21_LSOA21_SQL,
+    region_sql=_LSOA21_REGION_SQL,
+    rural_urban_sql=_RUC21_LSOA21_SQL,
+    imd_rank_meaning=_IMD2025_RANK_MEANING,
+    imd_score_meaning="official IMD 2025 score",
+    area_word="neighbourhood",
+    area_words="neighbourhoods",
+    nation_wording="England's",
+    profile=_LSOA21_PROFILE,
+    robustness=_LSOA21_ROBUSTNESS,
+    validation=_IMD2025_VALIDATION,
+    notes="The same inputs as england-2023-lsoa (CNI 2023 x official IMD 2025 rank on LSOA "
+    "2021, Census 2021 residents), declared as our own 2025 list: there is no published list "
+    "to validate it against, so published_left_behind is False for every area.",
 )
 
 WALES_2022_MSOA = Edition(
@@ -190,6 +377,9 @@ WALES_2022_MSOA = Edition(
     rural_urban_sql=_lsoa11_majority_ruc(_MSOA11_LOOKUP, "population19_lsoa11"),
     imd_rank_meaning="WIMD 2019 rank (among 1,909 Welsh LSOAs) of the MSOA's most deprived LSOA",
     imd_score_meaning="published population-weighted average WIMD 2019 score of the MSOA",
+    area_word="neighbourhood",
+    area_words="neighbourhoods",
+    nation_wording="Wales's",
     notes="Ranking MSOAs by their average WIMD score finds only 14 of the 18 published areas; "
     "the 'contains an LSOA in the most deprived 10%' rule reproduces all 18.",
 )
@@ -226,6 +416,9 @@ SCOTLAND_2022_IZ = Edition(
     imd_rank_meaning="SIMD 2020 rank (among 6,976 data zones) of the zone's most deprived "
     "data zone",
     imd_score_meaning="published SIMD 2020 extent of the intermediate zone (SIMD has no scores)",
+    area_word="intermediate zone",
+    area_words="intermediate zones",
+    nation_wording="Scotland's",
     notes="SIMD publishes ranks only; the 'contains a data zone in the most deprived 10%' "
     "rule reproduces all 59 published areas.",
 )
@@ -252,6 +445,9 @@ NORTHERN_IRELAND_2022_SOA = Edition(
         'Northern Ireland' AS region FROM cni2022_northern_ireland_soa11""",
     imd_rank_meaning="official NIMDM 2017 rank among 890 SOAs (1 = most deprived)",
     imd_score_meaning="none (NIMDM 2017 is mirrored as ranks only)",
+    area_word="super output area",
+    area_words="super output areas",
+    nation_wording="Northern Ireland's",
 )
 
 EDITIONS: dict[str, Edition] = {
@@ -259,6 +455,7 @@ EDITIONS: dict[str, Edition] = {
     for e in (
         ENGLAND_2019_WARD,
         ENGLAND_2023_LSOA,
+        ENGLAND_2025_LSOA,
         WALES_2022_MSOA,
         SCOTLAND_2022_IZ,
         NORTHERN_IRELAND_2022_SOA,

@@ -51,3 +51,18 @@ class InvalidInput(LeftBehindError):
     def __init__(self, message: str, parameter: str | None = None) -> None:
         super().__init__(message)
         self.parameter = parameter
+
+
+class AreaNotFound(UnknownName):
+    """An unknown area or local authority code, with close matches to offer (``matches``) and
+    the editions that do have it (``editions``)."""
+
+    def __init__(
+        self,
+        message: str,
+        matches: list[dict] | None = None,
+        editions: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.matches = matches or []
+        self.editions = editions or []

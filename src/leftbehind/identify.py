@@ -26,11 +26,9 @@ import pandas as pd
 
 from leftbehind.editions import EDITIONS, Edition, get_edition
 from leftbehind.errors import InvalidInput
+from leftbehind.groups import COMPARATORS, GROUPS  # noqa: F401 (re-exported)
 from leftbehind.indices.imd import imd_from_store
 from leftbehind.indices.transform import rank_descending
-
-GROUPS = ("left_behind", "other_deprived", "rest")
-COMPARATORS = (*GROUPS, "nation")
 
 OUTPUT_COLUMNS = [
     "code",
@@ -214,34 +212,86 @@ def _count_pop(df: pd.DataFrame, has_pop: bool) -> dict[str, Any]:
     }
 
 
+UNKNOWN = "Unknown"
+
+
+def group_rows(frame: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+    """Areas, left-behind and other deprived counts and populations per value of ``keys``
+    (missing values are 'Unknown'), most left-behind areas first (pure)."""
+    if frame.empty:
+        return []
+    work = frame[[*dict.fromkeys([*keys, "code", "group", "population"])]].copy()
+    work["population"] = work["population"].fillna(0)
+    work["is_lb"] = work["group"] == "left_behind"
+    work["is_od"] = work["group"] == "other_deprived"
+    work["lb_pop"] = work["population"].where(work["is_lb"], 0)
+    for key in keys:
+        work[key] = work[key].astype(object).where(work[key].notna(), UNKNOWN)
+    grouped = (
+        work.groupby(keys, dropna=False)
+        .agg(
+            areas=("code", "count"),
+            left_behind=("is_lb", "sum"),
+            other_deprived=("is_od", "sum"),
+            population=("population", "sum"),
+            left_behind_population=("lb_pop", "sum"),
+        )
+        .reset_index()
+    )
+    grouped["left_behind_share"] = (100 * grouped["left_behind"] / grouped["areas"]).round(1)
+    grouped = grouped.sort_values(
+        ["left_behind", "areas", *keys], ascending=[False, False, *([True] * len(keys))]
+    )
+    rows = []
+    for row in grouped.to_dict(orient="records"):
+        out: dict[str, Any] = {k: str(row[k]) for k in keys}
+        for name in ("areas", "left_behind", "other_deprived"):
+            out[name] = int(row[name])
+        out["population"] = round(float(row["population"]))
+        out["left_behind_population"] = round(float(row["left_behind_population"]))
+        out["left_behind_share"] = float(row["left_behind_share"])
+        rows.append(out)
+    return rows
+
+
 def summarise(frame: pd.DataFrame) -> dict[str, Any]:
-    """Headline figures of an :func:`identify` result (pure)."""
+    """The summary document of an :func:`identify` result (pure): the one shape that
+    ``leftbehind summary --json``, ``/api/summary`` and the pages use.
+
+    ``headline``: areas, left-behind and other deprived counts, populations, the left-behind
+    share of the population in percent, local authorities (with left-behind areas), and the
+    size of the published list; ``groups``: count and population of each comparator group and
+    the nation; ``by_region``, ``by_rural_urban``, ``by_local_authority``: :func:`group_rows`.
+    """
     lb = frame[frame["left_behind"]]
-    has_pop = frame["population"].notna().any()
+    has_pop = bool(frame["population"].notna().any())
     total = float(frame["population"].sum()) if has_pop else None
     lb_pop = float(lb["population"].sum()) if has_pop else None
-
-    def counts(col: str) -> dict[str, int]:
-        vc = lb[col].fillna("unknown").value_counts()
-        return {str(k): int(v) for k, v in sorted(vc.items(), key=lambda kv: (-kv[1], kv[0]))}
-
-    by_ru: dict[str, dict[str, Any]] = {}
-    for key, sub in lb.groupby(lb["rural_urban"].fillna("unknown"), sort=True):
-        by_ru[str(key)] = _count_pop(sub, has_pop)
+    la = frame["local_authority_code"].dropna()
     groups = {g: _count_pop(frame[frame["group"] == g], has_pop) for g in GROUPS}
+    groups["nation"] = _count_pop(frame, has_pop)
+    headline = {
+        "areas": len(frame),
+        "left_behind": len(lb),
+        "other_deprived": groups["other_deprived"]["count"],
+        "population": round(total) if total is not None else None,
+        "left_behind_population": round(lb_pop) if lb_pop is not None else None,
+        "left_behind_population_share": round(100 * lb_pop / total, 1) if total else None,
+        "local_authorities": int(la.nunique()),
+        "local_authorities_with_left_behind": int(lb["local_authority_code"].dropna().nunique()),
+        "published_left_behind": int(frame["published_left_behind"].sum()),
+    }
     return {
         "edition": frame.attrs.get("edition"),
         "cni_threshold": frame.attrs.get("cni_threshold"),
         "imd_threshold": frame.attrs.get("imd_threshold"),
-        "count": len(lb),
-        "population": round(lb_pop) if lb_pop is not None else None,
-        "population_share": (lb_pop / total) if total else None,
-        "published_count": int(frame["published_left_behind"].sum()),
-        "by_region": counts("region"),
-        "by_local_authority": counts("local_authority"),
-        "by_rural_urban": by_ru,
+        "headline": headline,
         "groups": groups,
-        "nation": _count_pop(frame, has_pop),
+        "by_region": group_rows(frame, ["region_code", "region"]),
+        "by_rural_urban": group_rows(frame, ["rural_urban"]),
+        "by_local_authority": group_rows(
+            frame, ["local_authority_code", "local_authority", "region"]
+        ),
     }
 
 
@@ -251,8 +301,7 @@ def summary(
     cni_threshold: float = 0.1,
     imd_threshold: float = 0.1,
 ) -> dict[str, Any]:
-    """Headline figures: ``count, population, population_share, by_region,
-    by_local_authority, by_rural_urban, groups`` (plus ``nation`` and the thresholds)."""
+    """The summary document (:func:`summarise`) of the edition at these thresholds."""
     return summarise(identify(con, edition, cni_threshold, imd_threshold))
 
 

@@ -9,6 +9,8 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from leftbehind.editions import DEFAULT_EDITION
+
 
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("leftbehind", appauthor=False))
@@ -27,7 +29,7 @@ class Settings(BaseSettings):
     mirror: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    edition: str = "england-2019-ward"
+    edition: str = DEFAULT_EDITION
     basemap_url: str | None = None
 
     @property

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from leftbehind.editions import Edition
+from leftbehind.editions import EDITIONS, ENGLAND_2019_WARD, Edition
 from leftbehind.identify import _resolve, identify
 from leftbehind.indices.aggregate import aggregate
 from leftbehind.indices.imd import imd_from_store
@@ -61,10 +61,40 @@ def validate_identification(
     cni_threshold: float = 0.1,
     imd_threshold: float = 0.1,
 ) -> dict[str, Any]:
-    """Agreement of :func:`identify` with the published flags, with reasons per disagreement."""
+    """Agreement of :func:`identify` with the published flags, with reasons per disagreement.
+
+    An edition without a published list (``published_count`` None) has nothing to agree with:
+    ``has_published_list`` is False, ``published``, ``found``, ``missed``, ``extra`` and
+    ``exact`` are None, and ``note`` says so."""
     ed = _resolve(edition)
     df = identify(con, ed, cni_threshold, imd_threshold)
     a = df.attrs
+    common = {
+        "edition": ed.id,
+        "title": ed.title,
+        "imd_method": ed.imd_method,
+        "imd_rank_meaning": ed.imd_rank_meaning,
+        "cni_threshold": a["cni_threshold"],
+        "imd_threshold": a["imd_threshold"],
+        "n_cni": a["n_cni"],
+        "n_imd": a["n_imd"],
+        "cni_cut": a["cni_cut"],
+        "imd_cut": a["imd_cut"],
+        "has_published_list": ed.has_published_list,
+    }
+    if not ed.has_published_list:
+        return {
+            **common,
+            "published": None,
+            "ours": int(df["left_behind"].sum()),
+            "found": None,
+            "missed": None,
+            "extra": None,
+            "exact": None,
+            "disagreements": [],
+            "note": f"There is no published list of 'left behind' areas for {ed.title} "
+            f"({ed.id}) to validate against: the list here is ours alone.",
+        }
     ours, pub = df["left_behind"], df["published_left_behind"]
     label = _imd_label(ed)
     rows = []
@@ -83,16 +113,7 @@ def validate_identification(
         )
     rows.sort(key=lambda r: (r["status"], r["code"]))
     return {
-        "edition": ed.id,
-        "title": ed.title,
-        "imd_method": ed.imd_method,
-        "imd_rank_meaning": ed.imd_rank_meaning,
-        "cni_threshold": a["cni_threshold"],
-        "imd_threshold": a["imd_threshold"],
-        "n_cni": a["n_cni"],
-        "n_imd": a["n_imd"],
-        "cni_cut": a["cni_cut"],
-        "imd_cut": a["imd_cut"],
+        **common,
         "published": int(pub.sum()),
         "ours": int(ours.sum()),
         "found": int((ours & pub).sum()),
@@ -196,10 +217,15 @@ def validate_ltla24(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-#: Editions whose IMD our engine recomputes: (engine index, local-authority check).
+#: Local-authority checks by geography (``Edition.validation.local_authorities``).
+LOCAL_AUTHORITY_CHECKS = {"ltla19": validate_ltla19, "ltla24": validate_ltla24}
+
+#: Editions whose IMD our engine recomputes (``Edition.validation`` declared):
+#: (engine index, local-authority check).
 ENGINE_CHECKS = {
-    "england-2019-ward": ("imd-2019", validate_ltla19),
-    "england-2023-lsoa": ("imd-2025", validate_ltla24),
+    e.id: (e.validation.imd_index, LOCAL_AUTHORITY_CHECKS[e.validation.local_authorities])
+    for e in EDITIONS.values()
+    if e.validation is not None
 }
 
 
@@ -209,13 +235,18 @@ def validate(
     cni_threshold: float = 0.1,
     imd_threshold: float = 0.1,
 ) -> dict[str, Any]:
-    """Full validation report for an edition (identification plus, for England, the engine)."""
+    """Full validation report for an edition: identification (or, for an edition without a
+    published list, a note saying there is none) plus, where the edition declares
+    ``validation`` (England), the engine checks."""
     ed = _resolve(edition)
     report: dict[str, Any] = {
         "identification": validate_identification(con, ed, cni_threshold, imd_threshold)
     }
-    if ed.id in ENGINE_CHECKS:
-        index, local_authorities = ENGINE_CHECKS[ed.id]
+    if not ed.has_published_list:
+        report["note"] = report["identification"]["note"]
+    if ed.validation is not None:
+        index = ed.validation.imd_index
+        local_authorities = LOCAL_AUTHORITY_CHECKS[ed.validation.local_authorities]
         report["imd"] = validate_imd(con, index)
         report["local_authorities"] = local_authorities(con)
     return report
@@ -237,7 +268,9 @@ def render_validation(report: dict[str, Any]) -> str:
         "",
         f"Published: {ident['published']}; ours: {ident['ours']}; found {ident['found']}, "
         f"missed {ident['missed']}, extra {ident['extra']}"
-        + (" (exact match)." if ident["exact"] else "."),
+        + (" (exact match)." if ident["exact"] else ".")
+        if ident.get("has_published_list", True)
+        else f"No published list to validate against; ours: {ident['ours']}.",
     ]
     if ident["disagreements"]:
         lines += [
@@ -296,20 +329,20 @@ def render_validation(report: dict[str, Any]) -> str:
 def report_all(con: duckdb.DuckDBPyConnection) -> str:
     """Validation of every edition plus the 2019 headline figures, as Markdown (the generated
     part of ``docs/methods.md``)."""
-    from leftbehind.editions import EDITIONS
     from leftbehind.identify import summary
 
     parts = [render_validation(validate(con, e)) for e in EDITIONS]
-    s = summary(con, "england-2019-ward")
-    region = s["by_region"]
+    s = summary(con, ENGLAND_2019_WARD.id)
+    h = s["headline"]
+    region = {r["region"]: r["left_behind"] for r in s["by_region"]}
     north = region.get("North West", 0) + region.get("North East", 0)
     south = region.get("London", 0) + region.get("South West", 0)
     parts.append(
         "### Headline figures, `england-2019-ward` (`leftbehind summary`)\n\n"
         "| figure | OCSI (2019) | ours |\n|---|---|---|\n"
-        f"| left-behind wards | 225 | {s['count']} |\n"
-        f"| people | 2,396,610 (4.3%) | {s['population']:,} "
-        f"({100 * s['population_share']:.1f}%) |\n"
+        f"| left-behind wards | 225 | {h['left_behind']} |\n"
+        f"| people | 2,396,610 (4.3%) | {h['left_behind_population']:,} "
+        f"({h['left_behind_population_share']:.1f}%) |\n"
         f"| North West + North East | 110 | {north} |\n"
         f"| London + South West | 5 | {south} |\n\n"
         "Our population uses mid-2017 LSOA estimates summed over best-fit LSOAs, so it differs "

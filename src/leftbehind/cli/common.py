@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -14,7 +12,11 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from leftbehind.atomic import write_text_atomic
 from leftbehind.errors import LeftBehindError, UnknownName
+from leftbehind.export import frame_csv, json_default
+
+__all__ = ["frame_csv", "write_text_atomic"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -44,11 +46,6 @@ def check_choice(what: str, value: str, valid: tuple[str, ...]) -> str:
     return value
 
 
-def frame_csv(df: Any) -> str:
-    """A DataFrame as CSV text (no index, ``\\n`` line ends)."""
-    return df.to_csv(index=False, lineterminator="\n")
-
-
 def frame_records(df: Any) -> list[dict[str, Any]]:
     """A DataFrame as JSON-ready records (NaN -> null, 10 significant decimals)."""
     return json.loads(df.to_json(orient="records", double_precision=10))
@@ -61,20 +58,6 @@ def connect_store() -> Any:
     return connect()
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def emit_text(text: str, output: Path | None) -> None:
     """Print to stdout, or write atomically to ``output``."""
     if output is None:
@@ -85,12 +68,4 @@ def emit_text(text: str, output: Path | None) -> None:
 
 
 def emit_json(data: Any, output: Path | None) -> None:
-    emit_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default), output)
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    emit_text(json.dumps(data, indent=2, ensure_ascii=False, default=json_default), output)

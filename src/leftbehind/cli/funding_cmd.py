@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     ) -> None:
         """Import grants into the store (one transaction; re-importing changes nothing)."""
-        from leftbehind.funding.grants_store import import_grants
+        from leftbehind.observatory.funding import import_grants
         from leftbehind.settings import get_settings
         from leftbehind.store.connection import connect
 

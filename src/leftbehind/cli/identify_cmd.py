@@ -104,30 +104,34 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Headline figures: count, population, by region, local authority, rural-urban, group."""
         from leftbehind.editions import get_edition
-        from leftbehind.identify import check_threshold, summary
+        from leftbehind.identify import check_threshold
+        from leftbehind.observatory.summary import summary_of
         from leftbehind.settings import get_settings
 
         check_threshold("--cni-threshold", cni_threshold)
         check_threshold("--imd-threshold", imd_threshold)
         ed = get_edition(edition or get_settings().edition)
-        con = connect_store()
-        try:
-            result = summary(con, ed.id, cni_threshold, imd_threshold)
-        finally:
-            con.close()
+        result = summary_of(get_settings().store_path, ed.id, cni_threshold, imd_threshold)
         if as_json:
             emit_json(result, output)
             return
-        pop = result["population"]
-        share = result["population_share"]
+        h = result["headline"]
+        pop, share = h["left_behind_population"], h["left_behind_population_share"]
+        regions = [r for r in result["by_region"] if r["left_behind"]]
         lines = [
             f"{ed.title}",
-            f"Left behind: {result['count']} areas"
-            + (f", {pop:,} people ({100 * share:.1f}% of the population)" if pop else ""),
-            f"Published list: {result['published_count']} areas",
-            "By region: " + ", ".join(f"{k} {v}" for k, v in result["by_region"].items()),
+            f"Left behind: {h['left_behind']} areas"
+            + (f", {pop:,} people ({share:.1f}% of the population)" if pop else ""),
+            f"Published list: {h['published_left_behind']} areas"
+            if ed.has_published_list
+            else "Published list: none for this edition",
+            "By region: " + ", ".join(f"{r['region']} {r['left_behind']}" for r in regions),
             "By rural-urban class: "
-            + ", ".join(f"{k} {v['count']}" for k, v in result["by_rural_urban"].items()),
+            + ", ".join(
+                f"{r['rural_urban']} {r['left_behind']}"
+                for r in result["by_rural_urban"]
+                if r["left_behind"]
+            ),
             "Groups: " + ", ".join(f"{k} {v['count']}" for k, v in result["groups"].items()),
         ]
         emit_text("\n".join(lines), output)

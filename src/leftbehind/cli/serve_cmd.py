@@ -44,7 +44,7 @@ def serve(
                 "LEFTBEHIND_MIRROR and run 'leftbehind serve' again"
             ) from None
     if edition is not None:
-        from leftbehind.web.data import Observatory
+        from leftbehind.observatory import Observatory
 
         obs = Observatory(settings.store_path, settings.edition)
         try:

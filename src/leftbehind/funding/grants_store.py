@@ -372,7 +372,7 @@ def import_grants(
         }
     result.rejects = rejects
     if rejects_path is not None:
-        from leftbehind.cli.common import write_text_atomic
+        from leftbehind.atomic import write_text_atomic
 
         buffer = io.StringIO()
         rejects.to_csv(buffer, index=False)

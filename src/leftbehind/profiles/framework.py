@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from leftbehind.editions import EDITIONS as DECLARED
 from leftbehind.errors import InvalidInput, UnknownName
 
 CSV_PATH = Path(__file__).with_name("indicators.csv")
@@ -79,11 +80,31 @@ DIMENSIONS: tuple[Dimension, ...] = (
 DIMENSION_IDS = tuple(d.id for d in DIMENSIONS)
 SUPPORTING = Dimension("supporting", "Crime, housing and environment", "Supporting indicators", 10)
 
-EDITIONS = ("england-2019-ward", "england-2023-lsoa")
+#: The frameworks of ``indicators.csv`` (its ``edition`` column): one per distinct
+#: ``Edition.profile.framework`` of the declared editions.
+EDITIONS = tuple(
+    dict.fromkeys(e.profile.framework for e in DECLARED.values() if e.profile is not None)
+)
+#: Frameworks that must map indicators to all nine dimensions (``profile.nine_dimensions``).
+NINE_DIMENSION_FRAMEWORKS = tuple(
+    dict.fromkeys(
+        e.profile.framework
+        for e in DECLARED.values()
+        if e.profile is not None and e.profile.nine_dimensions
+    )
+)
+#: Declared edition id -> the framework its profiles use.
+EDITION_FRAMEWORKS = {e.id: e.profile.framework for e in DECLARED.values() if e.profile}
 UNITS = {"share", "index", "ratio_100", "score", "km", "count", "per_1000", "gbp_per_head"}
 DIRECTIONS = {"higher_is_worse", "higher_is_better"}
 METHODS = {"rate", "mean", "decile_share", "census", "grants"}
-GEOGRAPHIES = {"lsoa11", "lsoa21", "ward17"}
+#: Where sources are published: the profiled editions' small areas and geographies.
+GEOGRAPHIES = {
+    area
+    for e in DECLARED.values()
+    if e.profile is not None
+    for area in (e.profile.small_area, e.geography)
+}
 
 _AGES = re.compile(r"^ages:(all|\d+\+|\d+-\d+)$")
 _CENSUS = re.compile(r"^[a-z_]+(=|!=).+$")
@@ -137,7 +158,7 @@ def validate(table: pd.DataFrame) -> None:
             )
         if row.method == "rate" and row.unit != "share":
             raise InvalidInput(f"{where}: a rate's unit must be 'share', not {row.unit!r}")
-    for edition in EDITIONS:
+    for edition in NINE_DIMENSION_FRAMEWORKS:
         dims = set(table.loc[table["edition"] == edition, "dimension"])
         absent = [d for d in DIMENSION_IDS if d not in dims]
         if absent:
@@ -157,13 +178,15 @@ def load(path: Path | None = None) -> pd.DataFrame:
 
 
 def for_edition(edition: str, path: Path | None = None) -> pd.DataFrame:
-    """The indicators of one edition, in framework order (nine dimensions, then supporting)."""
-    if edition not in EDITIONS:
+    """The indicators of one edition (its declared ``profile.framework``), in framework order
+    (nine dimensions, then supporting)."""
+    if edition not in EDITION_FRAMEWORKS:
         raise UnknownName(
-            f"no indicator framework for edition {edition!r}; profiles cover {', '.join(EDITIONS)}"
+            f"no indicator framework for edition {edition!r}; profiles cover "
+            f"{', '.join(EDITION_FRAMEWORKS)}"
         )
     table = load(path)
-    table = table[table["edition"] == edition].copy()
+    table = table[table["edition"] == EDITION_FRAMEWORKS[edition]].copy()
     order = {d: i for i, d in enumerate((*DIMENSION_IDS, SUPPORTING.id))}
     table["_order"] = table["dimension"].map(order)
     return table.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -26,6 +28,7 @@ import pandas as pd
 
 from leftbehind.errors import UnknownName
 from leftbehind.profiles import framework, values
+from leftbehind.search import NameIndex, normalise  # noqa: F401 (normalise re-exported)
 
 CODE_RE = re.compile(r"^[A-Za-z]\d{8}$")
 #: Order in which geographies are searched for a code or a name.
@@ -51,24 +54,25 @@ class Area:
     members: tuple[str, ...] = ()
 
 
-def normalise(text: str) -> str:
-    """Lower case, '&' as 'and', letters and digits only ('St. Mary's' == 'st marys')."""
-    text = text.lower().replace("&", "and")
-    return re.sub(r"[^0-9a-z]", "", text)
-
-
-def _name_index(data: values.EditionData) -> dict[str, list[tuple[str, int]]]:
+def _name_index(data: values.EditionData) -> NameIndex:
+    """The edition's areas of every geography in :mod:`leftbehind.search`'s one name index
+    (kind: the geography, context: the local authority)."""
     index = getattr(data, "_name_index", None)
     if index is None:
-        index = {}
+        entries = []
         for unit_type in TYPE_ORDER:
             units = data.units.get(unit_type)
             if units is None:
                 continue
-            for i, name in enumerate(units.names):
-                index.setdefault(normalise(name), []).append((unit_type, i))
-        data._name_index = index
+            for code, name, la in zip(units.codes, units.names, units.la_names, strict=True):
+                entries.append((str(code), str(name), str(la or ""), unit_type))
+        index = data._name_index = NameIndex.of(entries)
     return index
+
+
+def _position(data: values.EditionData, item: dict) -> tuple[str, int]:
+    units = data.units[item["kind"]]
+    return item["kind"], int(units.codes.get_loc(item["code"]))
 
 
 def _unit_area(data: values.EditionData, unit_type: str, i: int) -> Area:
@@ -108,6 +112,14 @@ def _code_elsewhere(con: duckdb.DuckDBPyConnection, code: str) -> str | None:
     return row[0] if row else None
 
 
+def _nations_wording() -> str:
+    """'England's' (the declared ``nation_wording`` of the profiled editions' nations)."""
+    from leftbehind.editions import get_edition
+
+    words = dict.fromkeys(get_edition(e).nation_wording for e in values.BASE)
+    return " and ".join(words)
+
+
 def _unknown_code(
     con: duckdb.DuckDBPyConnection, data: values.EditionData, code: str
 ) -> UnknownName:
@@ -121,7 +133,7 @@ def _unknown_code(
     if elsewhere:
         return UnknownName(
             f"{code} is a {elsewhere} area, which profiles do not cover; profiles cover "
-            f"England's {', '.join(values.BASE)} editions"
+            f"{_nations_wording()} {', '.join(values.BASE)} editions"
         )
     pool = [str(c) for t in TYPE_ORDER if t in data.units for c in data.units[t].codes]
     close = difflib.get_close_matches(code, pool, n=5, cutoff=0.75)
@@ -147,21 +159,19 @@ def resolve(con: duckdb.DuckDBPyConnection, query: str, edition: str) -> Area:
             raise _unknown_code(con, data, code)
         return _unit_area(data, *hit)
     index = _name_index(data)
-    hits = index.get(normalise(text), [])
+    hits = index.exact(text)
     if len(hits) == 1:
-        return _unit_area(data, *hits[0])
+        return _unit_area(data, *_position(data, hits[0]))
     if len(hits) > 1:
-        candidates = []
-        for unit_type, i in hits:
-            units = data.units[unit_type]
-            candidates.append(
-                {
-                    "code": str(units.codes[i]),
-                    "name": str(units.names[i]),
-                    "type": unit_type,
-                    "local_authority": str(units.la_names[i]),
-                }
-            )
+        candidates = [
+            {
+                "code": h["code"],
+                "name": h["name"],
+                "type": h["kind"],
+                "local_authority": h["context"],
+            }
+            for h in hits
+        ]
         listed = "; ".join(
             f"{c['code']} {c['name']} ({values.TYPE_WORDS.get(c['type'], c['type'])}"
             + (f", {c['local_authority']})" if c["local_authority"] else ")")
@@ -172,13 +182,10 @@ def resolve(con: duckdb.DuckDBPyConnection, query: str, edition: str) -> Area:
             f"'{text}' matches {len(candidates)} areas: {listed}{more}; give the code instead",
             candidates,
         )
-    keys = difflib.get_close_matches(normalise(text), list(index), n=5, cutoff=0.6)
-    names = []
-    for key in keys:
-        unit_type, i = index[key][0]
-        units = data.units[unit_type]
-        la = f", {units.la_names[i]}" if units.la_names[i] else ""
-        names.append(f"{units.names[i]} ({units.codes[i]}{la})")
+    names = [
+        f"{m['name']} ({m['code']}" + (f", {m['context']})" if m["context"] else ")")
+        for m in index.search(text, limit=5)
+    ]
     hint = f"; did you mean: {'; '.join(names)}" if names else ""
     raise UnknownName(f"no area called '{text}' in edition {edition}{hint}")
 
@@ -460,9 +467,37 @@ def profile(
 def area_robustness(con: duckdb.DuckDBPyConnection, edition: str, code: str) -> dict | None:
     """How sure the classification is ('left behind in 97 of 100 plausible ways of measuring'),
     from the robustness results stored by the build; ``None`` where there are none for the
-    area (other geographies, custom lists, editions without an uncertainty analysis)."""
+    area (other geographies, custom lists, editions without an uncertainty analysis).
+
+    Reads :func:`robustness_by_area` (one query per store and edition), so a warm call makes no
+    DuckDB query."""
+    by_area = robustness_by_area(con, edition)
+    return None if by_area is None else by_area.get(code)
+
+
+_ROBUSTNESS: dict[tuple, Mapping[str, dict] | None] = {}
+_ROBUSTNESS_LOCK = threading.Lock()
+values.register_cache(_ROBUSTNESS)
+
+
+def robustness_by_area(con: duckdb.DuckDBPyConnection, edition: str) -> Mapping[str, dict] | None:
+    """Area code -> :func:`leftbehind.robustness.results.robustness_for_area` of ``edition``
+    at the defaults, read once per store (path and build fingerprint) and edition and cached;
+    ``None`` when the store has no robustness results or the edition no analysis."""
+    key = (*values._cached_store_key(con), edition)
+    try:
+        return _ROBUSTNESS[key]
+    except KeyError:
+        pass
+    with _ROBUSTNESS_LOCK:
+        if key not in _ROBUSTNESS:
+            _ROBUSTNESS[key] = _load_robustness(con, edition)
+        return _ROBUSTNESS[key]
+
+
+def _load_robustness(con: duckdb.DuckDBPyConnection, edition: str) -> Mapping[str, dict] | None:
     from leftbehind.errors import InvalidInput
-    from leftbehind.robustness.results import RESULTS_TABLE, robustness_for_area
+    from leftbehind.robustness.results import RESULTS_TABLE, AreaRobustness, run_robustness
 
     stored = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [RESULTS_TABLE]
@@ -470,7 +505,7 @@ def area_robustness(con: duckdb.DuckDBPyConnection, edition: str, code: str) -> 
     if not stored:
         return None
     try:
-        return robustness_for_area(con, edition, code)
+        return AreaRobustness(run_robustness(con, edition))
     except (UnknownName, InvalidInput):
         return None
 

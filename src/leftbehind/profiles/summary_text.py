@@ -7,6 +7,7 @@ low-income families', not 'poor children').
 
 from __future__ import annotations
 
+from leftbehind.editions import EDITIONS
 from leftbehind.profiles import values
 
 #: How to say each share: (who, what they do). The indicator id without its edition prefix.
@@ -70,11 +71,12 @@ RANK_PHRASES = {
     "connectedness": ("the need for better transport and links is", "greater", "smaller"),
     "air_quality": ("air pollution is", "worse", "better"),
 }
+#: Plural words for the geographies of profiles: each profiled edition's own geography in its
+#: declared ``Edition.area_words``, then the other geographies profiles cover.
 PLURAL = {
-    "ward17": "wards",
+    **{e.geography: e.area_words for e in EDITIONS.values() if e.profile is not None},
     "ward24": "wards",
     "lsoa11": "neighbourhoods",
-    "lsoa21": "neighbourhoods",
     "ltla19": "council areas",
     "ltla24": "council areas",
     "region": "regions",

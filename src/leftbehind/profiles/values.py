@@ -23,19 +23,22 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from leftbehind.editions import EDITIONS, ProfileSpec, get_edition
 from leftbehind.errors import StoreMissing
 from leftbehind.profiles import framework
 
 GROUPS = ("left_behind", "other_deprived", "rest")
 COMPARATORS = ("left_behind", "other_deprived", "nation")
 
-#: Per edition: the small-area ("base") geography, its list of areas, and the higher geographies.
+#: Per profiled edition (``Edition.profile`` declared): the small-area ("base") geography and
+#: the table and column listing its areas.
 BASE = {
-    "england-2019-ward": {"type": "lsoa11", "codes": ("imd2019_england_lsoa11", "lsoa11_code")},
-    "england-2023-lsoa": {"type": "lsoa21", "codes": ("imd2025_england_lsoa21", "lsoa21_code")},
+    e.id: {"type": e.profile.small_area, "codes": (e.profile.imd_table, e.profile.imd_code_column)}
+    for e in EDITIONS.values()
+    if e.profile is not None
 }
-#: The geography identification uses in each edition.
-EDITION_GEOGRAPHY = {"england-2019-ward": "ward17", "england-2023-lsoa": "lsoa21"}
+#: The geography identification uses in each profiled edition.
+EDITION_GEOGRAPHY = {e.id: e.geography for e in EDITIONS.values() if e.profile is not None}
 TYPE_WORDS = {
     "lsoa11": "neighbourhood (LSOA 2011)",
     "lsoa21": "neighbourhood (LSOA 2021)",
@@ -133,27 +136,43 @@ def _age_columns(lo_hi: tuple[int, int | None] | None) -> list[str]:
     return cols
 
 
+def _profile_spec(edition: str) -> ProfileSpec:
+    """The declared ``profile`` of ``edition`` (an unknown or unprofiled edition: UnknownName)."""
+    spec = get_edition(edition).profile
+    if spec is None:
+        from leftbehind.errors import UnknownName
+
+        raise UnknownName(
+            f"profiles cover editions {', '.join(BASE)}; {edition!r} is not one of them"
+        )
+    return spec
+
+
 def _populations(
     con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index, bands: set[str]
 ) -> dict[str, np.ndarray]:
-    """Population of each small area in each age band named by the framework.
+    """Population of each small area in each age band named by the framework, as the edition's
+    ``profile`` declares it.
 
-    2019 edition: ONS mid-2017 single-year ages per LSOA11 (closest to the IMD 2019 data
-    years). 2023 edition: Census 2021 residents per LSOA21; age bands are estimated by applying
-    the age mix of the mid-2019 LSOA11 estimates carried to LSOA21 through the ONS
+    Without an ``age_mix_table`` (2019 ward edition: ONS mid-2017, closest to the IMD 2019 data
+    years) the ``population_table`` holds single-year ages per small area. With one (the LSOA
+    2021 editions: Census 2021 residents per LSOA21), age bands are estimated by applying the age
+    mix of the ``age_mix_table`` LSOA11 estimates (mid-2019) carried to LSOA21 through the ONS
     LSOA11->LSOA21 lookup (a split LSOA11 shares its mix with each part).
     """
+    spec = _profile_spec(edition)
+    key = f"{spec.small_area}_code"
     out: dict[str, np.ndarray] = {}
-    if edition == "england-2019-ward":
-        pop = _df(con, "select * from population17_lsoa11").set_index("lsoa11_code").reindex(base)
+    if spec.age_mix_table is None:
+        pop = _df(con, f'select * from "{spec.population_table}"').set_index(key).reindex(base)
         out["ages:all"] = pop["total_population"].to_numpy(float)
         for band in bands - {"ages:all"}:
             out[band] = pop[_age_columns(framework.parse_ages(band))].sum(axis=1).to_numpy(float)
     else:
-        residents = _df(con, "select lsoa21_code, residents from population21_lsoa21")
-        residents = residents.set_index("lsoa21_code")["residents"].reindex(base).astype(float)
+        residents = _df(con, f'select {key}, residents from "{spec.population_table}"')
+        residents = residents.set_index(key)["residents"].reindex(base).astype(float)
         out["ages:all"] = residents.to_numpy(float)
-        ages = _df(con, "select * from population19_lsoa11").set_index("lsoa11_code")
+        ages = _df(con, f'select * from "{spec.age_mix_table}"').set_index("lsoa11_code")
         link = _df(con, "select lsoa11_code, lsoa21_code from lookup_lsoa11_lsoa21_ltla22")
         link["w"] = 1.0 / link.groupby("lsoa11_code")["lsoa21_code"].transform("count")
         link = link[link["lsoa11_code"].isin(ages.index)]
@@ -251,9 +270,10 @@ def _membership(base: pd.Index, unit_of_base: pd.Series, codes: pd.Index) -> spa
 
 
 def _unit_tables(con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index) -> dict[str, dict]:
-    """For each geography: areas (code, name, la_code, la_name) and base -> area code."""
+    """For each geography: areas (code, name, la_code, la_name) and base -> area code, in the
+    edition's declared ``profile.hierarchy``."""
     specs: dict[str, dict] = {}
-    if edition == "england-2019-ward":
+    if _profile_spec(edition).hierarchy == "lsoa11-ward17-ltla19":
         la = _df(
             con,
             "select lsoa11_code, lsoa11_name, ltla19_code, ltla19_name from lookup_lsoa11_ltla19",
@@ -374,6 +394,7 @@ def _groups(con: duckdb.DuckDBPyConnection, edition: str) -> pd.Series:
 
 def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
     """Compute everything profiles need for one edition (about a second)."""
+    ed = get_edition(edition)
     indicators = framework.for_edition(edition)
     indicators = indicators[indicators["method"] != "grants"].reset_index(drop=True)
     table, column = BASE[edition]["codes"]
@@ -404,10 +425,11 @@ def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
         with np.errstate(invalid="ignore", divide="ignore"):
             n_sum, d_sum = matrix @ num, matrix @ den
             values = np.where(d_sum > 0, n_sum / np.where(d_sum > 0, d_sum, 1), np.nan)
-        if unit_type == "ward17":  # wards with no best-fit LSOA still have their CNI values
-            direct = _df(con, "select * from cni2019_england_ward17").set_index("ward17_code")
+        if unit_type == ed.geography != ed.profile.small_area:
+            # areas (wards) with no best-fit small area still have their CNI values
+            direct = _df(con, f'select * from "{ed.cni_table}"').set_index(f"{unit_type}_code")
             for j, row in indicators.iterrows():
-                if row["geography"] == "ward17":
+                if row["geography"] == unit_type:
                     published = direct[row["source_column"]].reindex(codes).to_numpy(float)
                     values[:, j] = np.where(np.isnan(values[:, j]), published, values[:, j])
         units[unit_type] = Units(
@@ -520,7 +542,17 @@ def edition_data(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
         return data
 
 
+_EXTRA_CACHES: list[dict] = []
+
+
+def register_cache(cache: dict) -> None:
+    """Have :func:`clear_cache` also empty ``cache`` (another per-store cache of profiles)."""
+    _EXTRA_CACHES.append(cache)
+
+
 def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
         _KEYS.clear()
+        for cache in _EXTRA_CACHES:
+            cache.clear()

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from leftbehind.editions import EDITIONS, Edition
 from leftbehind.errors import InvalidInput, UnknownName
 from leftbehind.indices.weights import get_index
 
@@ -288,7 +289,8 @@ class ChoiceSet:
         )
 
 
-EDITION_INDICES = {"england-2019-ward": "imd-2019", "england-2023-lsoa": "imd-2025"}
+#: Editions with an uncertainty analysis (``Edition.robustness`` declared) -> engine IMD index.
+EDITION_INDICES = {e.id: e.robustness.imd_index for e in EDITIONS.values() if e.robustness}
 
 
 def editions() -> list[str]:
@@ -304,6 +306,11 @@ def check_edition(edition: str) -> str:
     return edition
 
 
+def edition_spec(edition: str) -> Edition:
+    """The declared edition ``edition``, which has a robustness analysis (else UnknownName)."""
+    return EDITIONS[check_edition(edition)]
+
+
 def default_choices(
     edition: str,
     *,
@@ -314,8 +321,10 @@ def default_choices(
     fixed: Iterable[str] = (),
     aggregations: Sequence[str] | None = None,
 ) -> ChoiceSet:
-    """The uncertain choices of ``edition`` (``england-2019-ward`` or ``england-2023-lsoa``)."""
-    check_edition(edition)
+    """The uncertain choices of ``edition`` (an edition with a declared ``robustness``; one
+    that aggregates LSOAs to larger areas adds the aggregation and population-year choices)."""
+    robustness = edition_spec(edition).robustness
+    assert robustness is not None
     if weight_distribution not in WEIGHT_DISTRIBUTIONS:
         raise UnknownName(
             f"unknown weight distribution {weight_distribution!r}; "
@@ -324,7 +333,7 @@ def default_choices(
     if len(threshold_range) != 2:
         raise InvalidInput("threshold range needs two numbers, low:high, e.g. 0.08:0.12")
     low, high = (float(x) for x in threshold_range)
-    spec = get_index(EDITION_INDICES[edition])
+    spec = get_index(robustness.imd_index)
     imd = WeightsChoice(
         "imd_weights",
         tuple(spec.weights),
@@ -344,7 +353,7 @@ def default_choices(
         "weights of the three CNI domains (nominal: equal)",
     )
     choices: list[Choice] = [imd, cni]
-    if edition == "england-2019-ward":
+    if robustness.ward_lookup is not None:
         options = tuple(aggregations) if aggregations else AGGREGATIONS
         unknown = [a for a in options if a not in AGGREGATIONS]
         if unknown:

@@ -1,11 +1,15 @@
 """The arrays the robustness engine needs for one edition, read once from the store.
 
-* ``england-2019-ward``: CNI 2019 domain ranks of the 7,433 wards (2017 boundaries), IMD 2019
-  domain ranks of the 32,844 LSOAs (2011 boundaries), and sparse LSOA -> ward aggregation
-  matrices (rows: wards; population-weighted for each population year, and count-weighted for
-  the proportion measure) built from ``lookup_lsoa11_ward17``.
-* ``england-2023-lsoa``: CNI 2023 and IMD 2025 domain ranks of the 33,755 LSOAs (2021
-  boundaries); no aggregation.
+What is read is declared on the edition (``Edition.cni_table`` and ``Edition.robustness``):
+
+* with a ``ward_lookup`` (``england-2019-ward``): CNI 2019 domain ranks of the 7,433 wards (2017
+  boundaries), IMD 2019 domain ranks of the 32,844 LSOAs (2011 boundaries), and sparse LSOA ->
+  ward aggregation matrices (rows: wards; population-weighted for each population year, and
+  count-weighted for the proportion measure) built from ``lookup_lsoa11_ward17``;
+* without (``england-2023-lsoa``, ``england-2025-lsoa``): CNI 2023 and IMD 2025 domain ranks of
+  the 33,755 LSOAs (2021 boundaries); no aggregation.
+
+An edition without a published list (``published_count`` None) has no published flags.
 
 Domain ranks are exponentially transformed once here (``leftbehind.indices.transform``); a draw
 only multiplies them by its weights.
@@ -21,21 +25,18 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput, StoreMissing
 from leftbehind.indices.transform import exponential_transform
 from leftbehind.indices.weights import get_index
-from leftbehind.robustness.choices import (
-    CNI_DOMAINS,
-    EDITION_INDICES,
-    POPULATION_YEARS,
-    check_edition,
-)
+from leftbehind.robustness.choices import CNI_DOMAINS, POPULATION_YEARS, edition_spec
 
+#: Edition -> (CNI table, area code column, area name column), from the declarations.
 CNI_TABLES = {
-    "england-2019-ward": ("cni2019_england_ward17", "ward17_code", "ward17_name"),
-    "england-2023-lsoa": ("cni2023_england_lsoa21", "lsoa21_code", "lsoa21_name"),
+    e.id: (e.cni_table, e.robustness.cni_code_column, e.robustness.cni_name_column)
+    for e in EDITIONS.values()
+    if e.robustness is not None
 }
-WARD_LOOKUP = "lookup_lsoa11_ward17"
 POPULATION_TABLES = {year: f"population{year[2:]}_lsoa11" for year in POPULATION_YEARS}
 
 
@@ -104,9 +105,11 @@ def _row_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
 
 def load_inputs(con: duckdb.DuckDBPyConnection, edition: str) -> EditionInputs:
     """Read ``edition``'s domain ranks (and aggregation matrices) from the store."""
-    check_edition(edition)
-    table, code, name = CNI_TABLES[edition]
-    spec = get_index(EDITION_INDICES[edition])
+    ed = edition_spec(edition)
+    robustness = ed.robustness
+    assert robustness is not None
+    table, code, name = ed.cni_table, robustness.cni_code_column, robustness.cni_name_column
+    spec = get_index(robustness.imd_index)
     _need(con, table, spec.table)
     cni_cols = [f"{d}_rank" for d in CNI_DOMAINS]
     cni = con.execute(
@@ -119,18 +122,22 @@ def load_inputs(con: duckdb.DuckDBPyConnection, edition: str) -> EditionInputs:
     ).df()
     cni_exp = _transform(_ranks(cni, cni_cols, table))
     imd_exp = _transform(_ranks(imd, imd_cols, spec.table))
-    published = cni["published_left_behind"].fillna(False).to_numpy(dtype=bool)
+    if ed.has_published_list:
+        published = cni["published_left_behind"].fillna(False).to_numpy(dtype=bool)
+    else:  # the CNI's flags belong to another edition's list
+        published = np.zeros(len(cni), dtype=bool)
     codes = cni["code"].astype(str).to_numpy()
     names = cni["name"].astype(str).to_numpy()
 
-    if edition == "england-2023-lsoa":
+    lookup_table = robustness.ward_lookup
+    if lookup_table is None:
         # Areas are the LSOAs themselves: align the IMD columns on the CNI's areas.
         position = pd.Series(np.arange(len(imd)), index=imd["code"].astype(str))
         where = position.reindex(codes)
         missing = where.isna().to_numpy()
         if missing.any():
             raise InvalidInput(
-                f"{missing.sum()} CNI 2023 LSOAs have no IMD 2025 ranks (e.g. "
+                f"{missing.sum()} {table} areas have no {robustness.imd_index} ranks (e.g. "
                 f"{codes[missing][0]}); the two sources should cover the same LSOAs"
             )
         aligned = imd_exp[:, where.to_numpy(dtype=np.int64)]
@@ -144,12 +151,12 @@ def load_inputs(con: duckdb.DuckDBPyConnection, edition: str) -> EditionInputs:
             np.zeros(len(codes), dtype=bool),
         )
 
-    _need(con, WARD_LOOKUP, *POPULATION_TABLES.values())
-    lookup = con.execute(f"SELECT lsoa11_code, ward17_code FROM {WARD_LOOKUP}").df()
+    _need(con, lookup_table, *POPULATION_TABLES.values())
+    lookup = con.execute(f"SELECT {spec.code} AS small, {code} AS area FROM {lookup_table}").df()
     lsoa_pos = pd.Series(np.arange(len(imd)), index=imd["code"].astype(str))
     ward_pos = pd.Series(np.arange(len(codes)), index=codes)
-    col = lsoa_pos.reindex(lookup["lsoa11_code"].astype(str)).to_numpy()
-    row = ward_pos.reindex(lookup["ward17_code"].astype(str)).to_numpy()
+    col = lsoa_pos.reindex(lookup["small"].astype(str)).to_numpy()
+    row = ward_pos.reindex(lookup["area"].astype(str)).to_numpy()
     keep = ~(np.isnan(col) | np.isnan(row))
     row, col = row[keep].astype(np.int64), col[keep].astype(np.int64)
     shape = (len(codes), len(imd))

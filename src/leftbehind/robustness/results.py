@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -361,7 +362,34 @@ def robustness_for_area(
             f"unknown area code {code!r} for edition {edition} "
             f"({len(result.areas):,} areas, e.g. {example})"
         )
-    row = match.iloc[0]
+    return area_record(edition, code, match.iloc[0], result.draws, result.seed)
+
+
+class AreaRobustness(Mapping[str, dict[str, Any]]):
+    """Area code -> the :func:`robustness_for_area` dict of one result, without a query per
+    area: the result's rows are indexed once and each dict is made on lookup."""
+
+    def __init__(self, result: RobustnessResult) -> None:
+        self.edition, self.draws, self.seed = result.edition, result.draws, result.seed
+        rows = result.areas.to_dict(orient="records")
+        self._rows = {}
+        for row in rows:  # the first row of a code wins, as in robustness_for_area
+            self._rows.setdefault(str(row["code"]), row)
+
+    def __getitem__(self, code: str) -> dict[str, Any]:
+        return area_record(self.edition, code, self._rows[code], self.draws, self.seed)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def area_record(
+    edition: str, code: str, row: Mapping[str, Any], draws: int, seed: int
+) -> dict[str, Any]:
+    """The plain-words robustness of one area from its row of a result's ``areas``."""
 
     def interval(prefix: str) -> dict[str, float | None]:
         return {
@@ -382,9 +410,9 @@ def robustness_for_area(
         "published_left_behind": bool(row["published_left_behind"]),
         "cni_rank": cni,
         "imd_rank": imd,
-        "draws": result.draws,
-        "seed": result.seed,
-        "sentence": sentence(p, bool(row["nominal_left_behind"]), result.draws),
+        "draws": draws,
+        "seed": seed,
+        "sentence": sentence(p, bool(row["nominal_left_behind"]), draws),
         "interval_sentence": interval_sentence(cni, imd),
     }
 

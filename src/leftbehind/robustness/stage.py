@@ -1,4 +1,5 @@
-"""Build stage: robustness of both English editions at the defaults, written to the store.
+"""Build stage: robustness of every edition with a declared ``robustness`` (the English
+editions) at the defaults, written to the store.
 
 Registered in ``leftbehind.store.stages.DERIVED_STAGES``; runs inside the build's transaction on
 a writable connection. Tables:
@@ -29,7 +30,7 @@ from leftbehind.robustness.results import (
 
 TABLE_DOCS = {
     RESULTS_TABLE: {
-        "edition": "identification edition (england-2019-ward, england-2023-lsoa)",
+        "edition": f"identification edition ({', '.join(editions())})",
         "settings_hash": "hash of the uncertain choices and number of draws",
         "seed": "random seed of the draws",
         "code": "area code",
@@ -59,7 +60,8 @@ TABLE_DOCS = {
 
 
 def build_robustness(con: duckdb.DuckDBPyConnection) -> None:
-    """Compute both English editions at the defaults (1,000 draws, seed 2023) and store them."""
+    """Compute every edition with a robustness analysis at the defaults (1,000 draws, seed
+    2023) and store them."""
     frames, summaries = [], []
     for edition in editions():
         result = compute(load_inputs(con, edition), draws=DEFAULT_DRAWS, seed=DEFAULT_SEED)

@@ -23,11 +23,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from leftbehind.editions import ENGLAND_2019_WARD, ENGLAND_2023_LSOA
 from leftbehind.errors import UnknownName
 from leftbehind.robustness.choices import default_choices
 from leftbehind.robustness.engine import nominal
 from leftbehind.robustness.inputs import _need, load_inputs
 
+#: The two editions compared: the 2019 ward list and the 2023 LSOA list.
+VINTAGES = (ENGLAND_2019_WARD.id, ENGLAND_2023_LSOA.id)
 Basis = Literal["published", "recomputed"]
 BASES = ("published", "recomputed")
 COVERED = 0.5
@@ -46,7 +49,7 @@ def _lists(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[pd.DataFrame, pd
     if basis not in BASES:
         raise UnknownName(f"unknown basis {basis!r}; choose one of: {', '.join(BASES)}")
     frames = []
-    for edition in ("england-2019-ward", "england-2023-lsoa"):
+    for edition in VINTAGES:
         inputs = load_inputs(con, edition)
         if basis == "published":
             flags = inputs.published

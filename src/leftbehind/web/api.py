@@ -8,17 +8,18 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from leftbehind.errors import InvalidInput
+from leftbehind.observatory import EditionView, Payload
+from leftbehind.observatory.models import EditionInfo, LocalAuthority, Summary
+from leftbehind.observatory.service import PROFILE_CSV_COLUMNS
+from leftbehind.observatory.views import AREA_FIELDS
 from leftbehind.web.common import (
     EditionParam,
     GroupParam,
     csv_download,
-    csv_payload,
     json_response,
     observatory,
     payload_response,
 )
-from leftbehind.web.data import AREA_FIELDS, EditionData
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -30,71 +31,13 @@ AreaCode = Annotated[
         description="Area code in the edition's geography, e.g. E05000028 (Becontree ward).",
     ),
 ]
-PROFILE_CSV_COLUMNS = [
-    "code",
-    "name",
-    "edition",
-    "group",
-    "dimension_id",
-    "dimension",
-    "indicator_id",
-    "indicator",
-    "value",
-    "unit",
-    "percentile",
-    "left_behind",
-    "other_deprived",
-    "nation",
-    "source",
-]
 
 
-def _filter(
-    data: EditionData,
-    group: str | None,
-    region: str | None,
-    local_authority: str | None,
-) -> list[dict[str, Any]]:
-    rows = list(data.records.values())
-    if group:
-        rows = [r for r in rows if r["group"] == group]
-    if region:
-        wanted = region.strip().lower()
-        regions = {(r["region_code"] or "").lower() for r in data.records.values()} | {
-            (r["region"] or "").lower() for r in data.records.values()
-        }
-        if wanted not in regions:
-            valid = sorted({r["region_code"] for r in data.records.values() if r["region_code"]})
-            raise InvalidInput(
-                f"query parameter 'region': unknown region '{region}' in edition {data.id}; "
-                f"use a region code or name, e.g. {', '.join(valid[:12])}"
-            )
-        rows = [
-            r
-            for r in rows
-            if wanted in ((r["region_code"] or "").lower(), (r["region"] or "").lower())
-        ]
-    if local_authority:
-        wanted = local_authority.strip().lower()
-        las = data.local_authorities.values()
-        if not any(wanted in (la["code"].lower(), la["name"].lower()) for la in las):
-            matches = [m for m in data.index.search(local_authority, limit=20) if m["kind"] == "la"]
-            hint = ", ".join(f"{m['name']} ({m['code']})" for m in matches[:5])
-            raise InvalidInput(
-                f"query parameter 'local_authority': unknown local authority "
-                f"'{local_authority}' in edition {data.id}"
-                + (f"; close matches: {hint}" if hint else "")
-            )
-        rows = [
-            r
-            for r in rows
-            if wanted
-            in ((r["local_authority_code"] or "").lower(), (r["local_authority"] or "").lower())
-        ]
-    return rows
-
-
-@router.get("/editions", summary="Identification editions in this store")
+@router.get(
+    "/editions",
+    summary="Identification editions in this store",
+    responses={200: {"model": dict[str, list[EditionInfo]]}},
+)
 async def editions(request: Request) -> Response:
     obs = observatory(request)
     items = await run_in_threadpool(obs.editions_meta)
@@ -118,7 +61,7 @@ async def areas(
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    rows = _filter(data, group, region, local_authority)
+    rows = obs.filter_areas(data.id, group, region, local_authority)
     total = len(rows)
     start = (page - 1) * page_size
     body = {
@@ -142,12 +85,12 @@ async def areas_csv(
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    rows = _filter(data, group, region, local_authority)
-    payload = csv_payload([{**r, "edition": data.id} for r in rows], ["edition", *AREA_FIELDS])
+    rows = obs.filter_areas(data.id, group, region, local_authority)
+    payload = Payload.csv([{**r, "edition": data.id} for r in rows], ["edition", *AREA_FIELDS])
     return csv_download(request, payload, f"leftbehind-{data.id}-areas.csv")
 
 
-def area_json(data: EditionData, rec: dict[str, Any]) -> dict[str, Any]:
+def area_json(data: EditionView, rec: dict[str, Any]) -> dict[str, Any]:
     return {
         **rec,
         "edition": data.id,
@@ -175,58 +118,28 @@ async def area(request: Request, code: AreaCode, edition: EditionParam = None) -
 async def profile(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     # The hot path: a cached profile is served without leaving the event loop.
-    cached = obs.cached_profile(edition or obs.default_edition, code)
+    cached = obs.cached_profile(edition, code)
     if cached is None:
         cached = await run_in_threadpool(obs.profile, edition, code)
     return payload_response(request, cached[1])
-
-
-def profile_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for dim in prof.get("dimensions") or []:
-        indicators = dim.get("indicators") or []
-        if not indicators:
-            rows.append(
-                {
-                    "dimension_id": dim.get("id"),
-                    "dimension": dim.get("label"),
-                    "indicator": "no data yet",
-                }
-            )
-        for ind in indicators:
-            comp = ind.get("comparators") or {}
-            rows.append(
-                {
-                    "dimension_id": dim.get("id"),
-                    "dimension": dim.get("label"),
-                    "indicator_id": ind.get("id"),
-                    "indicator": ind.get("label"),
-                    "value": ind.get("value"),
-                    "unit": ind.get("unit"),
-                    "percentile": ind.get("percentile"),
-                    "left_behind": comp.get("left_behind"),
-                    "other_deprived": comp.get("other_deprived"),
-                    "nation": comp.get("nation"),
-                    "source": ind.get("source"),
-                }
-            )
-    base = {k: prof.get(k) for k in ("code", "name", "edition", "group")}
-    if not rows:
-        rows = [{}]
-    return [{**base, **r} for r in rows]
 
 
 @router.get("/areas/{code}/profile.csv", summary="An area's profile as CSV, one indicator a row")
 async def profile_csv(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     prof, _ = await run_in_threadpool(obs.profile, edition, code)
-    payload = csv_payload(profile_rows(prof), PROFILE_CSV_COLUMNS)
+    payload = Payload.csv(obs.profile_rows(prof), PROFILE_CSV_COLUMNS)
     return csv_download(
         request, payload, f"leftbehind-{prof['edition']}-{prof['code']}-profile.csv"
     )
 
 
-@router.get("/summary", summary="Counts by region, local authority and rural-urban class")
+@router.get(
+    "/summary",
+    summary="Counts by region, local authority and rural-urban class",
+    description="The same document as `leftbehind summary --json`.",
+    responses={200: {"model": Summary}},
+)
 async def summary(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     _, payload = await run_in_threadpool(obs.summary, edition)
@@ -240,7 +153,7 @@ async def summary_csv(request: Request, edition: EditionParam = None) -> Respons
     rows = data["by_local_authority"]
     columns = list(rows[0]) if rows else ["local_authority_code"]
     filename = f"leftbehind-{data['edition']}-local-authorities.csv"
-    return csv_download(request, csv_payload(rows, columns), filename)
+    return csv_download(request, Payload.csv(rows, columns), filename)
 
 
 @router.get("/compare", summary="'Left behind' vs other deprived areas vs the nation")
@@ -254,11 +167,15 @@ async def compare(request: Request, edition: EditionParam = None) -> Response:
 async def local_authorities(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    items = sorted(data.local_authorities.values(), key=lambda la: la["name"])
+    items = list(data.local_authorities.values())
     return json_response(request, {"edition": data.id, "items": items})
 
 
-@router.get("/local-authorities/{code}", summary="One local authority and its areas")
+@router.get(
+    "/local-authorities/{code}",
+    summary="One local authority and its areas",
+    responses={200: {"model": LocalAuthority}},
+)
 async def local_authority(
     request: Request,
     code: Annotated[str, Path(min_length=1, max_length=64, description="e.g. E09000002")],

@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leftbehind.errors import LeftBehindError
+from leftbehind.observatory import Observatory
+from leftbehind.observatory.funding import Funding
 from leftbehind.settings import Settings, get_settings
-from leftbehind.web import api, errors, funding, geo, pages, search
-from leftbehind.web.data import Observatory
+from leftbehind.web import api, errors, funding, geo, pages, rendering, search
 
 log = logging.getLogger("leftbehind.web")
 
@@ -114,9 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.observatory = observatory
-    app.state.funding = funding.FundingService(observatory)
+    app.state.funding = Funding(observatory)
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
-    pages.setup_templates(templates, settings)
+    rendering.setup_templates(templates, settings)
     app.state.templates = templates
 
     errors.install(app)

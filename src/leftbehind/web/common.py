@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from leftbehind.web.data import Observatory, Payload, csv_text
+from leftbehind.groups import Group
+from leftbehind.observatory import Observatory, Payload
+from leftbehind.observatory.funding import Funding
 
 EditionParam = Annotated[
     str | None,
@@ -18,13 +20,17 @@ EditionParam = Annotated[
     ),
 ]
 GroupParam = Annotated[
-    Literal["left_behind", "other_deprived", "rest"] | None,
+    Group | None,
     Query(description="Only areas in this group."),
 ]
 
 
 def observatory(request: Request) -> Observatory:
     return request.app.state.observatory
+
+
+def funding(request: Request) -> Funding:
+    return request.app.state.funding
 
 
 GZIP_SUFFIX = '-gzip"'
@@ -78,7 +84,3 @@ def csv_download(request: Request, payload: Payload, filename: str) -> Response:
     """A CSV payload as a file download named ``filename``."""
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return payload_response(request, payload, headers=disposition)
-
-
-def csv_payload(rows: list[dict[str, Any]], columns: list[str]) -> Payload:
-    return Payload.make(csv_text(rows, columns), "text/csv; charset=utf-8")

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leftbehind.errors import (
+    AreaNotFound,
     ChecksumMismatch,
     CorruptSource,
     InvalidInput,
@@ -24,6 +25,7 @@ from leftbehind.errors import (
     StoreMissing,
     UnknownName,
 )
+from leftbehind.web.rendering import base_context
 
 log = logging.getLogger("leftbehind.web")
 
@@ -37,20 +39,6 @@ STATUS: dict[type[LeftBehindError], int] = {
     CorruptSource: 503,
     LeftBehindError: 500,
 }
-
-
-class AreaNotFound(UnknownName):
-    """An unknown area or local authority code, with close matches to offer."""
-
-    def __init__(
-        self,
-        message: str,
-        matches: list[dict[str, Any]] | None = None,
-        editions: list[str] | None = None,
-    ):
-        super().__init__(message)
-        self.matches = matches or []
-        self.editions = editions or []
 
 
 def status_for(exc: LeftBehindError) -> int:
@@ -69,8 +57,6 @@ def _page(request: Request, status: int, title: str, message: str, **extra: Any)
     templates = getattr(request.app.state, "templates", None)
     if templates is None:  # pragma: no cover - app always has templates
         return HTMLResponse(f"<h1>{title}</h1><p>{message}</p>", status_code=status)
-    from leftbehind.web.pages import base_context
-
     try:
         context = base_context(request, None)
     except Exception:  # the error page must render even when the store is unusable
@@ -107,14 +93,17 @@ async def _library_error(request: Request, exc: Exception) -> Response:
         if exc.editions:
             extra["editions"] = exc.editions
     parameter = getattr(exc, "parameter", None)
+    message = str(exc)
     if isinstance(parameter, str):
-        extra["problems"] = [{"parameter": parameter, "in": "query", "message": str(exc)}]
+        if f"'{parameter}'" not in message:  # name the query parameter the library means
+            message = f"query parameter '{parameter}': {message}"
+        extra["problems"] = [{"parameter": parameter, "in": "query", "message": message}]
     if isinstance(exc, StoreMissing):
         extra["how_to_build"] = (
             "leftbehind build --mirror ../shared/sources   (or 'leftbehind build' with network)"
         )
     exc_type = "InvalidInput" if isinstance(parameter, str) else type(exc).__name__
-    return _error_response(request, status, exc_type, str(exc), **extra)
+    return _error_response(request, status, exc_type, message, **extra)
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:

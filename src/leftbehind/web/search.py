@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from leftbehind.web.common import EditionParam, json_response, observatory
-from leftbehind.web.pages import base_context, html_payload_response, render
+from leftbehind.web.rendering import base_context, html_payload_response, render
 
 router = APIRouter()
 
@@ -36,7 +36,7 @@ async def search_api(
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    items = data.index.search(q, limit=limit)
+    items = obs.search(data.id, q, limit=limit)
     for item in items:
         item["url"] = _link(item, data.id)
     return json_response(request, {"edition": data.id, "query": q, "items": items}, max_age=300)
@@ -48,7 +48,7 @@ async def search_page(
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    items = data.index.search(q, limit=20)
+    items = obs.search(data.id, q, limit=20)
     exact = [i for i in items if i["score"] >= 1.0]
     if len(exact) == 1:
         return RedirectResponse(_link(exact[0], data.id), status_code=303)

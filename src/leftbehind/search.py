@@ -1,4 +1,5 @@
-"""Typo-tolerant search over area names and codes (trigram candidates, difflib re-ranking)."""
+"""Typo-tolerant search over area names and codes (trigram candidates, difflib re-ranking): the
+one name index the CLI and the web use."""
 
 from __future__ import annotations
 
@@ -40,6 +41,23 @@ class NameIndex:
         for i, entry in enumerate(self.entries):
             for gram in trigrams(entry[4]):
                 self.postings[gram].append(i)
+
+    @classmethod
+    def of(cls, entries: list[tuple[str, str, str, str]]) -> NameIndex:
+        """An index of ``(code, name, context, kind)`` entries (kind e.g. a geography)."""
+        index = cls([])
+        for code, name, context, kind in entries:
+            index.entries.append((code, name, context, kind, normalise(name)))
+        index.by_code = {e[0].upper(): i for i, e in enumerate(index.entries)}
+        for i, entry in enumerate(index.entries):
+            for gram in trigrams(entry[4]):
+                index.postings[gram].append(i)
+        return index
+
+    def exact(self, query: str) -> list[dict[str, Any]]:
+        """Every entry whose name is the query, ignoring case and punctuation."""
+        q = normalise(query or "")
+        return [self._item(i, 1.0) for i, e in enumerate(self.entries) if q and e[4] == q]
 
     def _item(self, i: int, score: float) -> dict[str, Any]:
         code, name, context, kind, _ = self.entries[i]

@@ -1,0 +1,180 @@
+"""The one allocation request: every parameter of ``leftbehind allocate``, ``/allocate`` and
+``/api/allocations``, with one set of defaults and bounds.
+
+The request is turned into the formula's :class:`~leftbehind.funding.allocate.AllocationParams`
+(and, when ``compare_bidding`` is set, the bidding model's
+:class:`~leftbehind.funding.bidding.BiddingParams`) by :meth:`AllocationRequest.params`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from leftbehind.errors import InvalidInput
+from leftbehind.funding import allocate as al
+from leftbehind.funding import bidding
+from leftbehind.groups import DEPRIVED
+
+MAX_POUNDS = 1e12  # a trillion pounds: far above any real pot, far below float trouble
+MAX_DRAWS = 1000
+#: Library parameter names the request calls differently.
+REQUEST_NAME = {"groups": "include_other_deprived", "award": "budget"}
+
+
+class AllocationRequest(BaseModel):
+    """A needs-based allocation of a budget over an edition's areas."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, frozen=True)
+
+    edition: str | None = Field(
+        None,
+        max_length=64,
+        description="Edition id (see /api/editions), e.g. england-2019-ward. "
+        "Default: the configured edition.",
+    )
+    budget: float = Field(
+        gt=0, le=MAX_POUNDS, description="Total pot in pounds over all years, e.g. 10000000."
+    )
+    years: int = Field(10, ge=1, le=50, description="Number of years the money is spread over.")
+    include_other_deprived: bool = Field(
+        False,
+        description="Also fund other deprived areas (most deprived 10% but not 'left behind').",
+    )
+    need: Literal["ranks", "scores", "equal"] = Field(
+        "ranks",
+        description="How need is measured from the Community Needs Index and the IMD: ranks, "
+        "scores, or equal (every eligible area the same need).",
+    )
+    cni_weight: float = Field(
+        0.5, ge=0, le=1, description="Weight of the Community Needs Index in need (0-1); "
+        "the rest is the IMD.",
+    )  # fmt: skip
+    floor: float | None = Field(
+        None, ge=0, le=MAX_POUNDS, description="Minimum per area over all years, in pounds."
+    )
+    cap: float | None = Field(
+        None, gt=0, le=MAX_POUNDS, description="Maximum per area over all years, in pounds."
+    )
+    capacity_share: float = Field(
+        0.1, ge=0, le=1, description="Share for community capacity building (0-1), revenue, "
+        "front-loaded in the early years.",
+    )  # fmt: skip
+    capital_share: float = Field(
+        0.3, ge=0, le=1, description="Capital share (0-1) of what is left after capacity building."
+    )
+    profile: Literal["flat", "front_loaded", "table"] = Field(
+        "flat",
+        description="Yearly profile: flat, front_loaded, or table (weights in profile_table).",
+    )
+    profile_table: str | None = Field(
+        None,
+        max_length=600,
+        description="Comma-separated yearly weights when profile=table, one per year, e.g. 3,2,1.",
+    )
+    compare_bidding: bool = Field(
+        False,
+        description="Also simulate a competitive bidding round for the same budget and report "
+        "the share of money reaching 'left behind' areas with 5-95% intervals.",
+    )
+    draws: int = Field(
+        1000, ge=1, le=MAX_DRAWS, description="Monte Carlo draws for compare_bidding."
+    )
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Random seed for compare_bidding.")
+    award: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_POUNDS,
+        description="Competitive award size in pounds for compare_bidding (default: the "
+        "formula's mean award).",
+    )
+
+    @field_validator("edition", "floor", "cap", "profile_table", "award", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @classmethod
+    def parse(cls, **values: Any) -> AllocationRequest:
+        """A request from keyword values; a bad value is one-line :class:`InvalidInput` naming
+        the parameter."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = str(err["loc"][0]) if err["loc"] else "budget"
+            raise InvalidInput(
+                f"allocation parameter {name}: {err['msg']}; fix the value", parameter=name
+            ) from None
+
+    def cache_key(self, edition_id: str) -> tuple:
+        """What the result depends on (bidding settings only when bidding is compared)."""
+        data = self.model_dump()
+        data["edition"] = edition_id
+        if not self.compare_bidding:
+            for name in ("draws", "seed", "award"):
+                data.pop(name)
+        if self.profile != "table":
+            data.pop("profile_table")
+        return tuple(sorted(data.items()))
+
+    def weights(self) -> tuple[float, ...] | None:
+        """The yearly weights of ``profile_table`` (``None`` unless profile is 'table')."""
+        if self.profile != "table" or self.profile_table is None:
+            return None
+        try:
+            weights = tuple(float(x) for x in self.profile_table.split(",") if x.strip())
+        except ValueError:
+            raise InvalidInput(
+                f"profile_table {self.profile_table!r} is not comma-separated numbers; "
+                "write e.g. 3,2,1",
+                parameter="profile_table",
+            ) from None
+        if not all(math.isfinite(w) and abs(w) <= 1e9 for w in weights):
+            raise InvalidInput(
+                "profile_table: each yearly weight must be a number from 0 to 1,000,000,000",
+                parameter="profile_table",
+            )
+        return weights
+
+    def params(self) -> al.AllocationParams:
+        """The formula's parameters."""
+        groups = DEPRIVED if self.include_other_deprived else ("left_behind",)
+        try:
+            return al.make_params(
+                budget=self.budget, years=self.years, groups=groups, need=self.need,
+                cni_weight=self.cni_weight, floor=self.floor, cap=self.cap,
+                capacity_share=self.capacity_share, capital_share=self.capital_share,
+                profile=self.profile, profile_table=self.weights(),
+            )  # fmt: skip
+        except InvalidInput as exc:
+            raise _renamed(exc) from None
+
+    def bidding_params(self, funded_areas: int) -> bidding.BiddingParams:
+        """The bidding model's parameters (award: the formula's mean unless given)."""
+        try:
+            return bidding.make_bidding_params(
+                budget=self.budget, draws=self.draws, seed=self.seed,
+                award=self.award or self.budget / max(funded_areas, 1),
+            )  # fmt: skip
+        except InvalidInput as exc:
+            raise _renamed(exc) from None
+
+
+def _renamed(exc: InvalidInput) -> InvalidInput:
+    """The library's error, naming the request's parameter."""
+    name = exc.parameter or "budget"
+    return InvalidInput(str(exc), parameter=REQUEST_NAME.get(name, name))
+
+
+def defaults() -> dict[str, Any]:
+    """Each parameter's default (the CLI shows and uses these)."""
+    return {
+        name: info.default
+        for name, info in AllocationRequest.model_fields.items()
+        if not info.is_required()
+    }

@@ -1,0 +1,506 @@
+"""The observatory: the one service the CLI and the web call for editions, areas, local
+authorities, search, summaries, profiles, comparisons, validation, robustness and map layers.
+
+It reads the views the build prepared (:mod:`leftbehind.observatory.views`) from a read-only
+evidence store, so nothing is aggregated on a request; profiles are computed by
+:mod:`leftbehind.profiles` on first use and kept (bounded).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from leftbehind.editions import EDITIONS
+from leftbehind.errors import AreaNotFound, InvalidInput, StoreMissing, UnknownName
+from leftbehind.export import plain
+from leftbehind.groups import GROUP_ORDER
+from leftbehind.observatory import views as v
+from leftbehind.observatory.payload import Payload
+from leftbehind.search import NameIndex
+from leftbehind.store.connection import connect as connect_store
+
+log = logging.getLogger("leftbehind.observatory")
+
+AreaSort = Literal["name", "group", "imd_rank", "cni_rank", "population"]
+PROFILE_CSV_COLUMNS = [
+    "code", "name", "edition", "group", "dimension_id", "dimension", "indicator_id",
+    "indicator", "value", "unit", "percentile", "left_behind", "other_deprived", "nation",
+    "source",
+]  # fmt: skip
+
+
+@dataclass
+class EditionView:
+    """One edition as the observatory serves it (read from the prepared views)."""
+
+    info: dict[str, Any]
+    records: dict[str, dict[str, Any]]
+    local_authorities: dict[str, dict[str, Any]]
+    index: NameIndex
+    summary: dict[str, Any]
+    payloads: dict[str, Payload] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.info["id"]
+
+    @property
+    def label(self) -> str:
+        return self.info["label"]
+
+    @property
+    def geography(self) -> str:
+        return self.info["geography"]
+
+    @property
+    def description(self) -> str:
+        return self.info["description"]
+
+    @property
+    def area_word(self) -> str:
+        return self.info["area_word"]
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        return self.summary["headline"]
+
+    @property
+    def count(self) -> int:
+        return len(self.records)
+
+    def lookup(self, code: str) -> dict[str, Any] | None:
+        """The area with this code, as typed or in upper case."""
+        return self.records.get(code) or self.records.get(code.strip().upper())
+
+
+class Observatory:
+    """Everything the site and the CLI show, from one evidence store."""
+
+    def __init__(self, store_path: Path, default_edition: str, profile_cache_size: int = 20000):
+        self.store_path = Path(store_path)
+        self.default_edition = default_edition
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+        self._editions: dict[str, EditionView] = {}
+        self._edition_ids: list[str] | None = None
+        self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = OrderedDict()
+        self._profile_cache_size = profile_cache_size
+        self._robustness: dict[str, dict[str, str]] = {}
+
+    # -- the store --------------------------------------------------------------------------
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the shared read-only connection (one per calling thread)."""
+        with self._lock:
+            if self._con is None:
+                self._con = connect_store(self.store_path, read_only=True)
+            return self._con.cursor()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                try:
+                    self._con.close()
+                except duckdb.Error as exc:  # a cursor still busy (e.g. warming): let it go
+                    log.info("store connection left to close at exit: %s", exc)
+                self._con = None
+
+    @property
+    def available(self) -> bool:
+        return self.store_path.exists()
+
+    def _stored(self, edition: str, key: str) -> Payload | None:
+        con = self.connection()
+        try:
+            return v.load_view(con, edition, key)
+        finally:
+            con.close()
+
+    # -- editions -------------------------------------------------------------------------
+    def edition_ids(self) -> list[str]:
+        """Editions with prepared views, in the order they are declared."""
+        if self._edition_ids is None:
+            con = self.connection()
+            try:
+                tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+                if v.VIEWS_TABLE not in tables:
+                    raise StoreMissing(
+                        f"the evidence store at {self.store_path} has no prepared views yet; "
+                        "rebuild it with 'leftbehind build --mirror ../shared/sources'"
+                    )
+                present = {
+                    r[0]
+                    for r in con.execute(f"SELECT DISTINCT edition FROM {v.VIEWS_TABLE}").fetchall()
+                }
+            finally:
+                con.close()
+            known = [e for e in EDITIONS if e in present]
+            self._edition_ids = known + sorted(present - set(known))
+        return self._edition_ids
+
+    def resolve_edition(self, edition: str | None, what: str = "query parameter 'edition'") -> str:
+        ids = self.edition_ids()
+        if edition is None or edition == "":
+            return self.default_edition if self.default_edition in ids else ids[0]
+        if edition not in ids:
+            raise InvalidInput(
+                f"{what}: unknown edition '{edition}'; valid editions: {', '.join(ids)}",
+                parameter="edition",
+            )
+        return edition
+
+    def editions_meta(self) -> list[dict[str, Any]]:
+        default = self.resolve_edition(None)
+        out = []
+        for eid in self.edition_ids():
+            info = self.edition(eid).info
+            out.append({**info, "default": eid == default})
+        return out
+
+    def edition(self, edition: str | None) -> EditionView:
+        eid = self.resolve_edition(edition)
+        data = self._editions.get(eid)
+        if data is None:
+            data = self._load_edition(eid)
+            with self._lock:
+                data = self._editions.setdefault(eid, data)
+        return data
+
+    def _load_edition(self, eid: str) -> EditionView:
+        payloads = {}
+        for key in ("edition", "areas", "local_authorities", "summary"):
+            payload = self._stored(eid, key)
+            if payload is None:
+                raise StoreMissing(
+                    f"the evidence store has no '{key}' view of edition {eid}; rebuild it with "
+                    "'leftbehind build --force'"
+                )
+            payloads[key] = payload
+        records = {r["code"]: r for r in v.view_data(payloads["areas"])}
+        las = {la["code"]: la for la in v.view_data(payloads["local_authorities"])}
+        index = NameIndex(
+            [
+                (r["code"], r["name"] or r["code"], r["local_authority"] or "")
+                for r in records.values()
+            ],
+            [(la["code"], la["name"], la["region"] or "") for la in las.values()],
+        )
+        return EditionView(
+            info=v.view_data(payloads["edition"]),
+            records=records,
+            local_authorities=las,
+            index=index,
+            summary=v.view_data(payloads["summary"]),
+            payloads={"summary": payloads["summary"]},
+        )
+
+    def view(self, edition: str | None, key: str) -> Payload:
+        """A prepared view of the edition, as bytes with gzip copy and ETag."""
+        data = self.edition(edition)
+        hit = data.payloads.get(key)
+        if hit is None:
+            hit = self._stored(data.id, key)
+            if hit is None:
+                raise StoreMissing(
+                    f"the evidence store has no '{key}' view of edition {data.id}; rebuild it "
+                    "with 'leftbehind build --force'"
+                )
+            data.payloads[key] = hit
+        return hit
+
+    def view_data(self, edition: str | None, key: str) -> Any:
+        return v.view_data(self.view(edition, key))
+
+    # -- areas ------------------------------------------------------------------------------
+    def area(self, edition: str | None, code: str) -> tuple[EditionView, dict[str, Any]]:
+        """The area with this code; without an explicit edition, any edition that has it."""
+        data = self.edition(edition)
+        rec = data.lookup(code)
+        if rec is not None:
+            return data, rec
+        found = None if edition else self.locate(code)
+        if found is None:
+            raise self.not_found(data, code)
+        return found
+
+    def locate(self, code: str) -> tuple[EditionView, dict[str, Any]] | None:
+        """The first edition (in declared order) with an area of this code, or None."""
+        for eid in self.edition_ids():
+            data = self.edition(eid)
+            rec = data.lookup(code)
+            if rec is not None:
+                return data, rec
+        return None
+
+    def editions_containing(self, code: str) -> list[str]:
+        return [eid for eid in self.edition_ids() if code in self.edition(eid).records]
+
+    def not_found(self, data: EditionView, code: str, kind: str = "area") -> AreaNotFound:
+        matches = data.index.search(code, limit=5)
+        other = [e for e in self.editions_containing(code) if e != data.id]
+        where = f"; it is in edition {', '.join(other)}" if other else ""
+        names = ", ".join(f"{m['name']} ({m['code']})" for m in matches)
+        hint = f"; close matches: {names}" if names else ""
+        return AreaNotFound(
+            f"no {kind} '{code}' in edition {data.id}{where}{hint}", matches=matches, editions=other
+        )
+
+    def search(self, edition: str | None, query: str, limit: int = 8) -> list[dict[str, Any]]:
+        """Areas and local authorities of the edition by name or code, typos allowed."""
+        return self.edition(edition).index.search(query, limit=limit)
+
+    def filter_areas(
+        self,
+        edition: str | None,
+        group: str | None = None,
+        region: str | None = None,
+        local_authority: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The edition's areas, most deprived first, optionally of one group, region (code or
+        name) or local authority (code or name); unknown names are :class:`InvalidInput`."""
+        data = self.edition(edition)
+        rows = list(data.records.values())
+        if group:
+            rows = [r for r in rows if r["group"] == group]
+        if region:
+            wanted = region.strip().lower()
+            known = {(r["region_code"] or "").lower() for r in data.records.values()} | {
+                (r["region"] or "").lower() for r in data.records.values()
+            }
+            if wanted not in known:
+                valid = sorted(
+                    {r["region_code"] for r in data.records.values() if r["region_code"]}
+                )
+                raise InvalidInput(
+                    f"query parameter 'region': unknown region '{region}' in edition {data.id}; "
+                    f"use a region code or name, e.g. {', '.join(valid[:12])}",
+                    parameter="region",
+                )
+            rows = [
+                r for r in rows
+                if wanted in ((r["region_code"] or "").lower(), (r["region"] or "").lower())
+            ]  # fmt: skip
+        if local_authority:
+            wanted = local_authority.strip().lower()
+            las = data.local_authorities.values()
+            if not any(wanted in (la["code"].lower(), la["name"].lower()) for la in las):
+                matches = [m for m in data.index.search(local_authority, 20) if m["kind"] == "la"]
+                hint = ", ".join(f"{m['name']} ({m['code']})" for m in matches[:5])
+                raise InvalidInput(
+                    f"query parameter 'local_authority': unknown local authority "
+                    f"'{local_authority}' in edition {data.id}"
+                    + (f"; close matches: {hint}" if hint else ""),
+                    parameter="local_authority",
+                )
+            rows = [
+                r for r in rows
+                if wanted
+                in ((r["local_authority_code"] or "").lower(), (r["local_authority"] or "").lower())
+            ]  # fmt: skip
+        return rows
+
+    def left_behind_by_region(self, edition: str | None) -> dict[str, list[dict[str, Any]]]:
+        """The edition's left-behind areas grouped by region, then local authority and name."""
+        data = self.edition(edition)
+        lb = [r for r in data.records.values() if r["group"] == "left_behind"]
+        out: dict[str, list[dict[str, Any]]] = {}
+        for rec in sorted(
+            lb, key=lambda r: (r["region"] or "", r["local_authority"] or "", r["name"])
+        ):
+            out.setdefault(rec["region"] or "Other", []).append(rec)
+        return out
+
+    # -- local authorities ----------------------------------------------------------------
+    def local_authority(self, edition: str | None, code: str) -> tuple[EditionView, dict]:
+        data = self.edition(edition)
+        la = data.local_authorities.get(code) or data.local_authorities.get(code.strip().upper())
+        if la is None:
+            matches = [m for m in data.index.search(code, limit=10) if m["kind"] == "la"][:5]
+            names = ", ".join(f"{m['name']} ({m['code']})" for m in matches)
+            raise AreaNotFound(
+                f"no local authority '{code}' in edition {data.id}"
+                + (f"; close matches: {names}" if names else ""),
+                matches=matches,
+            )
+        return data, la
+
+    def areas_in(
+        self, data: EditionView, la_code: str, sort: AreaSort = "imd_rank", order: str = "asc"
+    ) -> list[dict[str, Any]]:
+        """The areas of a local authority, sorted (missing values last)."""
+        rows = [r for r in data.records.values() if r["local_authority_code"] == la_code]
+
+        def key(r: dict[str, Any]) -> Any:
+            if sort == "group":
+                return (GROUP_ORDER.get(r["group"], 9), r["imd_rank"] or 0)
+            value = r.get(sort)
+            if sort == "name":
+                return (value or "").lower()
+            return (value is None, value or 0)
+
+        return sorted(rows, key=key, reverse=(order == "desc"))
+
+    # -- words ------------------------------------------------------------------------------
+    def describe_status(self, data: EditionView, rec: dict[str, Any]) -> str:
+        """One plain sentence on where an area stands in an edition."""
+        words = data.info["area_words"]
+        name = rec["name"] or rec["code"]
+        lb = data.headline.get("left_behind", 0)
+        if rec["group"] == "left_behind":
+            text = (
+                f"{name} is one of {lb:,} {words} identified as 'left behind' "
+                f"in this edition: it is among the most deprived 10% of {words} "
+                "and has few places to meet, weak connections and low community activity."
+            )
+        elif rec["group"] == "other_deprived":
+            text = (
+                f"{name} is among the most deprived 10% of {words}, but it has "
+                "more community places, better connections or more community activity than "
+                "'left behind' areas."
+            )
+        else:
+            text = f"{name} is not among the most deprived 10% of {words} in this edition."
+        if rec.get("imd_rank"):
+            text += (
+                f" It ranks {rec['imd_rank']:,} of {data.count:,} on deprivation "
+                "(1 is most deprived)."
+            )
+        return text
+
+    def robustness(self, data: EditionView, code: str) -> str | None:
+        """How sure the classification of this area is, in plain words (stored by the build)."""
+        sentences = self._robustness.get(data.id)
+        if sentences is None:
+            sentences = self._robustness[data.id] = self.view_data(data.id, "robustness")
+        return sentences.get(code)
+
+    # -- profiles -----------------------------------------------------------------------------
+    def cached_profile(
+        self, edition: str | None, code: str
+    ) -> tuple[dict[str, Any], Payload] | None:
+        """The cached profile, without any other work (the hot path)."""
+        return self._profiles.get((edition or self.default_edition, code))
+
+    def profile(self, edition: str | None, code: str) -> tuple[dict[str, Any], Payload]:
+        """The nine-dimension profile of an area (the identification facts only where the
+        edition has no indicator framework), kept once computed."""
+        from leftbehind.profiles.profile import profile as build_profile
+
+        data, rec = self.area(edition, code)
+        key = (data.id, rec["code"])
+        hit = self._profiles.get(key)
+        if hit is not None:
+            return hit
+        con = self.connection()
+        try:
+            prof = build_profile(con, rec["code"], data.id)
+        except UnknownName:  # an area the profile framework does not cover: the facts only
+            prof = self._facts_profile(data, rec)
+        finally:
+            con.close()
+        prof = plain(prof)
+        result = (prof, Payload.json(prof))
+        with self._lock:
+            self._profiles[key] = result
+            while len(self._profiles) > self._profile_cache_size:
+                self._profiles.popitem(last=False)
+        return result
+
+    def _facts_profile(self, data: EditionView, rec: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "code": rec["code"],
+            "name": rec["name"],
+            "type": data.geography,
+            "edition": data.id,
+            "group": rec["group"],
+            "dimensions": [],
+            "summary": self.describe_status(data, rec),
+            "note": "There is no nine-dimension profile for this area.",
+        }
+
+    @staticmethod
+    def chart(prof: dict[str, Any]) -> str | None:
+        """The SVG chart of a profile (percentiles per dimension against the comparators)."""
+        from leftbehind.profiles.charts import profile_svg
+
+        return profile_svg(prof) if prof.get("dimensions") else None
+
+    @staticmethod
+    def profile_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:
+        """A profile as rows, one indicator a row (:data:`PROFILE_CSV_COLUMNS`)."""
+        rows = []
+        for dim in prof.get("dimensions") or []:
+            indicators = dim.get("indicators") or []
+            if not indicators:
+                rows.append(
+                    {"dimension_id": dim.get("id"), "dimension": dim.get("label"),
+                     "indicator": "no data yet"}
+                )  # fmt: skip
+            for ind in indicators:
+                comp = ind.get("comparators") or {}
+                rows.append(
+                    {
+                        "dimension_id": dim.get("id"),
+                        "dimension": dim.get("label"),
+                        "indicator_id": ind.get("id"),
+                        "indicator": ind.get("label"),
+                        "value": ind.get("value"),
+                        "unit": ind.get("unit"),
+                        "percentile": ind.get("percentile"),
+                        "left_behind": comp.get("left_behind"),
+                        "other_deprived": comp.get("other_deprived"),
+                        "nation": comp.get("nation"),
+                        "source": ind.get("source"),
+                    }
+                )
+        base = {k: prof.get(k) for k in ("code", "name", "edition", "group")}
+        return [{**base, **r} for r in (rows or [{}])]
+
+    def warm_profiles(self, edition: str | None = None) -> None:
+        """Compute one profile so the profile engine's per-edition data is loaded."""
+        try:
+            data = self.edition(edition)
+            first = next(iter(data.records), None)
+            if first is not None:
+                self.profile(data.id, first)
+        except Exception as exc:  # warming is best effort; requests report real errors
+            log.info("profile warm-up skipped: %s", exc)
+
+    # -- documents ----------------------------------------------------------------------------
+    def summary(self, edition: str | None) -> tuple[dict[str, Any], Payload]:
+        """The summary document (the same as ``leftbehind summary --json``)."""
+        data = self.edition(edition)
+        return data.summary, self.view(data.id, "summary")
+
+    def compare(self, edition: str | None) -> tuple[dict[str, Any], Payload]:
+        payload = self.view(edition, "compare")
+        return v.view_data(payload), payload
+
+    def validation(self, edition: str | None) -> dict[str, Any]:
+        return self.view_data(edition, "validation")
+
+    def robustness_overview(self, edition: str | None) -> dict[str, Any] | None:
+        return self.view_data(edition, "robustness_overview")
+
+    # -- map layers ---------------------------------------------------------------------------
+    def geojson(self, edition: str | None, group: str | None, detail: str) -> Payload:
+        return self.view(edition, f"geojson:{detail}:{group or 'all'}")
+
+    def la_geojson(self, edition: str | None) -> Payload:
+        return self.view(edition, "geojson:la")
+
+    def map_bounds(self, edition: str | None) -> list[float] | None:
+        """[west, south, east, north] of the edition's areas."""
+        return self.edition(edition).info.get("bounds")
+
+    def warm(self, edition: str | None = None) -> None:
+        """Read what the home page needs so the first visitor does not wait."""
+        data = self.edition(edition)
+        self.geojson(data.id, None, "map")
+        self.la_geojson(data.id)

@@ -1,0 +1,130 @@
+"""Templates and the common page context (HTML only; no domain logic)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from leftbehind.errors import LeftBehindError
+from leftbehind.groups import GROUP_TEXT
+from leftbehind.money import format_pence, format_pounds
+from leftbehind.observatory import EditionView, Payload
+from leftbehind.settings import Settings
+from leftbehind.web.common import observatory, payload_response
+
+
+def fmt_number(value: Any, digits: int = 0) -> str:
+    if value is None or value == "":
+        return "no data"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (isinstance(value, float) and digits == 0 and value.is_integer()):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits or 1}f}"
+    return str(value)
+
+
+def fmt_value(value: Any, unit: str | None = None) -> str:
+    if value is None:
+        return "no data"
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value)
+    unit = (unit or "").strip()
+    if unit == "gbp_per_head":
+        return f"£{value:,.2f} per person"
+    if unit in ("%", "percent", "percentage"):
+        return f"{value:,.1f}%"
+    if unit in ("share", "proportion", "rate") and abs(value) <= 1:
+        return f"{100 * value:,.1f}%"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    if unit and unit not in ("score", "count", "number", "ratio", "index"):
+        return f"{text} {unit}"
+    return text
+
+
+def ordinal(n: Any) -> str:
+    if n is None:
+        return "no data"
+    n = round(float(n))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def fmt_percent(value: Any, digits: int = 1) -> str:
+    """'12.3%' from a share between 0 and 1."""
+    if value is None:
+        return "no data"
+    return f"{100 * float(value):.{digits}f}%"
+
+
+def setup_templates(templates: Jinja2Templates, settings: Settings) -> None:
+    env = templates.env
+    env.filters["num"] = fmt_number
+    env.filters["value"] = fmt_value
+    env.filters["ordinal"] = ordinal
+    env.filters["money"] = format_pounds
+    env.filters["pence"] = format_pence
+    env.filters["percent"] = fmt_percent
+    env.globals["GROUP_TEXT"] = GROUP_TEXT
+    env.globals["basemap_url"] = settings.basemap_url or ""
+
+
+def edition_url(path: str, edition_id: str | None, default_id: str | None, **params: Any) -> str:
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    if edition_id and edition_id != default_id:
+        query = {"edition": edition_id, **query}
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def base_context(request: Request, data: EditionView | None) -> dict[str, Any]:
+    obs = observatory(request)
+    try:
+        editions = obs.editions_meta() if obs.available else []
+    except LeftBehindError:
+        editions = []
+    default_id = obs.resolve_edition(None) if editions else None
+    edition_id = data.id if data else default_id
+
+    def url(path: str, **params: Any) -> str:
+        return edition_url(path, edition_id, default_id, **params)
+
+    return {
+        "request": request,
+        "edition": data,
+        "edition_id": edition_id,
+        "editions": editions,
+        "default_edition": default_id,
+        "url": url,
+        "current_path": request.url.path,
+    }
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> str:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.get_template(template).render({**context, "status": status})
+
+
+def html_payload(html: str) -> Payload:
+    return Payload.make(html, "text/html; charset=utf-8")
+
+
+def html_payload_response(request: Request, html: str, max_age: int = 60) -> Response:
+    return payload_response(request, html_payload(html), max_age=max_age)
+
+
+def page(
+    request: Request,
+    data: EditionView | None,
+    template: str,
+    max_age: int = 60,
+    **context: Any,
+) -> Response:
+    """Render ``template`` with the common context plus ``context`` (cached by ETag)."""
+    ctx = base_context(request, data)
+    ctx.update(context)
+    return html_payload_response(request, render(request, template, ctx), max_age=max_age)
