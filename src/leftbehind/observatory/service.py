@@ -43,9 +43,26 @@ class EditionView:
     info: dict[str, Any]
     records: dict[str, dict[str, Any]]
     local_authorities: dict[str, dict[str, Any]]
-    index: NameIndex
     summary: dict[str, Any]
     payloads: dict[str, Payload] = field(default_factory=dict)
+    _index: NameIndex | None = field(default=None, repr=False)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def index(self) -> NameIndex:
+        """The edition's name index (areas and local authorities), built on first use."""
+        if self._index is None:
+            with self._index_lock:
+                if self._index is None:
+                    self._index = NameIndex(
+                        [
+                            (r["code"], r["name"] or r["code"], r["local_authority"] or "")
+                            for r in self.records.values()
+                        ],
+                        [(la["code"], la["name"], la["region"] or "") for la in
+                         self.local_authorities.values()],
+                    )  # fmt: skip
+        return self._index
 
     @property
     def id(self) -> str:
@@ -184,18 +201,10 @@ class Observatory:
             payloads[key] = payload
         records = {r["code"]: r for r in v.view_data(payloads["areas"])}
         las = {la["code"]: la for la in v.view_data(payloads["local_authorities"])}
-        index = NameIndex(
-            [
-                (r["code"], r["name"] or r["code"], r["local_authority"] or "")
-                for r in records.values()
-            ],
-            [(la["code"], la["name"], la["region"] or "") for la in las.values()],
-        )
         return EditionView(
             info=v.view_data(payloads["edition"]),
             records=records,
             local_authorities=las,
-            index=index,
             summary=v.view_data(payloads["summary"]),
             payloads={"summary": payloads["summary"]},
         )
@@ -464,13 +473,10 @@ class Observatory:
 
     def warm_profiles(self, edition: str | None = None) -> None:
         """Compute one profile so the profile engine's per-edition data is loaded."""
-        try:
-            data = self.edition(edition)
-            first = next(iter(data.records), None)
-            if first is not None:
-                self.profile(data.id, first)
-        except Exception as exc:  # warming is best effort; requests report real errors
-            log.info("profile warm-up skipped: %s", exc)
+        data = self.edition(edition)
+        first = next(iter(data.records), None)
+        if first is not None:
+            self.profile(data.id, first)
 
     # -- documents ----------------------------------------------------------------------------
     def summary(self, edition: str | None) -> tuple[dict[str, Any], Payload]:
@@ -499,8 +505,19 @@ class Observatory:
         """[west, south, east, north] of the edition's areas."""
         return self.edition(edition).info.get("bounds")
 
-    def warm(self, edition: str | None = None) -> None:
-        """Read what the home page needs so the first visitor does not wait."""
-        data = self.edition(edition)
-        self.geojson(data.id, None, "map")
-        self.la_geojson(data.id)
+    def warm(self) -> None:
+        """Read every edition's records, the default edition's map layers, and load the profile
+        engine of every edition with profiles, so that no first request waits for them."""
+        for eid in self.edition_ids():
+            self.edition(eid)
+        default = self.resolve_edition(None)
+        self.geojson(default, None, "map")
+        self.la_geojson(default)
+        for eid in dict.fromkeys([default, *self.edition_ids()]):
+            if eid in EDITIONS and EDITIONS[eid].profile is not None:
+                self.warm_profiles(eid)
+
+    def warm_search(self) -> None:
+        """Build every edition's name index (pure Python: safe in a background thread)."""
+        for eid in self.edition_ids():
+            _ = self.edition(eid).index

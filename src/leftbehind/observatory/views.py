@@ -22,6 +22,7 @@ after an import (:func:`refresh_grant_views`).
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -37,7 +38,7 @@ from leftbehind.geojson import feature, feature_collection, geometry_texts
 from leftbehind.groups import GROUP_LABELS, GROUPS
 from leftbehind.identify import OUTPUT_COLUMNS, summarise
 from leftbehind.observatory.models import AreaRecord, EditionInfo, LocalAuthority, Summary
-from leftbehind.observatory.payload import Payload
+from leftbehind.observatory.payload import GZIP_MIN_BYTES, Payload
 
 VIEWS_TABLE = "observatory_views"
 #: The identification contract: every area record the observatory serves has these fields.
@@ -53,8 +54,8 @@ TABLE_DOCS = {
         "key": "View name (edition, areas, local_authorities, summary, compare, robustness, "
         "robustness_overview, validation, geojson:{map|full}:{all|group}, geojson:la)",
         "media_type": "Media type of the body (application/json, application/geo+json)",
-        "body": "The response body (UTF-8)",
-        "gzipped": "gzip copy of the body (NULL under 1 KB)",
+        "gzipped": "The response body (UTF-8), gzip-compressed",
+        "bytes": "Length of the body before compression",
         "etag": "Strong validator of the body",
     }
 }
@@ -324,12 +325,14 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""CREATE TABLE IF NOT EXISTS {VIEWS_TABLE} (
             edition VARCHAR NOT NULL, key VARCHAR NOT NULL, media_type VARCHAR NOT NULL,
-            body BLOB NOT NULL, gzipped BLOB, etag VARCHAR NOT NULL,
+            gzipped BLOB NOT NULL, bytes BIGINT NOT NULL, etag VARCHAR NOT NULL,
             PRIMARY KEY (edition, key))"""
     )
 
 
 def _store(con: duckdb.DuckDBPyConnection, edition: str, views: dict[str, Payload]) -> None:
+    """Store views as gzip only: compressed bytes are stored as they are, so reading one view
+    does not decompress the others (a lookup takes milliseconds, not a scan of every body)."""
     keys = list(views)
     marks = ",".join("?" for _ in keys)
     con.execute(
@@ -337,7 +340,17 @@ def _store(con: duckdb.DuckDBPyConnection, edition: str, views: dict[str, Payloa
     )
     con.executemany(
         f"INSERT INTO {VIEWS_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-        [(edition, k, p.media_type, p.body, p.gzipped, p.etag) for k, p in views.items()],
+        [
+            (
+                edition,
+                k,
+                p.media_type,
+                p.gzipped or gzip.compress(p.body, mtime=0),
+                len(p.body),
+                p.etag,
+            )
+            for k, p in views.items()
+        ],
     )
 
 
@@ -367,13 +380,15 @@ def refresh_grant_views(con: duckdb.DuckDBPyConnection) -> None:
 def load_view(con: duckdb.DuckDBPyConnection, edition: str, key: str) -> Payload | None:
     """One stored view, or ``None`` when the store has no such view."""
     row = con.execute(
-        f"SELECT media_type, body, gzipped, etag FROM {VIEWS_TABLE} WHERE edition = ? AND key = ?",
+        f"SELECT media_type, gzipped, etag FROM {VIEWS_TABLE} WHERE edition = ? AND key = ?",
         [edition, key],
     ).fetchone()
     if row is None:
         return None
-    media_type, body, gzipped, etag = row
-    return Payload(bytes(body), media_type, bytes(gzipped) if gzipped is not None else None, etag)
+    media_type, packed, etag = row
+    packed = bytes(packed)
+    body = gzip.decompress(packed)
+    return Payload(body, media_type, packed if len(body) >= GZIP_MIN_BYTES else None, etag)
 
 
 def view_data(payload: Payload) -> Any:

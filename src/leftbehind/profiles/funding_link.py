@@ -50,7 +50,7 @@ def grant_data(con: duckdb.DuckDBPyConnection, data: values.EditionData) -> Gran
     if not isinstance(cached, str):
         return cached
     result = None
-    if "grants" in values._tables(con):
+    if "grants" in values._tables(con) and con.execute("SELECT count(*) FROM grants").fetchone()[0]:
         per_area = area_grants(con, data.edition)
         if float(per_area["grants"].sum()) > 0:
             units = data.units[values.EDITION_GEOGRAPHY[data.edition]]

@@ -392,22 +392,105 @@ def _groups(con: duckdb.DuckDBPyConnection, edition: str) -> pd.Series:
     return identify(con, edition).set_index("code")["group"]
 
 
-def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
-    """Compute everything profiles need for one edition (about a second)."""
-    ed = get_edition(edition)
+INPUTS_TABLE = "profile_inputs"
+TABLE_DOCS = {
+    INPUTS_TABLE: {
+        "inputs_key": "Hash of what the arrays depend on: the edition's profile specification, "
+        "its indicator rows and its small areas (editions with the same inputs share one)",
+        "name": "num, den (small areas x indicators) or population (small areas)",
+        "data": "The array in NumPy's .npy format (float64)",
+    }
+}
+
+
+def inputs_key(edition: str, indicators: pd.DataFrame, base: pd.Index) -> str:
+    """What an edition's numerators and denominators depend on, as a short hash."""
+    import hashlib
+
+    spec = get_edition(edition).profile
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(spec.model_dump_json().encode() if spec is not None else b"none")
+    digest.update(indicators.to_csv(index=False).encode())
+    digest.update("\n".join(map(str, base)).encode())
+    return digest.hexdigest()
+
+
+def _npy(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array, dtype=np.float64), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def stored_inputs(
+    con: duckdb.DuckDBPyConnection, edition: str, indicators: pd.DataFrame, base: pd.Index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`numerators_denominators`, read from the store when the build prepared them
+    (table ``profile_inputs``), otherwise computed."""
+    import io
+
+    if INPUTS_TABLE in _tables(con):
+        rows = dict(
+            con.execute(
+                f"SELECT name, data FROM {INPUTS_TABLE} WHERE inputs_key = ?",
+                [inputs_key(edition, indicators, base)],
+            ).fetchall()
+        )
+        if set(rows) == {"num", "den", "population"}:
+            out = [np.load(io.BytesIO(rows[k]), allow_pickle=False) for k in ("num", "den")]
+            population = np.load(io.BytesIO(rows["population"]), allow_pickle=False)
+            return out[0], out[1], population
+    return numerators_denominators(con, edition, indicators, base)
+
+
+def _edition_inputs(con: duckdb.DuckDBPyConnection, edition: str) -> tuple[pd.DataFrame, pd.Index]:
     indicators = framework.for_edition(edition)
     indicators = indicators[indicators["method"] != "grants"].reset_index(drop=True)
     table, column = BASE[edition]["codes"]
-    tables = _tables(con)
-    if table not in tables:
-        raise StoreMissing(f"the store lacks table {table}; rebuild it with 'leftbehind build'")
     base = pd.Index(
         _df(con, f'select distinct "{column}" as code from "{table}" order by 1')[
             "code"
         ].to_numpy(),
         name="code",
     )
-    num, den, population = numerators_denominators(con, edition, indicators, base)
+    return indicators, base
+
+
+def build_profile_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Store stage: every profiled edition's numerators, denominators and populations per
+    small area (the slow part of loading profiles), so a server loads them in milliseconds."""
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {INPUTS_TABLE} (
+            inputs_key VARCHAR NOT NULL, name VARCHAR NOT NULL, data BLOB NOT NULL,
+            PRIMARY KEY (inputs_key, name))"""
+    )
+    done: set[str] = set()
+    for edition in BASE:
+        indicators, base = _edition_inputs(con, edition)
+        key = inputs_key(edition, indicators, base)
+        if key in done:
+            continue
+        num, den, population = numerators_denominators(con, edition, indicators, base)
+        con.executemany(
+            f"INSERT INTO {INPUTS_TABLE} VALUES (?, ?, ?)",
+            [
+                (key, "num", _npy(num)),
+                (key, "den", _npy(den)),
+                (key, "population", _npy(population)),
+            ],
+        )
+        done.add(key)
+
+
+def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
+    """Compute everything profiles need for one edition (about a second)."""
+    ed = get_edition(edition)
+    table, _ = BASE[edition]["codes"]
+    if table not in _tables(con):
+        raise StoreMissing(f"the store lacks table {table}; rebuild it with 'leftbehind build'")
+    indicators, base = _edition_inputs(con, edition)
+    num, den, population = stored_inputs(con, edition, indicators, base)
 
     groups = _groups(con, edition)
     geography = EDITION_GEOGRAPHY[edition]

@@ -21,6 +21,7 @@ from leftbehind.observatory import Observatory
 from leftbehind.observatory.funding import Funding
 from leftbehind.settings import Settings, get_settings
 from leftbehind.web import api, errors, funding, geo, pages, rendering, search
+from leftbehind.web.common import ResponseCache
 
 log = logging.getLogger("leftbehind.web")
 
@@ -85,23 +86,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        warmer: threading.Thread | None = None
+        for name in templates.env.list_templates(extensions=["html"]):
+            templates.env.get_template(name)  # compiled once, before the first page
         if observatory.available:
             try:
-                await run_in_threadpool(observatory.warm, None)
+                # Everything a first visitor of any page needs, read before the first answer.
+                await run_in_threadpool(observatory.warm)
             except LeftBehindError as exc:
                 log.warning("could not preload data: %s", exc)
-            else:
-                # Profiles load their own per-edition data (a few seconds): do it in the
-                # background so the server answers at once.
-                warmer = threading.Thread(
-                    target=observatory.warm_profiles, name="leftbehind-warm", daemon=True
-                )
-                warmer.start()
+            else:  # the name indexes (no store access) build while the server answers
+                threading.Thread(
+                    target=observatory.warm_search, name="leftbehind-search", daemon=True
+                ).start()
         yield
-        if warmer is not None:
-            # Never leave a thread inside DuckDB at exit (the process would abort).
-            await run_in_threadpool(warmer.join, 120)
         observatory.close()
 
     app = FastAPI(
@@ -116,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.observatory = observatory
     app.state.funding = Funding(observatory)
+    app.state.responses = ResponseCache()
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
     rendering.setup_templates(templates, settings)
     app.state.templates = templates

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -84,3 +87,44 @@ def csv_download(request: Request, payload: Payload, filename: str) -> Response:
     """A CSV payload as a file download named ``filename``."""
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return payload_response(request, payload, headers=disposition)
+
+
+class ResponseCache:
+    """Rendered responses of pages that depend only on their URL (the store is read-only while
+    serving), least recently used first out, bounded by total bytes."""
+
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, Payload] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(request: Request) -> str:
+        query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
+        return f"{request.url.path}?{query}"
+
+    def get(self, key: str) -> Payload | None:
+        """The cached response, or None (cheap: safe on the event loop)."""
+        return self._items.get(key)
+
+    def get_or_build(self, key: str, build: Callable[[], Payload]) -> Payload:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        payload = build()
+        size = len(payload.body) + len(payload.gzipped or b"")
+        with self._lock:
+            if key not in self._items and size <= self.max_bytes:
+                self._items[key] = payload
+                self._bytes += size
+                while self._bytes > self.max_bytes:
+                    _, old = self._items.popitem(last=False)
+                    self._bytes -= len(old.body) + len(old.gzipped or b"")
+        return payload
+
+
+def response_cache(request: Request) -> ResponseCache:
+    return request.app.state.responses

@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from leftbehind.errors import LeftBehindError
-from leftbehind.observatory import Observatory
+from leftbehind.observatory import EditionView, Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
-from leftbehind.web.common import EditionParam, observatory, payload_response
-from leftbehind.web.rendering import base_context, html_payload, page, render
+from leftbehind.web.common import EditionParam, observatory
+from leftbehind.web.rendering import cached_page, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,48 +25,35 @@ router = APIRouter(include_in_schema=False)
 async def home(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    by_region = obs.left_behind_by_region(data.id)
-    bounds = obs.map_bounds(data.id)
-    return page(
-        request,
-        data,
-        "home.html",
-        map_bounds=json.dumps(bounds) if bounds else "",
-        title="Find your neighbourhood",
-        headline=data.headline,
-        left_behind_by_region=by_region,
-    )
+
+    def context() -> dict:
+        bounds = obs.map_bounds(data.id)
+        return {
+            "map_bounds": json.dumps(bounds) if bounds else "",
+            "title": "Find your neighbourhood",
+            "headline": data.headline,
+            "left_behind_by_region": obs.left_behind_by_region(data.id),
+        }
+
+    return await cached_page(request, data, "home.html", context)
 
 
 # -- area ------------------------------------------------------------------------------------
-def _area_page(obs: Observatory, request: Request, edition: str | None, code: str) -> Response:
-    data, rec = obs.area(edition, code)
-    key = f"page:area:{rec['code']}"
-    cached = data.payloads.get(key)
-    if cached is None:
-        prof, _ = obs.profile(data.id, rec["code"])
-        chart = obs.chart(prof)
-        la = data.local_authorities.get(rec["local_authority_code"] or "")
-        ctx = base_context(request, data)
-        # Library profiles carry sentences with their sources; the facts-only profile of an
-        # area without a nine-dimension profile has one summary sentence.
-        summary = prof.get("summary_sentences") or [{"text": prof["summary"], "source": None}]
-        ctx.update(
-            {
-                "title": f"{rec['name']} ({rec['code']})",
-                "area": rec,
-                "profile": prof,
-                "summary_sentences": [s for s in summary if s["text"]],
-                "status_sentence": obs.describe_status(data, rec),
-                "chart_svg": chart,
-                "robustness": obs.robustness(data, rec["code"]),
-                "la": la,
-            }
-        )
-        cached = html_payload(render(request, "area.html", ctx))
-        if len(data.payloads) < 50000:
-            data.payloads[key] = cached
-    return payload_response(request, cached, max_age=60)
+def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
+    prof, _ = obs.profile(data.id, rec["code"])
+    # Library profiles carry sentences with their sources; the facts-only profile of an area
+    # without a nine-dimension profile has one summary sentence.
+    summary = prof.get("summary_sentences") or [{"text": prof["summary"], "source": None}]
+    return {
+        "title": f"{rec['name']} ({rec['code']})",
+        "area": rec,
+        "profile": prof,
+        "summary_sentences": [s for s in summary if s["text"]],
+        "status_sentence": obs.describe_status(data, rec),
+        "chart_svg": obs.chart(prof),
+        "robustness": obs.robustness(data, rec["code"]),
+        "la": data.local_authorities.get(rec["local_authority_code"] or ""),
+    }
 
 
 @router.get("/areas/{code}", response_class=HTMLResponse)
@@ -91,7 +78,8 @@ async def area_page(
                     )
                     return RedirectResponse(url, status_code=303)
                 return RedirectResponse("/?" + urlencode({"edition": target.id}), status_code=303)
-    return await run_in_threadpool(_area_page, obs, request, edition, code)
+    data, rec = await run_in_threadpool(obs.area, edition, code)
+    return await cached_page(request, data, "area.html", lambda: _area_context(obs, data, rec))
 
 
 # -- local authority ---------------------------------------------------------------------
@@ -108,18 +96,18 @@ async def local_authority_page(
 ) -> Response:
     obs = observatory(request)
     data, la = await run_in_threadpool(obs.local_authority, edition, code)
-    rows = obs.areas_in(data, la["code"], sort, order)
-    return page(
-        request,
-        data,
-        "local_authority.html",
-        title=f"{la['name']}: neighbourhoods",
-        la=la,
-        rows=rows,
-        sort=sort,
-        order=order,
-        came_from=from_,
-    )
+
+    def context() -> dict:
+        return {
+            "title": f"{la['name']}: neighbourhoods",
+            "la": la,
+            "rows": obs.areas_in(data, la["code"], sort, order),
+            "sort": sort,
+            "order": order,
+            "came_from": from_,
+        }
+
+    return await cached_page(request, data, "local_authority.html", context)
 
 
 # -- summary, methods, docs ------------------------------------------------------------------
@@ -127,34 +115,31 @@ async def local_authority_page(
 async def summary_page(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    summary, _ = await run_in_threadpool(obs.summary, data.id)
-    comparison, _ = await run_in_threadpool(obs.compare, data.id)
-    return page(
-        request,
-        data,
-        "summary.html",
-        title="Summary by region, local authority and rural-urban class",
-        summary=summary,
-        comparison=comparison,
-    )
+
+    def context() -> dict:
+        return {
+            "title": "Summary by region, local authority and rural-urban class",
+            "summary": obs.summary(data.id)[0],
+            "comparison": obs.compare(data.id)[0],
+        }
+
+    return await cached_page(request, data, "summary.html", context)
 
 
 @router.get("/methods", response_class=HTMLResponse)
 async def methods_page(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    validation = await run_in_threadpool(obs.validation, data.id)
-    robustness = await run_in_threadpool(obs.robustness_overview, data.id)
-    return page(
-        request,
-        data,
-        "methods.html",
-        max_age=300,
-        title="Methods, sources and licences",
-        sources=load_registry(),
-        validation=validation,
-        robustness=robustness,
-    )
+
+    def context() -> dict:
+        return {
+            "title": "Methods, sources and licences",
+            "sources": load_registry(),
+            "validation": obs.validation(data.id),
+            "robustness": obs.robustness_overview(data.id),
+        }
+
+    return await cached_page(request, data, "methods.html", context, max_age=300)
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from leftbehind.errors import LeftBehindError
 from leftbehind.groups import GROUP_TEXT
 from leftbehind.money import format_pence, format_pounds
 from leftbehind.observatory import EditionView, Payload
 from leftbehind.settings import Settings
-from leftbehind.web.common import observatory, payload_response
+from leftbehind.web.common import ResponseCache, observatory, payload_response, response_cache
 
 
 def fmt_number(value: Any, digits: int = 0) -> str:
@@ -128,3 +130,27 @@ def page(
     ctx = base_context(request, data)
     ctx.update(context)
     return html_payload_response(request, render(request, template, ctx), max_age=max_age)
+
+
+async def cached_page(
+    request: Request,
+    data: EditionView | None,
+    template: str,
+    build: Callable[[], dict[str, Any]],
+    max_age: int = 60,
+) -> Response:
+    """A page that depends only on its URL (the store is read-only while serving): served from
+    the response cache, checked first on the event loop; on a miss ``build()`` (the page's
+    own context, computed only then) and the rendering run in a worker thread."""
+    cache = response_cache(request)
+    key = ResponseCache.key(request)
+    payload = cache.get(key)
+    if payload is None:
+
+        def render_page() -> Payload:
+            ctx = base_context(request, data)
+            ctx.update(build())
+            return html_payload(render(request, template, ctx))
+
+        payload = await run_in_threadpool(cache.get_or_build, key, render_page)
+    return payload_response(request, payload, max_age=max_age)
