@@ -9,6 +9,7 @@ about 60 m and rounded to 4 decimals, for drawing every English ward at once) an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 import duckdb
@@ -58,22 +59,34 @@ def feature_collection(features: list[str]) -> str:
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 
+def area_features(
+    con: duckdb.DuckDBPyConnection,
+    records: list[dict[str, Any]],
+    area_type: str,
+    detail: Detail = "full",
+    properties: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> list[tuple[dict[str, Any], str]]:
+    """``(record, Feature text)`` for each record (``code`` key) with a boundary of
+    ``area_type`` in the store, in the records' order; ``properties(record)`` gives each
+    feature's properties (default: the record itself). Areas without a boundary are left out."""
+    shapes = con.execute(
+        "SELECT code, geometry FROM boundaries WHERE type = ?", [area_type]
+    ).fetchall()
+    texts = geometry_texts([g for _, g in shapes], detail)
+    by_code = dict(zip([c for c, _ in shapes], texts, strict=True))
+    make = properties or (lambda record: record)
+    return [
+        (record, feature(make(record), by_code[record["code"]]))
+        for record in records
+        if by_code.get(record["code"]) is not None
+    ]
+
+
 def areas_geojson(
     con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, area_type: str, detail: Detail = "full"
 ) -> str:
     """A FeatureCollection of the areas in ``frame`` (one per row, its columns as properties,
     NaN as null), drawn with the store's boundaries of ``area_type``; areas without a boundary
     are left out."""
-    shapes = con.execute(
-        "SELECT code, geometry FROM boundaries WHERE type = ?", [area_type]
-    ).fetchall()
-    by_code = dict(zip([c for c, _ in shapes], geometry_texts([g for _, g in shapes], detail),
-                       strict=True))  # fmt: skip
     records = json.loads(frame.to_json(orient="records", double_precision=10))
-    return feature_collection(
-        [
-            feature(record, by_code[record["code"]])
-            for record in records
-            if by_code.get(record["code"]) is not None
-        ]
-    )
+    return feature_collection([text for _, text in area_features(con, records, area_type, detail)])

@@ -34,7 +34,7 @@ import shapely
 from leftbehind.editions import EDITIONS, Edition
 from leftbehind.errors import LeftBehindError, UnknownName
 from leftbehind.export import clean, plain
-from leftbehind.geojson import feature, feature_collection, geometry_texts
+from leftbehind.geojson import area_features, feature, feature_collection, geometry_texts
 from leftbehind.groups import GROUP_LABELS, GROUPS
 from leftbehind.identify import OUTPUT_COLUMNS, summarise
 from leftbehind.observatory.models import AreaRecord, EditionInfo, LocalAuthority, Summary
@@ -43,7 +43,6 @@ from leftbehind.observatory.payload import GZIP_MIN_BYTES, Payload
 VIEWS_TABLE = "observatory_views"
 #: The identification contract: every area record the observatory serves has these fields.
 AREA_FIELDS: tuple[str, ...] = tuple(OUTPUT_COLUMNS)
-GEOJSON_DETAILS = ("map", "full")
 LA_BOUNDARY_TYPES = ("ltla24", "ltla21", "ltla19")
 #: Views computed from imported grants: prepared again after every import.
 GRANT_VIEWS = ("compare",)
@@ -244,32 +243,34 @@ def _boundaries(con: duckdb.DuckDBPyConnection, types: Iterable[str]) -> pd.Data
     return frame.sort_values(["order", "code"]).drop_duplicates("code").sort_values("code")
 
 
+def _map_properties(rec: dict[str, Any]) -> dict[str, Any]:
+    """What the map draws and labels: code, name and group, in short keys."""
+    return {"c": rec["code"], "n": rec["name"], "g": rec["group"]}
+
+
+def _full_properties(rec: dict[str, Any]) -> dict[str, Any]:
+    return {k: rec[k] for k in AREA_FIELDS}
+
+
+#: Feature properties at each level of detail of the area layers.
+LAYER_PROPERTIES = {"map": _map_properties, "full": _full_properties}
+
+
 def map_layers(
     con: duckdb.DuckDBPyConnection, ed: Edition, records: list[dict[str, Any]]
 ) -> tuple[dict[str, Payload], list[float] | None]:
     """The GeoJSON payloads of an edition's areas (each detail, all and per group) and of its
     local authorities, with the areas' bounds [west, south, east, north]."""
-    by_code = {r["code"]: r for r in records}
-    frame = _boundaries(con, [ed.geography])
-    frame = frame[frame["code"].isin(by_code.keys())]
     out: dict[str, Payload] = {}
+    frame = _boundaries(con, [ed.geography])
+    drawn = frame[frame["code"].isin({r["code"] for r in records})]
     bounds = None
-    if len(frame):
-        shapes = shapely.from_wkb([bytes(b) for b in frame["geometry"]])
+    if len(drawn):
+        shapes = shapely.from_wkb([bytes(b) for b in drawn["geometry"]])
         bounds = [round(float(v), 3) for v in shapely.total_bounds(shapes)]
-    codes = frame["code"].tolist()
-    for detail in GEOJSON_DETAILS:
-        texts = geometry_texts(frame["geometry"].tolist(), detail)
+    for detail, props in LAYER_PROPERTIES.items():
         features: dict[str, list[str]] = {"all": [], **{g: [] for g in GROUPS}}
-        for code, text in zip(codes, texts, strict=True):
-            if text is None:
-                continue
-            rec = by_code[code]
-            if detail == "map":
-                props = {"c": code, "n": rec["name"], "g": rec["group"]}
-            else:
-                props = {k: rec[k] for k in AREA_FIELDS}
-            item = feature(props, text)
+        for rec, item in area_features(con, records, ed.geography, detail, props):
             features["all"].append(item)
             features[rec["group"]].append(item)
         for group, items in features.items():
