@@ -126,3 +126,49 @@ def test_new_edition_pages_say_there_is_no_published_list(client):
     assert home.status_code == 200 and "one of England's 'left behind'" in html.unescape(home.text)
     geo = client.get("/api/areas.geojson", params={"edition": "england-2025-lsoa", "detail": "map"})
     assert geo.status_code == 200 and len(geo.json()["features"]) == 33755
+
+
+def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ tile holding a point (Web Mercator)."""
+    import math
+
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_vector_tiles_carry_codes_and_each_editions_group(client, con):
+    import gzip
+
+    import mapbox_vector_tile
+
+    # Becontree ward (Barking and Dagenham, about 0.13 E 51.55 N) at zoom 10
+    x, y = _tile_xy(0.13, 51.55, 10)
+    r = client.get(f"/tiles/ward17/10/{x}/{y}.mvt", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert "max-age=86400" in r.headers["cache-control"] and r.headers["etag"]
+    layer = mapbox_vector_tile.decode(r.content)["areas"]
+    props = {f["properties"]["c"]: f["properties"] for f in layer["features"]}
+    group = con.execute(
+        "SELECT \"group\" FROM identification WHERE edition = 'england-2019-ward' AND code = ?",
+        ["E05000028"],
+    ).fetchone()[0]
+    assert props["E05000028"]["g:england-2019-ward"] == group
+    # the two LSOA editions share one tileset, with a group property for each
+    lx, ly = _tile_xy(0.13, 51.55, 12)
+    raw = client.get(f"/tiles/lsoa21/12/{lx}/{ly}.mvt").content
+    lsoa = mapbox_vector_tile.decode(raw if raw[:2] != b"\x1f\x8b" else gzip.decompress(raw))
+    first = lsoa["areas"]["features"][0]["properties"]
+    assert {"c", "n", "g:england-2023-lsoa", "g:england-2025-lsoa"} <= set(first)
+    # open sea: no tile; an unknown geography: 404 naming the valid ones
+    assert client.get("/tiles/ward17/10/0/0.mvt").status_code == 204
+    bad = client.get("/tiles/nowhere/0/0/0.mvt")
+    assert bad.status_code == 404 and "ward17" in bad.json()["error"]["message"]
+
+
+def test_home_map_uses_the_tiles(client):
+    page = client.get("/", params={"edition": "england-2023-lsoa"}).text
+    assert 'data-tiles="/tiles/lsoa21/{z}/{x}/{y}.mvt"' in page
+    assert 'data-group-key="g:england-2023-lsoa"' in page

@@ -27,6 +27,12 @@ class EditionInfo(_Model):
     has_published_list: bool = Field(description="Whether a published list is checked against")
     areas: int
     bounds: list[float] | None = Field(None, description="[west, south, east, north], WGS84")
+    tile_max_zoom: int | None = Field(
+        None, description="Deepest zoom of the vector tiles at /tiles/{geography}/{z}/{x}/{y}.mvt"
+    )
+    tile_group_key: str | None = Field(
+        None, description="The tile feature property holding the area's group in this edition"
+    )
     default: bool | None = Field(None, description="The server's default edition (API only)")
 
 

@@ -8,6 +8,7 @@ evidence store, so nothing is aggregated on a request; profiles are computed by
 
 from __future__ import annotations
 
+import gzip
 import logging
 import threading
 from collections import OrderedDict
@@ -21,8 +22,9 @@ from leftbehind.editions import EDITIONS
 from leftbehind.errors import AreaNotFound, InvalidInput, StoreMissing, UnknownName
 from leftbehind.export import plain
 from leftbehind.groups import GROUP_ORDER
+from leftbehind.observatory import tiles as tile_store
 from leftbehind.observatory import views as v
-from leftbehind.observatory.payload import Payload
+from leftbehind.observatory.payload import Payload, etag_of
 from leftbehind.search import NameIndex
 from leftbehind.store.connection import connect as connect_store
 
@@ -110,6 +112,8 @@ class Observatory:
         self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = OrderedDict()
         self._profile_cache_size = profile_cache_size
         self._robustness: dict[str, dict[str, str]] = {}
+        self._tiles: dict[str, dict[tuple[int, int, int], bytes]] = {}
+        self._tile_payloads: OrderedDict[tuple[str, int, int, int], Payload] = OrderedDict()
 
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -501,6 +505,42 @@ class Observatory:
     def la_geojson(self, edition: str | None) -> Payload:
         return self.view(edition, "geojson:la")
 
+    def cached_tile(self, geography: str, z: int, x: int, y: int) -> Payload | None:
+        """A tile already served once (the hot path), or None."""
+        return self._tile_payloads.get((geography, z, x, y))
+
+    def tile(self, geography: str, z: int, x: int, y: int) -> Payload | None:
+        """One vector tile (gzip-compressed MVT) of a geography, or None where there is no
+        tile (open sea, beyond the deepest zoom, or a geography without tiles)."""
+        key = (geography, z, x, y)
+        hit = self._tile_payloads.get(key)
+        if hit is not None:
+            return hit
+        tiles = self._tiles.get(geography)
+        if tiles is None:
+            if geography not in {self.edition(e).geography for e in self.edition_ids()}:
+                raise UnknownName(
+                    f"no tiles for geography '{geography}'; tiles exist for "
+                    + ", ".join(sorted({self.edition(e).geography for e in self.edition_ids()}))
+                )
+            con = self.connection()
+            try:
+                tiles = self._tiles.setdefault(geography, tile_store.load_tiles(con, geography))
+            finally:
+                con.close()
+        data = tiles.get((z, x, y))
+        if data is None:
+            return None
+        packed = data if tile_store.is_gzip(data) else gzip.compress(data, mtime=0)
+        payload = Payload(
+            tile_store.plain_tile(data), tile_store.MEDIA_TYPE, packed, etag_of(packed)
+        )
+        with self._lock:
+            self._tile_payloads[key] = payload
+            while len(self._tile_payloads) > 20000:
+                self._tile_payloads.popitem(last=False)
+        return payload
+
     def map_bounds(self, edition: str | None) -> list[float] | None:
         """[west, south, east, north] of the edition's areas."""
         return self.edition(edition).info.get("bounds")
@@ -513,6 +553,7 @@ class Observatory:
         default = self.resolve_edition(None)
         self.geojson(default, None, "map")
         self.la_geojson(default)
+        self.tile(self.edition(default).geography, 0, 0, 0)
         for eid in dict.fromkeys([default, *self.edition_ids()]):
             if eid in EDITIONS and EDITIONS[eid].profile is not None:
                 self.warm_profiles(eid)

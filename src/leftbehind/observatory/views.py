@@ -39,6 +39,7 @@ from leftbehind.groups import GROUP_LABELS, GROUPS
 from leftbehind.identify import OUTPUT_COLUMNS, summarise
 from leftbehind.observatory.models import AreaRecord, EditionInfo, LocalAuthority, Summary
 from leftbehind.observatory.payload import GZIP_MIN_BYTES, Payload
+from leftbehind.observatory.tiles import TILES_TABLE, group_key
 
 VIEWS_TABLE = "observatory_views"
 #: The identification contract: every area record the observatory serves has these fields.
@@ -155,7 +156,9 @@ def summary_document(frame: pd.DataFrame) -> dict[str, Any]:
     return Summary.model_validate(summarise(frame)).model_dump()
 
 
-def edition_info(ed: Edition, frame: pd.DataFrame, bounds: list[float] | None) -> dict[str, Any]:
+def edition_info(
+    ed: Edition, frame: pd.DataFrame, bounds: list[float] | None, tile_zoom: int | None = None
+) -> dict[str, Any]:
     return {
         "id": ed.id,
         "label": ed.title,
@@ -168,7 +171,19 @@ def edition_info(ed: Edition, frame: pd.DataFrame, bounds: list[float] | None) -
         "has_published_list": ed.has_published_list,
         "areas": len(frame),
         "bounds": bounds,
+        "tile_max_zoom": tile_zoom,
+        "tile_group_key": group_key(ed.id) if tile_zoom is not None else None,
     }
+
+
+def tile_max_zoom(con: duckdb.DuckDBPyConnection, geography: str) -> int | None:
+    """The deepest zoom of the geography's vector tiles, or None when there are none."""
+    tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    if TILES_TABLE not in tables:
+        return None
+    return con.execute(
+        f"SELECT max(z) FROM {TILES_TABLE} WHERE geography = ?", [geography]
+    ).fetchone()[0]
 
 
 def compare_document(con: duckdb.DuckDBPyConnection, ed: Edition, frame: pd.DataFrame) -> dict:
@@ -305,9 +320,9 @@ def edition_views(con: duckdb.DuckDBPyConnection, ed: Edition) -> dict[str, Payl
         LocalAuthority.model_validate(la)
     views = {
         "edition": Payload.json(
-            EditionInfo.model_validate(edition_info(ed, frame, bounds)).model_dump(
-                exclude_none=True
-            )
+            EditionInfo.model_validate(
+                edition_info(ed, frame, bounds, tile_max_zoom(con, ed.geography))
+            ).model_dump(exclude_none=True)
         ),
         "areas": Payload.json(records),
         "local_authorities": Payload.json(las),

@@ -12,6 +12,7 @@ DERIVED_STAGES: list[str] = [
     "leftbehind.identify:build_identification",
     "leftbehind.robustness.stage:build_robustness",
     "leftbehind.profiles.values:build_profile_inputs",
+    "leftbehind.observatory.tiles:build_tiles",
     "leftbehind.observatory.views:build_views",
 ]
 

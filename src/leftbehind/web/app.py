@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(funding.api_router)
     app.include_router(geo.router)
+    app.include_router(geo.tiles_router)
     app.include_router(search.router)
     app.include_router(pages.router)
     app.include_router(funding.page_router)

@@ -50,7 +50,7 @@ def status_for(exc: LeftBehindError) -> int:
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path == "/openapi.json"
+    return path.startswith(("/api/", "/tiles/")) or path == "/openapi.json"
 
 
 def _page(request: Request, status: int, title: str, message: str, **extra: Any) -> Response:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from leftbehind.web.common import EditionParam, GroupParam, observatory, payload_response
 
 router = APIRouter(prefix="/api", tags=["geography"])
+tiles_router = APIRouter(tags=["geography"])
 
 Detail = Annotated[
     Literal["full", "map"],
@@ -47,3 +48,28 @@ async def local_authorities_geojson(request: Request, edition: EditionParam = No
     obs = observatory(request)
     payload = await run_in_threadpool(obs.la_geojson, edition)
     return payload_response(request, payload, max_age=3600)
+
+
+@tiles_router.get(
+    "/tiles/{geography}/{z}/{x}/{y}.mvt",
+    summary="Vector tile of a geography's areas (Mapbox Vector Tile, layer 'areas')",
+    description="Feature properties: c (code), n (name), g:{edition} (the area's group in each "
+    "edition drawn on this geography; see tile_group_key in /api/editions). 204 where there "
+    "is no tile. Gzip-compressed when the client accepts it.",
+    response_class=Response,
+    responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}},
+)
+async def tile(
+    request: Request,
+    geography: Annotated[str, Path(max_length=16, pattern=r"^[a-z0-9]+$")],
+    z: Annotated[int, Path(ge=0, le=22)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+) -> Response:
+    obs = observatory(request)
+    payload = obs.cached_tile(geography, z, x, y)  # the hot path: no thread hop
+    if payload is None:
+        payload = await run_in_threadpool(obs.tile, geography, z, x, y)
+    if payload is None:
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+    return payload_response(request, payload, max_age=86400)

@@ -23,10 +23,23 @@
   var abs = function (u) { return new URL(u, window.location.href).href; };
   // Both layers are in the initial style, so the map's worker starts fetching and parsing them
   // as soon as the map exists (no copy of the data through the page).
+  // Vector tiles cut when the store was built, where there are any (only the tiles in view are
+  // fetched); otherwise the GeoJSON of every area, tiled by MapLibre in the browser.
+  var tiles = el.getAttribute("data-tiles");
+  var groupKey = tiles ? el.getAttribute("data-group-key") : "g";
+  var areasSource = tiles
+    ? { type: "vector", tiles: [abs(tiles).replace(/%7B/g, "{").replace(/%7D/g, "}")], minzoom: 0,
+        maxzoom: parseInt(el.getAttribute("data-tile-max-zoom"), 10) || 12 }
+    : { type: "geojson", data: abs(el.getAttribute("data-areas")), maxzoom: 12, tolerance: 0.5 };
+  var onAreas = function (layer) {
+    layer.source = "areas";
+    if (tiles) layer["source-layer"] = "areas";
+    return layer;
+  };
   var style = {
     version: 8,
     sources: {
-      areas: { type: "geojson", data: abs(el.getAttribute("data-areas")), maxzoom: 12, tolerance: 0.5 },
+      areas: areasSource,
       outlines: { type: "geojson", data: abs(el.getAttribute("data-outlines")), maxzoom: 10, tolerance: 0.8 }
     },
     layers: [{ id: "background", type: "background", paint: { "background-color": "#eef1f4" } }]
@@ -37,21 +50,21 @@
     style.layers.push({ id: "basemap", type: "raster", source: "basemap" });
   }
   style.layers.push(
-    {
-      id: "areas-fill", type: "fill", source: "areas",
+    onAreas({
+      id: "areas-fill", type: "fill",
       paint: {
-        "fill-color": ["match", ["get", "g"], "left_behind", COLOURS.left_behind,
+        "fill-color": ["match", ["get", groupKey], "left_behind", COLOURS.left_behind,
           "other_deprived", COLOURS.other_deprived, COLOURS.rest],
         "fill-opacity": basemap ? 0.75 : 0.9
       }
-    },
-    { id: "areas-line", type: "line", source: "areas", minzoom: 8,
-      paint: { "line-color": "#ffffff", "line-width": 0.5 } },
+    }),
+    onAreas({ id: "areas-line", type: "line", minzoom: 8,
+      paint: { "line-color": "#ffffff", "line-width": 0.5 } }),
     { id: "la-line", type: "line", source: "outlines",
       paint: { "line-color": "#2b2f36", "line-width": ["interpolate", ["linear"], ["zoom"], 5, 0.4, 10, 1.6] } },
     // Only the hovered area is laid out as a line (a filter, not a zero-width line for all).
-    { id: "areas-hover", type: "line", source: "areas", filter: ["==", ["get", "c"], ""],
-      paint: { "line-color": "#000000", "line-width": 2.5 } }
+    onAreas({ id: "areas-hover", type: "line", filter: ["==", ["get", "c"], ""],
+      paint: { "line-color": "#000000", "line-width": 2.5 } })
   );
 
   var initial = [[-6.5, 49.8], [1.9, 55.9]];
@@ -103,7 +116,8 @@
     if (!f) return;
     map.getCanvas().style.cursor = "pointer";
     setHover(f.properties.c);
-    if (hover) hover.textContent = f.properties.n + " (" + f.properties.c + "): " + (NAMES[f.properties.g] || f.properties.g);
+    var group = f.properties[groupKey];
+    if (hover) hover.textContent = f.properties.n + " (" + f.properties.c + "): " + (NAMES[group] || group);
   });
   map.on("mouseleave", "areas-fill", function () {
     map.getCanvas().style.cursor = "";
