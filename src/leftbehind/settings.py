@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     def store_path(self) -> Path:
         return self.home / "leftbehind.duckdb"
 
+    def environment(self) -> dict[str, str]:
+        """These settings as ``LEFTBEHIND_*`` variables (for worker processes).
+
+        >>> Settings(home=Path("/tmp/x"), port=9000).environment()["LEFTBEHIND_PORT"]
+        '9000'
+        """
+        return {
+            f"LEFTBEHIND_{name.upper()}": str(value)
+            for name, value in self.model_dump().items()
+            if value is not None
+        }
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from leftbehind.cli.common import cli_errors, err_console
@@ -25,6 +27,13 @@ def serve(
     port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port (default 8000)."),
     edition: str | None = typer.Option(
         None, "--edition", help="Edition shown by default (default england-2019-ward)."
+    ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Server processes (each opens the evidence store read-only); e.g. the cores.",
     ),
 ) -> None:
     """Open the web observatory: map, area pages, summaries and the open API."""
@@ -51,11 +60,20 @@ def serve(
             obs.resolve_edition(edition, what="--edition")
         finally:
             obs.close()
-    app = create_app(settings)
     err_console.print(
-        f"Serving the observatory at http://{settings.host}:{settings.port}/ (Ctrl+C to stop)"
+        f"Serving the observatory at http://{settings.host}:{settings.port}/ with {workers} "
+        f"worker{'s' if workers > 1 else ''} (Ctrl+C to stop)"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level="warning")  # fmt: skip
+        return
+    # Each worker process builds its own app from the same settings, passed by environment.
+    os.environ.update(settings.environment())
+    uvicorn.run(
+        "leftbehind.web:create_app", factory=True, workers=workers,
+        host=settings.host, port=settings.port, log_level="warning",
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
