@@ -1,0 +1,250 @@
+"""Benchmark against a real peer: the app vs nginx serving the same bytes pre-compressed.
+
+Starts ``leftbehind serve --workers N`` and, in the same run, nginx (Debian's package; the
+script installs ``nginx-light`` and ``wrk`` with apt-get when they are missing) on its own
+config and port, serving copies of the very bytes the app sends (fetched from it, gzip copies
+beside them, ``gzip_static on``). Then wrk (Debian's package) loads each at 1, 10 and 50
+connections for ``--duration`` seconds with ``Accept-Encoding: gzip``, and the script reports
+requests per second and p50/p95/p99 latency of both, and their ratios, for
+
+* the profile JSON (``/api/areas/{code}/profile``),
+* the area page (``/areas/{code}``),
+* a vector tile of the home map (``/tiles/ward17/10/{x}/{y}.mvt``).
+
+Targets (issue 18): at 10 and 50 connections the app's throughput >= 0.25x nginx's and its
+p95 <= 3x nginx's, with no errors. Both servers and wrk share the machine's 2 cores.
+
+    LEFTBEHIND_HOME=DIR python bench/bench_peers.py [--workers 2] [--duration 10] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "performance.md"
+START, END = "<!-- peers:start -->", "<!-- peers:end -->"
+CONNECTIONS = (1, 10, 50)
+CODE = "E05000028"
+TILE = "/tiles/ward17/10/512/340.mvt"  # Barking and Dagenham at zoom 10
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format('{"requests": %d, "seconds": %f, "p50": %f, "p95": %f, "p99": %f, '
+    .. '"errors": %d}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3,
+    errors))
+end
+"""
+NGINX_CONF = """
+worker_processes {workers};
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  types {{ application/json json; text/html html; application/vnd.mapbox-vector-tile mvt; }}
+  server {{
+    listen 127.0.0.1:{port};
+    root {root}/www;
+    gzip_static on;
+    etag on;
+  }}
+}}
+"""
+
+
+def ensure_tools() -> None:
+    """nginx and wrk from Debian's packages (installed when missing)."""
+    missing = [
+        pkg for tool, pkg in (("nginx", "nginx-light"), ("wrk", "wrk")) if not shutil.which(tool)
+    ]
+    if missing:
+        print(f"installing {' '.join(missing)} with apt-get", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=10).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"no answer from {url}")
+
+
+def raw_body(url: str) -> bytes:
+    """The bytes as sent, gzip included (not decoded)."""
+    with httpx.stream("GET", url, headers={"Accept-Encoding": "gzip"}, timeout=60) as r:
+        r.raise_for_status()
+        return b"".join(r.iter_raw())
+
+
+def wrk(url: str, connections: int, duration: int, script: Path) -> dict:
+    threads = min(2, connections)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(script),
+         "-H", "Accept-Encoding: gzip", url],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", default=os.environ.get("LEFTBEHIND_HOME"))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--write", action="store_true", help="write to docs/performance.md")
+    args = parser.parse_args()
+    if not args.home or not (Path(args.home) / "leftbehind.duckdb").exists():
+        raise SystemExit("give --home (or LEFTBEHIND_HOME) holding a built store")
+    ensure_tools()
+    paths = {
+        "profile JSON": f"/api/areas/{CODE}/profile",
+        "area page": f"/areas/{CODE}",
+        "map tile": TILE,
+    }
+    files = {"profile JSON": "profile.json", "area page": "area.html", "map tile": "tile.mvt"}
+    app_port, nginx_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEFTBEHIND_")}
+    env["LEFTBEHIND_HOME"] = args.home
+    app = subprocess.Popen(
+        [sys.executable, "-m", "leftbehind", "serve", "--port", str(app_port),
+         "--workers", str(args.workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    root = Path(tempfile.mkdtemp(prefix="leftbehind-peers-"))
+    root.chmod(0o755)  # nginx workers run as an unprivileged user
+    nginx = None
+    results: list[dict] = []
+    try:
+        app_base = f"http://127.0.0.1:{app_port}"
+        wait(app_base + "/api/editions")
+        (root / "www").mkdir()
+        for name, path in paths.items():
+            for _ in range(2 * args.workers):  # every worker has it cached
+                packed = raw_body(app_base + path)
+            body = gzip.decompress(packed) if packed[:2] == b"\x1f\x8b" else packed
+            (root / "www" / files[name]).write_bytes(body)
+            (root / "www" / (files[name] + ".gz")).write_bytes(
+                gzip.compress(body, compresslevel=6, mtime=0)
+            )
+        (root / "nginx.conf").write_text(
+            NGINX_CONF.format(workers=args.workers, root=root, port=nginx_port)
+        )
+        nginx = subprocess.Popen(
+            ["nginx", "-c", str(root / "nginx.conf"), "-p", str(root), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        nginx_base = f"http://127.0.0.1:{nginx_port}"
+        wait(nginx_base + "/" + files["profile JSON"])
+        script = root / "report.lua"
+        script.write_text(WRK_SCRIPT)
+        for name, path in paths.items():
+            for connections in CONNECTIONS:
+                row = {"name": name, "connections": connections}
+                for who, url in (("app", app_base + path),
+                                 ("nginx", f"{nginx_base}/{files[name]}")):  # fmt: skip
+                    row[who] = wrk(url, connections, args.duration, script)
+                results.append(row)
+                print(
+                    f"{name:<13} c={connections:<3} app {row['app']['rps']:8.0f} req/s "
+                    f"p95 {row['app']['p95']:6.2f} ms | nginx {row['nginx']['rps']:8.0f} req/s "
+                    f"p95 {row['nginx']['p95']:6.2f} ms",
+                    flush=True,
+                )
+    finally:
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(timeout=20)
+        app.terminate()
+        app.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+    section, ok = report(results, args)
+    print(section)
+    if args.write:
+        write_docs(section)
+    return 0 if ok else 1
+
+
+def report(results: list[dict], args: argparse.Namespace) -> tuple[str, bool]:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        START,
+        f"## Against nginx serving the same bytes (`bench/bench_peers.py`, {stamp})",
+        "",
+        f"{platform.machine()}, {os.cpu_count()} cores (shared by the app, nginx and wrk), "
+        f"Python {platform.python_version()}; `leftbehind serve --workers {args.workers}` and "
+        f"nginx {args.workers} workers with `gzip_static` on the same files; wrk "
+        f"{args.duration} s per row, `Accept-Encoding: gzip`, keep-alive. Targets at 10 and 50 "
+        "connections: app req/s >= 0.25x nginx, p95 <= 3x nginx, no errors.",
+        "",
+        "| response | conns | app req/s | nginx req/s | ratio | app p95 ms | nginx p95 ms | "
+        "p95 ratio | errors | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    all_ok = True
+    for row in results:
+        a, n = row["app"], row["nginx"]
+        ratio, p95 = a["rps"] / n["rps"], a["p95"] / max(n["p95"], 1e-3)
+        errors = a["errors"] + n["errors"]
+        checked = row["connections"] >= 10
+        ok = (ratio >= 0.25 and p95 <= 3 and errors == 0) if checked else None
+        if checked:
+            all_ok &= bool(ok)
+        met = "n/a" if ok is None else ("yes" if ok else "**no**")
+        lines.append(
+            f"| {row['name']} | {row['connections']} | {a['rps']:,.0f} | {n['rps']:,.0f} | "
+            f"{ratio:.2f}x | {a['p95']:.2f} | {n['p95']:.2f} | {p95:.1f}x | {errors} | {met} |"
+        )
+    lines += ["", f"Result: {'all targets met' if all_ok else 'targets NOT all met'}.", END]
+    return "\n".join(lines) + "\n", all_ok
+
+
+def write_docs(section: str) -> None:
+    sys.path.insert(0, str(REPO / "src"))
+    from leftbehind.atomic import write_text_atomic
+
+    text = DOC.read_text(encoding="utf-8")
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + section.strip() + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    write_text_atomic(DOC, text)
+    print(f"wrote the peers section of {DOC}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
