@@ -72,13 +72,12 @@ def parse_postcode(text: str) -> Postcode:
     raw = (text or "").strip()
     shown = raw if len(raw) <= 20 and raw.isprintable() else f"{raw[:20]!r}..."
     if not raw:
-        raise InvalidInput("no postcode given; type one such as RM9 4UN", parameter="postcode")
+        raise InvalidInput("no postcode given; type one such as RM9 4UN")
     key = _compact(raw)
     if len(raw) > MAX_LENGTH or not key.isascii() or not POSTCODE.match(key):
         raise InvalidInput(
             f"'{shown}' is not a UK postcode; a postcode looks like RM9 4UN or SR2 8RP "
-            "(letters and digits, then a digit and two letters)",
-            parameter="postcode",
+            "(letters and digits, then a digit and two letters)"
         )
     return Postcode(key, f"{key[:-3]} {key[-3:]}")
 
@@ -114,9 +113,9 @@ def _not_found(con: duckdb.DuckDBPyConnection, postcode: Postcode) -> PostcodeNo
     outward = postcode.outward
     if outward[-1].isalpha():
         return PostcodeNotFound(
-            f"{postcode.formatted} is not in the postcode lookup: it leaves out districts whose "
-            f"name ends in a letter ({outward}, like EC1A, SW1A and W1A in central London); "
-            "search for the ward or area by name instead",
+            f"{postcode.formatted} is not in the postcode lookup: it leaves out postcode "
+            f"districts whose name ends in a letter, as {outward} does (EC1A, SW1A, W1A and "
+            "others in central London); search for the ward or area by name instead",
             reason="unsupported_district",
             postcode=postcode.formatted,
         )
