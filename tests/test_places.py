@@ -282,3 +282,13 @@ def test_cli_profile_and_postcode(store_home, mirror_dir):
     assert json.loads(out.stdout)["ward"]["code"] == from_mirror(mirror_dir, "CO15 2AE")[1]
     bad = subprocess.run([*run, "postcode", "SW1A 0AA"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "ends in a letter" in bad.stderr
+
+
+def test_area_page_names_the_wards_of_today(client, con):
+    rows = con.execute(
+        "SELECT from_code FROM place_crosswalk WHERE from_type = 'ward' "
+        "AND edition = 'england-2019-ward' AND area_code = 'E05000028'"
+    ).fetchall()
+    page = client.get("/areas/E05000028")
+    assert page.status_code == 200 and "Wards of today" in page.text
+    assert rows and all(f"/wards/{code}" in page.text for (code,) in rows)

@@ -349,6 +349,18 @@ class Observatory:
             )
         return self._ward_index
 
+    def todays_wards(self, data: EditionView, rec: dict[str, Any]) -> dict[str, Any]:
+        """The wards of today that overlap an area, and a sentence on what changed."""
+        con = self.connection()
+        try:
+            wards = places_wards.wards_of_today(con, data.id, rec["code"])
+        finally:
+            con.close()
+        for ward in wards:
+            ward["url"] = f"/wards/{ward['code']}?edition={data.id}"
+        name = rec["name"] or rec["code"]
+        return {"wards": wards, "sentence": places_wards.today_sentence(name, rec["code"], wards)}
+
     def ward(self, code: str) -> dict[str, Any]:
         """A ward of 2022-2026 and the areas of every edition it overlaps, with the method."""
         con = self.connection()

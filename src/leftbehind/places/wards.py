@@ -145,3 +145,37 @@ def change_sentence(ward: dict[str, Any]) -> str:
     head = f"{name} ward was created or redrawn in {since}: " if since and since > 2016 else ""
     text = "; ".join(unique)
     return head + text[0].upper() + text[1:] + "." if not head else head + text + "."
+
+
+def wards_of_today(
+    con: duckdb.DuckDBPyConnection, edition: str, area_code: str
+) -> list[dict[str, Any]]:
+    """The wards in use today (August 2024) that overlap an area of an edition, with the share
+    of each ward's residents that lies in the area, largest first."""
+    rows = con.execute(
+        f"""
+        SELECT w.code, w.name, w.ltla_name, w.first_year, c.share, c.method
+        FROM {CROSSWALK_TABLE} c JOIN {WARDS_TABLE} w ON w.code = c.from_code
+        WHERE c.from_type = 'ward' AND c.edition = ? AND c.area_code = ? AND w.current
+        ORDER BY c.share DESC, w.name
+        """,
+        [edition, area_code],
+    ).fetchall()
+    keys = ["code", "name", "ltla_name", "first_year", "share", "method"]
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def today_sentence(area_name: str, area_code: str, wards: list[dict[str, Any]]) -> str:
+    """'Becontree ward (2017) was redrawn: ...' in plain words."""
+    if not wards:
+        return ""
+    if any(w["code"] == area_code and w["method"] == "exact" for w in wards):
+        return f"{area_name} is a ward today with the same code and boundary as then."
+    names = [
+        f"{w['name']} ({w['share']:.0%} of its residents live here)" if w["share"] < 0.995
+        else f"all of {w['name']}"
+        for w in wards[:6]
+    ]  # fmt: skip
+    since = min((w["first_year"] for w in wards if w["first_year"]), default=None)
+    when = f" (wards drawn from {since} on)" if since and since > 2016 else ""
+    return f"Today's wards{when} that overlap {area_name}: " + "; ".join(names) + "."

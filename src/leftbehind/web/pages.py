@@ -60,6 +60,7 @@ def _area_page(obs: Observatory, request: Request, edition: str | None, code: st
                 "status_sentence": obs.describe_status(data, rec),
                 "chart_svg": chart,
                 "robustness": obs.robustness(data, rec["code"]),
+                "today": obs.todays_wards(data, rec),
                 "la": la,
             }
         )
