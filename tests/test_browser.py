@@ -300,3 +300,43 @@ def test_accessibility_and_small_screens(server, browser, path, width):
         assert bad == [], f"{path}: {bad}"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_type_a_postcode_on_the_home_page_and_land_on_its_area(server, browser, store_path, width):
+    import duckdb
+
+    from leftbehind.places.postcodes import parse_postcode
+
+    key = parse_postcode("RM9 4UN").key
+    con = duckdb.connect(str(store_path), read_only=True)
+    try:
+        (lsoa21,) = con.execute(
+            "SELECT lsoa21_code FROM postcodes24 WHERE postcode_key = ?", [key]
+        ).fetchone()
+    finally:
+        con.close()
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    pg = context.new_page()
+    try:
+        pg.goto(server + "/?edition=england-2023-lsoa")
+        box = pg.get_by_role("combobox", name="Find a neighbourhood, ward or council")
+        box.fill("rm9 4un")
+        pg.locator("#q-list").get_by_role("option").first.wait_for()  # the area, suggested
+        box.press("Escape")  # close the suggestions; Enter submits the form
+        with pg.expect_navigation():
+            box.press("Enter")
+        assert f"/areas/{lsoa21}" in pg.url
+        assert lsoa21 in pg.locator("h1").inner_text()
+        overflow = pg.evaluate("() => document.documentElement.scrollWidth")
+        assert overflow <= width + 1
+        _shot(pg, f"postcode-area-{width}")
+        assert _axe(pg, f"postcode-area-{width}") == []
+        pg.goto(server + "/search?q=EH1+1YZ")  # candidates of another nation's edition
+        assert pg.get_by_role("link", name="Tollcross").count() >= 1
+        assert _axe(pg, f"postcode-candidates-{width}") == []
+        pg.goto(server + "/wards/E05014055")
+        assert "Barking Riverside" in pg.locator("h1").inner_text()
+        assert _axe(pg, f"ward-{width}") == []
+    finally:
+        context.close()

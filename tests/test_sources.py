@@ -33,7 +33,7 @@ def fake_source(tmp_path: Path, content: bytes, sid: str = "demo_source"):
 
 def test_registry_rows_are_complete_and_pinned():
     sources = load_registry()
-    assert len(sources) == 53
+    assert len(sources) == 53 + 129  # the manifest's files and the adopted additions
     assert len({s.id for s in sources}) == len(sources)
     for s in sources:
         assert re.fullmatch(r"[0-9a-f]{64}", s.sha256)
@@ -49,18 +49,52 @@ def test_unknown_source_lists_valid_ones():
         source_by_id("imd2099")
 
 
+def _rows(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(newline="") as handle:
+        return {r["id"]: r for r in csv.DictReader(handle)}
+
+
 def test_registry_matches_upstream_manifest(mirror_dir: Path):
-    with (mirror_dir / "manifest.csv").open(newline="") as handle:
-        upstream = {r["id"]: r for r in csv.DictReader(handle)}
-    assert set(upstream) == {s.id for s in load_registry()}
-    for s in load_registry():
-        row = upstream[s.id]
+    upstream = _rows(mirror_dir / "manifest.csv")
+    registry = {s.id: s for s in load_registry()}
+    assert set(upstream) <= set(registry), "every file of the manifest is in the registry"
+    for sid, row in upstream.items():
+        s = registry[sid]
         assert (s.url, s.sha256, s.bytes, s.mirror_path) == (
             row["url"],
             row["sha256"],
             int(row["bytes"]),
             row["mirror_path"],
         )
+
+
+def test_adopted_additions_match_additions_csv(mirror_dir: Path):
+    """Every registry file not in the manifest is an addition, pinned exactly as additions.csv
+    lists it, licence included."""
+    manifest = _rows(mirror_dir / "manifest.csv")
+    additions = _rows(mirror_dir / "additions.csv")
+    adopted = [s for s in load_registry() if s.id not in manifest]
+    assert {s.id for s in adopted} <= set(additions), "a registry file is in neither list"
+    assert {"ward_codes_2016_2026", "boundaries_wards22"} <= {s.id for s in adopted}
+    postcode_files = {sid for sid in additions if sid.startswith("postcodes24_")}
+    assert postcode_files <= {s.id for s in adopted}, "all of the postcode lookup is adopted"
+    for s in adopted:
+        row = additions[s.id]
+        assert (s.repository, s.commit, s.path, s.url, s.sha256, s.bytes) == (
+            row["repository"], row["commit"], row["path"], row["url"], row["sha256"],
+            int(row["bytes"]),
+        )  # fmt: skip
+        assert (s.mirror_path, s.licence) == (row["mirror_path"], row["licence"])
+        assert (mirror_dir / s.mirror_path).stat().st_size == s.bytes
+
+
+def test_readers_and_tables_of_the_additions():
+    assert source_by_id("postcodes24_rm").reader == "postcodes_json"
+    assert source_by_id("postcodes24_rm").table == "postcodes24"
+    assert source_by_id("postcodes24_wards").reader == "names_json"
+    assert source_by_id("postcodes24_wards").table == "postcode_names24"
+    assert source_by_id("ward_codes_2016_2026").reader == "csv"
+    assert source_by_id("ward_codes_2016_2026").table == "ward_codes_2016_2026"
 
 
 def test_fetch_from_mirror_copies_and_verifies(tmp_path: Path):

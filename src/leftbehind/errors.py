@@ -66,3 +66,14 @@ class AreaNotFound(UnknownName):
         super().__init__(message)
         self.matches = matches or []
         self.editions = editions or []
+
+
+class PostcodeNotFound(UnknownName):
+    """A well-formed postcode the lookup cannot answer. ``reason``: ``'unknown'`` (not in the
+    lookup) or ``'unsupported_district'`` (a district whose name ends in a letter, e.g. SW1A,
+    which the lookup leaves out)."""
+
+    def __init__(self, message: str, reason: str, postcode: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.postcode = postcode

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from leftbehind.cli.common import cli_errors, emit_json, emit_text
+from leftbehind.cli.common import cli_errors, emit_json, emit_text, err_console
 from leftbehind.errors import InvalidInput
+from leftbehind.places.postcodes import looks_like_postcode
 
 
 def _one_format(**flags: bool) -> str | None:
@@ -19,10 +20,46 @@ def _one_format(**flags: bool) -> str | None:
     return chosen[0] if chosen else None
 
 
+def _postcode_area(query: str, edition: str | None) -> tuple[str, str]:
+    """The code and edition of the area a postcode lies in (a note on stderr says how)."""
+    from leftbehind.observatory import Observatory
+    from leftbehind.settings import get_settings
+
+    settings = get_settings()
+    obs = Observatory(settings.store_path, settings.edition)
+    try:
+        answer = obs.postcode(query)
+        wanted = obs.resolve_edition(edition, what="--edition")
+    finally:
+        obs.close()
+    entries = answer["editions"]
+    entry = next((e for e in entries if e["edition"] == wanted), None)
+    if entry is None and edition:
+        raise InvalidInput(
+            f"{answer['postcode']} is in {answer['nation'] or 'no nation'}; edition {wanted} does "
+            f"not cover it: choose one of {', '.join(e['edition'] for e in entries) or 'none'}",
+            parameter="edition",
+        )
+    entry = entry or (entries[0] if entries else None)
+    if entry is None:
+        raise InvalidInput(answer.get("note") or f"{answer['postcode']}: no area found")
+    area = entry["area"]
+    others = len(entry["candidates"]) - 1
+    more = f"; it overlaps {others} more (see 'leftbehind postcode')" if others else ""
+    err_console.print(
+        f"{answer['postcode']}: {area['name']} ({area['code']}) in {entry['edition']}, "
+        f"{entry['method_label']}{more}",
+        markup=False,
+    )
+    return area["code"], entry["edition"]
+
+
 @cli_errors
 def profile(
     query: str = typer.Argument(
-        ..., help="An area code or name, or several codes separated by commas."
+        ...,
+        help="An area code or name, several codes separated by commas, or a postcode "
+        "(the area it lies in).",
     ),
     edition: str | None = typer.Option(
         None, "--edition", "-e", help="Edition (default: settings)."
@@ -38,6 +75,8 @@ def profile(
     from leftbehind.store.connection import connect
 
     fmt = _one_format(json=as_json, markdown=as_markdown, html=as_html) or "markdown"
+    if looks_like_postcode(query):
+        query, edition = _postcode_area(query, edition)
     con = connect()
     try:
         result = make_profile(con, query, edition)

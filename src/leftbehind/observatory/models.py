@@ -113,6 +113,7 @@ class SearchItem(BaseModel):
     code: str
     name: str
     context: str
-    kind: str = Field(description="'area' or 'la' (local authority)")
+    kind: str = Field(description="'area', 'la' (local authority) or 'ward' (a ward of today)")
     score: float
+    edition: str | None = Field(None, description="edition of the item's page")
     url: str | None = None

@@ -19,12 +19,20 @@ from typing import Any, Literal
 import duckdb
 
 from leftbehind.editions import EDITIONS
-from leftbehind.errors import AreaNotFound, InvalidInput, StoreMissing, UnknownName
+from leftbehind.errors import (
+    AreaNotFound,
+    InvalidInput,
+    LeftBehindError,
+    StoreMissing,
+    UnknownName,
+)
 from leftbehind.export import plain
 from leftbehind.groups import GROUP_ORDER
 from leftbehind.observatory import tiles as tile_store
 from leftbehind.observatory import views as v
 from leftbehind.observatory.payload import Payload, etag_of
+from leftbehind.places import wards as places_wards
+from leftbehind.places.postcodes import PostcodeLookup, looks_like_postcode
 from leftbehind.search import NameIndex
 from leftbehind.store.connection import connect as connect_store
 
@@ -114,6 +122,8 @@ class Observatory:
         self._robustness: dict[str, dict[str, str]] = {}
         self._tiles: dict[str, dict[tuple[int, int, int], bytes]] = {}
         self._tile_payloads: OrderedDict[tuple[str, int, int, int], Payload] = OrderedDict()
+        self._postcodes = PostcodeLookup(facts=self._area_fact)
+        self._ward_index: NameIndex | None = None
 
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -265,8 +275,116 @@ class Observatory:
         )
 
     def search(self, edition: str | None, query: str, limit: int = 8) -> list[dict[str, Any]]:
-        """Areas and local authorities of the edition by name or code, typos allowed."""
-        return self.edition(edition).index.search(query, limit=limit)
+        """Areas and local authorities of the edition by name or code, typos allowed; today's
+        wards by name or code; a postcode's area (see :meth:`find`)."""
+        return self.find(edition, query, limit)["items"]
+
+    def find(self, edition: str | None, query: str, limit: int = 8) -> dict[str, Any]:
+        """What a search box finds: ``items`` (each with its ``edition``), the ``postcode``
+        answer when the query is a postcode, and a ``message`` when a postcode is not found.
+
+        A postcode gives the area it lies in (score 1.0 when it falls in one area, otherwise
+        every candidate scored by its share), in the edition asked for or, for a postcode of
+        another nation, in that nation's first edition.
+        """
+        data = self.edition(edition)
+        query = (query or "")[:200]
+        out: dict[str, Any] = {"edition": data.id, "query": query, "items": [],
+                               "postcode": None, "message": None}  # fmt: skip
+        if looks_like_postcode(query):
+            try:
+                answer = self.postcode(query)
+            except LeftBehindError as exc:
+                out["message"] = str(exc)
+                return out
+            out["postcode"] = answer
+            entries = answer["editions"]
+            entry = next((e for e in entries if e["edition"] == data.id), None)
+            entry = entry or (entries[0] if entries else None)
+            if entry is None:
+                out["message"] = answer.get("note") or f"{answer['postcode']}: no area found"
+                return out
+            for cand in entry["candidates"][:limit]:
+                out["items"].append(
+                    {
+                        "code": cand["code"],
+                        "name": cand["name"] or cand["code"],
+                        "context": f"{answer['postcode']}: {entry['method_label']}",
+                        "kind": "area",
+                        "score": 1.0 if entry["unique"] else round(cand["share"], 3),
+                        "edition": entry["edition"],
+                    }
+                )
+            return out
+        items = data.index.search(query, limit=limit)
+        for item in items:
+            item["edition"] = data.id
+        seen = {i["code"] for i in items}
+        wards = [w for w in self.ward_index().search(query, limit=limit) if w["code"] not in seen]
+        wards = [w for w in wards if w["score"] >= 0.8 and w["code"] not in data.records]
+        for ward in wards:
+            ward["edition"] = data.id
+        merged = sorted(items + wards, key=lambda i: -i["score"])
+        out["items"] = merged[:limit]
+        return out
+
+    # -- postcodes and today's wards --------------------------------------------------------
+    def _area_fact(self, edition: str, code: str) -> tuple[str | None, str | None] | None:
+        if edition not in self.edition_ids():
+            return None
+        rec = self.edition(edition).records.get(code)
+        return (rec["name"], rec["group"]) if rec else None
+
+    def postcode(self, query: str) -> dict[str, Any]:
+        """A postcode's local authority, ward, small area and nation, and the area of every
+        edition of that nation it lies in (:mod:`leftbehind.places.postcodes`), with links."""
+        con = self.connection()
+        try:
+            answer = self._postcodes.lookup(con, query, self.edition_ids())
+        finally:
+            con.close()
+        for entry in answer["editions"]:
+            for cand in entry["candidates"]:
+                cand["url"] = f"/areas/{cand['code']}?edition={entry['edition']}"
+            entry["area"] = entry["candidates"][0]
+        return answer
+
+    def ward_index(self) -> NameIndex:
+        """Today's wards (codes in use from 2022 on), by name or code."""
+        if self._ward_index is None:
+            con = self.connection()
+            try:
+                rows = places_wards.today_wards(con)
+            finally:
+                con.close()
+            self._ward_index = NameIndex.of(
+                [(w["code"], w["name"], places_wards.ward_context(w), "ward") for w in rows]
+            )
+        return self._ward_index
+
+    def todays_wards(self, data: EditionView, rec: dict[str, Any]) -> dict[str, Any]:
+        """The wards of today that overlap an area, and a sentence on what changed."""
+        con = self.connection()
+        try:
+            wards = places_wards.wards_of_today(con, data.id, rec["code"])
+        finally:
+            con.close()
+        for ward in wards:
+            ward["url"] = f"/wards/{ward['code']}?edition={data.id}"
+        name = rec["name"] or rec["code"]
+        return {"wards": wards, "sentence": places_wards.today_sentence(name, rec["code"], wards)}
+
+    def ward(self, code: str) -> dict[str, Any]:
+        """A ward of 2022-2026 and the areas of every edition it overlaps, with the method."""
+        con = self.connection()
+        try:
+            ward = places_wards.ward_places(con, code, self._area_fact, self.edition_ids())
+        finally:
+            con.close()
+        for entry in ward["editions"]:
+            for area in entry["areas"]:
+                area["url"] = f"/areas/{area['code']}?edition={entry['edition']}"
+        return ward
 
     def filter_areas(
         self,

@@ -24,8 +24,10 @@ def sha256_of(path: Path) -> str:
 
 
 def cached_path(cache_dir: Path, source: Source) -> Path:
-    """Where a source lives in the cache: ``raw/<id>/<sha256>.rda``."""
-    return cache_dir / "raw" / source.id / f"{source.sha256}.rda"
+    """Where a source lives in the cache: ``raw/<id>/<sha256><suffix>`` (``.rda``, ``.csv``,
+    ``.json`` as upstream)."""
+    suffix = Path(source.path).suffix or ".rda"
+    return cache_dir / "raw" / source.id / f"{source.sha256}{suffix}"
 
 
 def check_sha256(source: Source, path: Path) -> None:

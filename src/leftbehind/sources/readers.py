@@ -1,8 +1,9 @@
-"""Read pinned R data files into tidy pandas frames, with a Parquet cache keyed by sha256.
+"""Read pinned source files into tidy pandas frames, with a Parquet cache keyed by sha256.
 
-Plain data frames are read with ``pyreadr``; ``sf`` boundary objects with ``rdata``, whose
+Plain R data frames are read with ``pyreadr``; ``sf`` boundary objects with ``rdata``, whose
 geometry (nested lists of coordinate matrices, WGS84 lon/lat) becomes Shapely geometries stored
-as WKB. Each file is parsed once: the tidy frame is cached as ``parsed/<sha256>.parquet``.
+as WKB; CSV files as text; the postcode lookup's JSON files into one row per postcode. Each file
+is parsed once: the tidy frame is cached as ``parsed/<sha256>.parquet``.
 """
 
 from __future__ import annotations
@@ -127,10 +128,74 @@ def _read_rdata_sf(path: Path) -> pd.DataFrame:
     return out
 
 
+def _code_or_none(value: str) -> str | None:
+    """A GSS code, or None for blanks and the NSPL's pseudo codes ('L99999999')."""
+    return None if not value or value.endswith("99999999") else value
+
+
+def _read_postcodes_json(path: Path) -> pd.DataFrame:
+    """One postcode area of the August 2024 lookup: ``{district: {inward: [ladcd, ward24,
+    lsoa21]}}`` -> one row per postcode, keyed by the compact postcode (``RM94UN``). The third
+    code is an LSOA 2021 in England and Wales, a 2021 super data zone in Northern Ireland and
+    empty in Scotland."""
+    import json
+
+    data = json.loads(path.read_bytes())
+    keys: list[str] = []
+    ltla: list[str | None] = []
+    ward: list[str | None] = []
+    small: list[str | None] = []
+    for district, inwards in data.items():
+        for inward, codes in inwards.items():
+            keys.append(f"{district}{inward}".replace(" ", "").upper())
+            la, wd, sa = [*codes, "", "", ""][:3]
+            ltla.append(_code_or_none(la))
+            ward.append(_code_or_none(wd))
+            small.append(_code_or_none(sa))
+    smalls = pd.Series(small, dtype="string")
+    is_sdz = smalls.str.startswith("N21").fillna(False).astype(bool)
+    # Typed as text even when a whole area has no code of a kind (no LSOAs in Scotland).
+    return pd.DataFrame(
+        {
+            "postcode_key": pd.Series(keys, dtype="string"),
+            "ltla24_code": pd.Series(ltla, dtype="string"),
+            "ward24_code": pd.Series(ward, dtype="string"),
+            "lsoa21_code": smalls.where(~is_sdz, None),
+            "sdz21_code": smalls.where(is_sdz, None),
+        }
+    )
+
+
+def _read_names_json(source: Source, path: Path) -> pd.DataFrame:
+    """A name file of the postcode lookup: ``{code: [name, Welsh name]}``."""
+    import json
+
+    from leftbehind.sources.registry import POSTCODE_NAME_FILES
+
+    data = json.loads(path.read_bytes())
+    rows = [
+        (code, POSTCODE_NAME_FILES[source.id], [*names, ""][0], [*names, "", ""][1] or None)
+        for code, names in data.items()
+    ]
+    return pd.DataFrame(rows, columns=["code", "type", "name", "name_welsh"])
+
+
+def _read(source: Source, path: Path) -> pd.DataFrame:
+    if source.reader == "rdata":
+        return _read_rdata_sf(path)
+    if source.reader == "postcodes_json":
+        return _read_postcodes_json(path)
+    if source.reader == "names_json":
+        return _read_names_json(source, path)
+    if source.reader == "csv":
+        return pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None})
+    return _read_pyreadr(path)
+
+
 def parse_source(source: Source, path: Path) -> pd.DataFrame:
     """Parse one verified file into a tidy frame; a damaged file is a one-line error."""
     try:
-        frame = _read_rdata_sf(path) if source.reader == "rdata" else _read_pyreadr(path)
+        frame = _read(source, path)
     except Exception as exc:  # any parser failure means the file is unusable
         raise CorruptSource(
             f"source '{source.id}': cannot read {path} ({type(exc).__name__}); the file is "

@@ -13,6 +13,15 @@ from importlib import resources
 
 from leftbehind.errors import UnknownName
 
+POSTCODE_PREFIX = "postcodes24_"
+#: The postcode lookup's code -> [name, Welsh name] files (the other ``postcodes24_*`` files hold
+#: one postcode area each).
+POSTCODE_NAME_FILES = {
+    "postcodes24_lads": "ltla24",
+    "postcodes24_lsoa": "lsoa21",
+    "postcodes24_wards": "ward24",
+}
+
 
 @dataclass(frozen=True)
 class Source:
@@ -30,8 +39,29 @@ class Source:
 
     @property
     def reader(self) -> str:
-        """``rdata`` for ``sf`` boundary objects, ``pyreadr`` for plain data frames."""
-        return "rdata" if self.id.startswith("boundaries_") else "pyreadr"
+        """How the file is parsed: ``rdata`` for ``sf`` boundary objects, ``pyreadr`` for plain
+        R data frames, ``csv``, ``postcodes_json`` for one postcode area of the August 2024
+        postcode lookup and ``names_json`` for its code -> [name, Welsh name] files."""
+        if self.id.startswith("boundaries_"):
+            return "rdata"
+        if self.id in POSTCODE_NAME_FILES:
+            return "names_json"
+        if self.id.startswith(POSTCODE_PREFIX):
+            return "postcodes_json"
+        if self.path.endswith(".csv"):
+            return "csv"
+        return "pyreadr"
+
+    @property
+    def table(self) -> str:
+        """The store table the file is loaded into: its id, except that the per-area files of
+        the postcode lookup make one table (``postcodes24``) and its name files another
+        (``postcode_names24``)."""
+        if self.id in POSTCODE_NAME_FILES:
+            return "postcode_names24"
+        if self.id.startswith(POSTCODE_PREFIX):
+            return "postcodes24"
+        return self.id
 
 
 @lru_cache(maxsize=1)

@@ -126,7 +126,12 @@ def _load(
     progress: Progress,
 ) -> dict[str, pd.DataFrame]:
     frames: dict[str, pd.DataFrame] = {}
+    grouped: dict[str, list[Source]] = {}
     for i, source in enumerate(sources, start=1):
+        if source.table != source.id:  # one table of many files (the postcode lookup)
+            grouped.setdefault(source.table, []).append(source)
+            progress("load", i, len(sources))
+            continue
         frame = read_source(source, paths[source.id], settings.cache_dir)
         frames[source.id] = frame
         # Boundary sources keep their codes and names here; geometry goes to `boundaries`.
@@ -134,6 +139,16 @@ def _load(
         con.execute(f'CREATE TABLE "{source.id}" AS SELECT * FROM incoming')
         con.unregister("incoming")
         progress("load", i, len(sources))
+    for table, members in grouped.items():
+        # Straight from the parsed Parquet files (DuckDB reads them in parallel), sorted by the
+        # first column so a point lookup reads one row group.
+        files = [str(parsed_cache_path(settings.cache_dir, s)) for s in members]
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        first = con.execute(f"SELECT * FROM read_parquet([{listing}]) LIMIT 0").description
+        con.execute(
+            f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet([{listing}]) '
+            f'ORDER BY "{first[0][0]}"'
+        )
     return frames
 
 

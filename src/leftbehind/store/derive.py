@@ -147,6 +147,7 @@ BOUNDARY_SOURCES = {
     "lsoa21": "boundaries_lsoa21",
     "msoa11": "boundaries_msoa11",
     "ward21": "boundaries_wards21",
+    "ward22": "boundaries_wards22",
     "iz11": "boundaries_iz11",
     "soa11": "boundaries_soa11",
     "ltla19": "boundaries_ltla19",

@@ -91,6 +91,36 @@ DERIVED_TABLES = {
     ),
 }
 
+#: Tables made of many source files: table -> (meaning, origin).
+GROUPED_TABLES = {
+    "postcodes24": (
+        "Every UK postcode of the August 2024 National Statistics Postcode Lookup (2.65 million),"
+        " with its local authority, ward and small area; sorted by postcode_key. Districts whose"
+        " name ends in a letter (much of central London: EC1A, SW1A, W1A ...) are absent.",
+        "ONS NSPL August 2024, one file per postcode area",
+    ),
+    "postcode_names24": (
+        "Names (English and, in Wales, Welsh) of the local authorities, wards and LSOAs the "
+        "postcode lookup uses.",
+        "ONS NSPL August 2024 name files",
+    ),
+}
+GROUPED_COLUMNS = {
+    "postcodes24": {
+        "postcode_key": "Postcode in upper case without spaces ('RM94UN')",
+        "ltla24_code": "Local authority (2024); NULL for postcodes with no area",
+        "ward24_code": "Ward (2024; electoral wards, Scottish multi-member wards, NI wards)",
+        "lsoa21_code": "LSOA 2021 (England and Wales only)",
+        "sdz21_code": "Super data zone 2021 (Northern Ireland only)",
+    },
+    "postcode_names24": {
+        "code": "Area code",
+        "type": "ltla24, ward24 or lsoa21",
+        "name": "Name",
+        "name_welsh": "Welsh name (Wales only)",
+    },
+}
+
 COLUMN_PATTERNS: list[tuple[str, str]] = [
     (r"^published_left_behind$", "The source's published 'Left Behind Area?' flag"),
     (r"^cni_score$", "Community Needs Index score (higher = more need)"),
@@ -133,14 +163,29 @@ def create_table_docs(con: duckdb.DuckDBPyConnection, sources: tuple[Source, ...
         "source VARCHAR)"
     )
     rows = []
+    by_table: dict[str, list[Source]] = {}
     for source in sources:
-        rows.append((source.id, "", source.description, f"{source.url} ({source.licence})"))
+        by_table.setdefault(source.table, []).append(source)
+    for table, members in by_table.items():
+        first = members[0]
+        if len(members) == 1:
+            meaning, origin = first.description, f"{first.url} ({first.licence})"
+            column_source = first.id
+        else:
+            meaning, origin = GROUPED_TABLES[table]
+            folder = first.url.rsplit("/", 1)[0]
+            origin = f"{origin}; {len(members)} files from {folder}/ ({first.licence})"
+            column_source = f"{first.id.rsplit('_', 1)[0]}_*"
+        rows.append((table, "", meaning, origin))
         cols = con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
             "ORDER BY ordinal_position",
-            [source.id],
+            [table],
         ).fetchall()
-        rows.extend((source.id, c, describe_column(c), source.id) for (c,) in cols)
+        described = GROUPED_COLUMNS.get(table, {})
+        rows.extend(
+            (table, c, described.get(c) or describe_column(c), column_source) for (c,) in cols
+        )
     for table, (meaning, columns, origin) in DERIVED_TABLES.items():
         rows.append((table, "", meaning, origin))
         rows.extend((table, c, m, origin) for c, m in columns.items())

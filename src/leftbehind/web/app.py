@@ -20,7 +20,7 @@ from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import Observatory
 from leftbehind.observatory.funding import Funding
 from leftbehind.settings import Settings, get_settings
-from leftbehind.web import api, errors, funding, geo, pages, rendering, search
+from leftbehind.web import api, errors, funding, geo, pages, places, rendering, search
 from leftbehind.web.common import ResponseCache
 
 log = logging.getLogger("leftbehind.web")
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(geo.router)
     app.include_router(geo.tiles_router)
     app.include_router(search.router)
+    app.include_router(places.router)
     app.include_router(pages.router)
     app.include_router(funding.page_router)
     return app

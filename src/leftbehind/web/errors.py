@@ -21,6 +21,7 @@ from leftbehind.errors import (
     InvalidInput,
     LeftBehindError,
     MissingSource,
+    PostcodeNotFound,
     StoreBusy,
     StoreMissing,
     UnknownName,
@@ -88,6 +89,9 @@ async def _library_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LeftBehindError)
     status = status_for(exc)
     extra: dict[str, Any] = {}
+    if isinstance(exc, PostcodeNotFound):
+        extra["reason"] = exc.reason
+        extra["postcode"] = exc.postcode
     if isinstance(exc, AreaNotFound):
         extra["matches"] = exc.matches
         if exc.editions:

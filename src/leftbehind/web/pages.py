@@ -52,6 +52,7 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
         "status_sentence": obs.describe_status(data, rec),
         "chart_svg": obs.chart(prof),
         "robustness": obs.robustness(data, rec["code"]),
+        "today": obs.todays_wards(data, rec),
         "la": data.local_authorities.get(rec["local_authority_code"] or ""),
     }
 

@@ -1,4 +1,4 @@
-"""Search by name or code: JSON suggestions for the combobox and an HTML results page."""
+"""Search by name, code or postcode: JSON suggestions for the combobox and an HTML results page."""
 
 from __future__ import annotations
 
@@ -17,17 +17,25 @@ QueryText = Annotated[
     str,
     Query(
         max_length=100,
-        description="Name or code, typos allowed, e.g. 'Becontree', 'becontre', 'E05000028'.",
+        description="Name, code or postcode, typos allowed, e.g. 'Becontree', 'becontre', "
+        "'E05000028', 'RM9 4UN', or a ward of today such as 'Barking Riverside'.",
     ),
 ]
 
 
 def _link(item: dict, edition_id: str) -> str:
+    edition = item.get("edition") or edition_id
+    if item["kind"] == "ward":
+        return f"/wards/{item['code']}?edition={edition}"
     base = "/areas/" if item["kind"] == "area" else "/local-authorities/"
-    return f"{base}{item['code']}?edition={edition_id}"
+    return f"{base}{item['code']}?edition={edition}"
 
 
-@router.get("/api/search", tags=["api"], summary="Suggestions: areas and councils by name or code")
+@router.get(
+    "/api/search",
+    tags=["api"],
+    summary="Suggestions: areas, councils and today's wards by name or code, or a postcode",
+)
 async def search_api(
     request: Request,
     q: QueryText = "",
@@ -36,10 +44,15 @@ async def search_api(
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    items = obs.search(data.id, q, limit=limit)
-    for item in items:
+    found = await run_in_threadpool(obs.find, data.id, q, limit)
+    for item in found["items"]:
         item["url"] = _link(item, data.id)
-    return json_response(request, {"edition": data.id, "query": q, "items": items}, max_age=300)
+    body = {"edition": data.id, "query": q, "items": found["items"]}
+    if found["message"]:
+        body["message"] = found["message"]
+    if found["postcode"]:
+        body["postcode"] = found["postcode"]["postcode"]
+    return json_response(request, body, max_age=300)
 
 
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False)
@@ -48,12 +61,23 @@ async def search_page(
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
-    items = obs.search(data.id, q, limit=20)
+    found = await run_in_threadpool(obs.find, data.id, q, 20)
+    items = found["items"]
     exact = [i for i in items if i["score"] >= 1.0]
+    if not exact:  # a ward of today named exactly: its page says where it lies
+        exact = [i for i in items if i["kind"] == "ward" and i["score"] >= 0.99]
     if len(exact) == 1:
         return RedirectResponse(_link(exact[0], data.id), status_code=303)
     for item in items:
         item["url"] = _link(item, data.id)
     ctx = base_context(request, data)
-    ctx.update({"title": f"Search results for '{q}'" if q else "Search", "q": q, "items": items})
+    ctx.update(
+        {
+            "title": f"Search results for '{q}'" if q else "Search",
+            "q": q,
+            "items": items,
+            "message": found["message"],
+            "postcode": found["postcode"],
+        }
+    )
     return html_payload_response(request, render(request, "search.html", ctx))

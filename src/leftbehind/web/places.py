@@ -1,0 +1,65 @@
+"""Postcodes and today's wards: ``/api/postcodes/{postcode}``, ``/api/wards/{code}`` and the
+ward page ``/wards/{code}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from leftbehind.web.common import EditionParam, json_response, observatory
+from leftbehind.web.rendering import page
+
+router = APIRouter()
+
+PostcodeText = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=40,
+        description="A UK postcode in any common spelling: 'RM9 4UN', 'rm94un', 'rm9-4un'.",
+    ),
+]
+WardCode = Annotated[
+    str, Path(min_length=1, max_length=64, description="A ward code of 2022-2026, e.g. E05014055.")
+]
+
+
+@router.get(
+    "/api/postcodes/{postcode}",
+    tags=["api"],
+    summary="A postcode's local authority, ward, small area, nation and area in every edition",
+    description=(
+        "From the ONS National Statistics Postcode Lookup (August 2024). For every edition of "
+        "the postcode's nation: the area it lies in, the candidates with their share, and how "
+        "it was found (exact, best fit by population, or by area overlap). 404 for a postcode "
+        "not in the lookup (`reason`: `unknown`, or `unsupported_district` for districts such "
+        "as SW1A that the lookup leaves out); 422 for text that is not a postcode."
+    ),
+)
+async def postcode_api(request: Request, postcode: PostcodeText) -> Response:
+    obs = observatory(request)
+    answer = await run_in_threadpool(obs.postcode, postcode)
+    return json_response(request, answer, max_age=3600)
+
+
+@router.get(
+    "/api/wards/{code}",
+    tags=["api"],
+    summary="A ward of 2022-2026 and the areas of every edition it overlaps, with the method",
+)
+async def ward_api(request: Request, code: WardCode) -> Response:
+    obs = observatory(request)
+    ward = await run_in_threadpool(obs.ward, code)
+    return json_response(request, ward, max_age=3600)
+
+
+@router.get("/wards/{code}", response_class=HTMLResponse, include_in_schema=False)
+async def ward_page(request: Request, code: WardCode, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    data = await run_in_threadpool(obs.edition, edition)
+    ward = await run_in_threadpool(obs.ward, code)
+    title = f"{ward['name']} ward ({ward['code']})"
+    return page(request, data, "ward.html", title=title, ward=ward)
