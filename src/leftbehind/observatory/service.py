@@ -143,6 +143,12 @@ class Observatory:
                 self._con = None
 
     @property
+    def ready(self) -> bool:
+        """Every edition's records are in memory: looking up editions, areas and local
+        authorities no longer touches the store (cheap enough for an event loop)."""
+        return self._edition_ids is not None and all(e in self._editions for e in self._edition_ids)
+
+    @property
     def available(self) -> bool:
         return self.store_path.exists()
 
@@ -672,6 +678,7 @@ class Observatory:
         self.geojson(default, None, "map")
         self.la_geojson(default)
         self.tile(self.edition(default).geography, 0, 0, 0)
+        self.ward_index()
         for eid in dict.fromkeys([default, *self.edition_ids()]):
             if eid in EDITIONS and EDITIONS[eid].profile is not None:
                 self.warm_profiles(eid)

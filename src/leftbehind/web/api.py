@@ -17,6 +17,7 @@ from leftbehind.web.common import (
     GroupParam,
     csv_download,
     json_response,
+    lookup,
     observatory,
     payload_response,
 )
@@ -60,7 +61,7 @@ async def areas(
     page_size: Annotated[int, Query(ge=1, le=1000, description="Areas per page.")] = 100,
 ) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
     rows = obs.filter_areas(data.id, group, region, local_authority)
     total = len(rows)
     start = (page - 1) * page_size
@@ -84,7 +85,7 @@ async def areas_csv(
     local_authority: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
     rows = obs.filter_areas(data.id, group, region, local_authority)
     payload = Payload.csv([{**r, "edition": data.id} for r in rows], ["edition", *AREA_FIELDS])
     return csv_download(request, payload, f"leftbehind-{data.id}-areas.csv")
@@ -107,7 +108,7 @@ def area_json(data: EditionView, rec: dict[str, Any]) -> dict[str, Any]:
 @router.get("/areas/{code}", summary="One area: its group and identification facts")
 async def area(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data, rec = await run_in_threadpool(obs.area, edition, code)
+    data, rec = await lookup(request, obs.area, edition, code)
     return json_response(request, area_json(data, rec))
 
 
@@ -166,7 +167,7 @@ async def compare(request: Request, edition: EditionParam = None) -> Response:
 @router.get("/local-authorities", summary="Local authorities of an edition with their counts")
 async def local_authorities(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
     items = list(data.local_authorities.values())
     return json_response(request, {"edition": data.id, "items": items})
 
@@ -182,6 +183,6 @@ async def local_authority(
     edition: EditionParam = None,
 ) -> Response:
     obs = observatory(request)
-    data, la = await run_in_threadpool(obs.local_authority, edition, code)
+    data, la = await lookup(request, obs.local_authority, edition, code)
     body = {**la, "edition": data.id, "areas_list": obs.areas_in(data, la["code"])}
     return json_response(request, body)

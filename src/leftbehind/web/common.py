@@ -5,14 +5,17 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from leftbehind.groups import Group
 from leftbehind.observatory import Observatory, Payload
 from leftbehind.observatory.funding import Funding
+
+T = TypeVar("T")
 
 EditionParam = Annotated[
     str | None,
@@ -128,3 +131,11 @@ class ResponseCache:
 
 def response_cache(request: Request) -> ResponseCache:
     return request.app.state.responses
+
+
+async def lookup(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """An observatory lookup (edition, area, local authority): called directly once every
+    edition is in memory (no thread hop on the hot path), otherwise in a worker thread."""
+    if observatory(request).ready:
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)

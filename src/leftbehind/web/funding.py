@@ -30,6 +30,7 @@ from leftbehind.web.common import (
     EditionParam,
     csv_download,
     funding,
+    lookup,
     observatory,
     payload_response,
 )
@@ -242,10 +243,10 @@ async def allocate_page(request: Request) -> Response:
                 errors[name] = detail[:1].upper() + detail[1:]
     edition_arg = raw.get("edition") or None
     try:
-        data = await run_in_threadpool(obs.edition, edition_arg)
+        data = await lookup(request, obs.edition, edition_arg)
     except InvalidInput:
         errors.setdefault("edition", FIELD_TEXT["edition"]["error"])
-        data = await run_in_threadpool(obs.edition, None)
+        data = await lookup(request, obs.edition, None)
     ctx = base_context(request, data)
     values = _form_values(raw)
     values["edition"] = data.id
@@ -290,7 +291,7 @@ async def funding_page(
 ) -> Response:
     obs = observatory(request)
     svc = funding(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
     result, _ = await run_in_threadpool(svc.grants_summary, data.id, year_from, year_to)
     nation = EDITIONS[data.id].nation if data.id in EDITIONS else "nation"
     figures = grants_figures(result, nation)

@@ -14,7 +14,7 @@ from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import EditionView, Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
-from leftbehind.web.common import EditionParam, observatory
+from leftbehind.web.common import EditionParam, lookup, observatory
 from leftbehind.web.rendering import cached_page, page
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
 
     def context() -> dict:
         bounds = obs.map_bounds(data.id)
@@ -67,7 +67,7 @@ async def area_page(
     if edition:
         # Switching edition on an area page: go to the same area if the edition has it,
         # otherwise to its local authority in that edition, otherwise that edition's home.
-        target = await run_in_threadpool(obs.edition, edition)
+        target = await lookup(request, obs.edition, edition)
         if code not in target.records:
             located = await run_in_threadpool(obs.locate, code)
             if located is not None:
@@ -79,7 +79,7 @@ async def area_page(
                     )
                     return RedirectResponse(url, status_code=303)
                 return RedirectResponse("/?" + urlencode({"edition": target.id}), status_code=303)
-    data, rec = await run_in_threadpool(obs.area, edition, code)
+    data, rec = await lookup(request, obs.area, edition, code)
     return await cached_page(request, data, "area.html", lambda: _area_context(obs, data, rec))
 
 
@@ -96,7 +96,7 @@ async def local_authority_page(
     from_: Annotated[str | None, Query(alias="from", max_length=120)] = None,
 ) -> Response:
     obs = observatory(request)
-    data, la = await run_in_threadpool(obs.local_authority, edition, code)
+    data, la = await lookup(request, obs.local_authority, edition, code)
 
     def context() -> dict:
         return {
@@ -115,7 +115,7 @@ async def local_authority_page(
 @router.get("/summary", response_class=HTMLResponse)
 async def summary_page(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
 
     def context() -> dict:
         return {
@@ -130,7 +130,7 @@ async def summary_page(request: Request, edition: EditionParam = None) -> Respon
 @router.get("/methods", response_class=HTMLResponse)
 async def methods_page(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
 
     def context() -> dict:
         return {
@@ -160,7 +160,7 @@ async def api_docs(request: Request) -> Response:
             )
     obs = observatory(request)
     try:
-        data = await run_in_threadpool(obs.edition, None)
+        data = await lookup(request, obs.edition, None)
     except LeftBehindError:
         data = None
     return page(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from leftbehind.web.common import EditionParam, json_response, observatory
+from leftbehind.web.common import EditionParam, json_response, lookup, observatory
 from leftbehind.web.rendering import page
 
 router = APIRouter()
@@ -59,7 +59,7 @@ async def ward_api(request: Request, code: WardCode) -> Response:
 @router.get("/wards/{code}", response_class=HTMLResponse, include_in_schema=False)
 async def ward_page(request: Request, code: WardCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
     ward = await run_in_threadpool(obs.ward, code)
     title = f"{ward['name']} ward ({ward['code']})"
     return page(request, data, "ward.html", title=title, ward=ward)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from leftbehind.web.common import EditionParam, json_response, observatory
+from leftbehind.web.common import EditionParam, json_response, lookup, observatory
 from leftbehind.web.rendering import base_context, html_payload_response, render
 
 router = APIRouter()
@@ -43,7 +43,7 @@ async def search_api(
     limit: Annotated[int, Query(ge=1, le=50, description="Most suggestions to return.")] = 8,
 ) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
     found = await run_in_threadpool(obs.find, data.id, q, limit)
     for item in found["items"]:
         item["url"] = _link(item, data.id)
@@ -60,7 +60,7 @@ async def search_page(
     request: Request, q: QueryText = "", edition: EditionParam = None
 ) -> Response:
     obs = observatory(request)
-    data = await run_in_threadpool(obs.edition, edition)
+    data = await lookup(request, obs.edition, edition)
     found = await run_in_threadpool(obs.find, data.id, q, 20)
     items = found["items"]
     exact = [i for i in items if i["score"] >= 1.0]
