@@ -153,21 +153,11 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        write_section(REPO / "docs" / "performance.md", text)
+        from docsection import replace_section
 
-
-def write_section(doc: Path, text: str) -> None:
-    """Replace the section between the browser markers (or append it), atomically."""
-    from leftbehind.atomic import write_text_atomic
-
-    current = doc.read_text(encoding="utf-8")
-    start, end = "<!-- browser:start -->", "<!-- browser:end -->"
-    if start in current and end in current:
-        head, rest = current.split(start, 1)
-        current = head + text.strip() + rest.split(end, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    write_text_atomic(doc, current)
+        replace_section(
+            REPO / "docs" / "performance.md", "<!-- browser:start -->", "<!-- browser:end -->", text
+        )
 
 
 if __name__ == "__main__":

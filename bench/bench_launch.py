@@ -415,22 +415,9 @@ def report(
 
 
 def write_docs(section: str) -> None:
-    block = f"{START}\n{section.rstrip()}\n{END}\n"
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
-    if START in text and END in text and text.index(START) < text.index(END):
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        new = head + block + ("\n" + tail if tail else "")
-    else:
-        new = text.rstrip("\n") + "\n\n" + block
-    fd, tmp = tempfile.mkstemp(dir=DOC.parent, prefix=f".{DOC.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(new)
-        os.replace(tmp, DOC)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from docsection import replace_section
+
+    replace_section(DOC, START, END, f"{START}\n{section.rstrip()}\n{END}\n")
     print(f"wrote the launch section of {DOC}")
 
 

@@ -233,16 +233,9 @@ def report(results: list[dict], args: argparse.Namespace) -> tuple[str, bool]:
 
 
 def write_docs(section: str) -> None:
-    sys.path.insert(0, str(REPO / "src"))
-    from leftbehind.atomic import write_text_atomic
+    from docsection import replace_section
 
-    text = DOC.read_text(encoding="utf-8")
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section.strip() + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    write_text_atomic(DOC, text)
+    replace_section(DOC, START, END, section)
     print(f"wrote the peers section of {DOC}")
 
 

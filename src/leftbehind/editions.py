@@ -314,34 +314,18 @@ ENGLAND_2023_LSOA = Edition(
     validation=_IMD2025_VALIDATION,
 )
 
-ENGLAND_2025_LSOA = Edition(
-    id="england-2025-lsoa",
-    title="England 2025, LSOAs (2021 boundaries)",
-    nation="England",
-    country_code="E92000001",
-    geography="lsoa21",
-    cni_table="cni2023_england_lsoa21",
-    cni="Community Needs Index 2023 (LSOAs, 2021 boundaries)",
-    imd="English IMD 2025 (LSOAs, 2021 boundaries), official rank",
-    imd_method="published_rank",
-    population_year="Census 2021 usual residents",
-    published_count=None,
-    areas_sql=_lsoa21_areas_sql("FALSE"),
-    imd_sql=_IMD2025_LSOA21_SQL,
-    population_sql=_CENSUS21_LSOA21_SQL,
-    region_sql=_LSOA21_REGION_SQL,
-    rural_urban_sql=_RUC21_LSOA21_SQL,
-    imd_rank_meaning=_IMD2025_RANK_MEANING,
-    imd_score_meaning="official IMD 2025 score",
-    area_word="neighbourhood",
-    area_words="neighbourhoods",
-    nation_wording="England's",
-    profile=_LSOA21_PROFILE,
-    robustness=_LSOA21_ROBUSTNESS,
-    validation=_IMD2025_VALIDATION,
-    notes="The same inputs as england-2023-lsoa (CNI 2023 x official IMD 2025 rank on LSOA "
-    "2021, Census 2021 residents), declared as our own 2025 list: there is no published list "
-    "to validate it against, so published_left_behind is False for every area.",
+ENGLAND_2025_LSOA = ENGLAND_2023_LSOA.model_copy(
+    update={
+        "id": "england-2025-lsoa",
+        "title": "England 2025, LSOAs (2021 boundaries)",
+        "imd": "English IMD 2025 (LSOAs, 2021 boundaries), official rank",
+        "published_count": None,
+        "areas_sql": _lsoa21_areas_sql("FALSE"),
+        "notes": "The same inputs as england-2023-lsoa (CNI 2023 x official IMD 2025 rank on "
+        "LSOA 2021, Census 2021 residents), declared as our own 2025 list: there is no "
+        "published list to validate it against, so published_left_behind is False for every "
+        "area.",
+    }
 )
 
 WALES_2022_MSOA = Edition(
