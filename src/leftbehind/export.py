@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,24 @@ def plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """Valid JSON text (RFC 8259): never ``NaN`` or ``Infinity`` (written as ``null``), UTF-8
+    kept, numpy values, dates and paths converted; compact unless ``indent`` is given.
+
+    >>> json_text({"a": float("inf"), "b": [np.float64("nan"), 1.5]})
+    '{"a":null,"b":[null,1.5]}'
+    """
+    separators = (",", ":") if indent is None else None
+    options: dict[str, Any] = {
+        "ensure_ascii": False, "allow_nan": False, "indent": indent, "separators": separators,
+        "default": json_default,
+    }  # fmt: skip
+    try:
+        return json.dumps(data, **options)
+    except ValueError:  # a non-finite float somewhere: the same document with nulls
+        return json.dumps(plain(data), **options)
 
 
 def json_default(value: Any) -> Any:

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from leftbehind.atomic import write_text_atomic
 from leftbehind.errors import LeftBehindError, UnknownName
-from leftbehind.export import frame_csv, json_default
+from leftbehind.export import frame_csv, json_text
 
 __all__ = ["frame_csv", "write_text_atomic"]
 
@@ -68,4 +68,4 @@ def emit_text(text: str, output: Path | None) -> None:
 
 
 def emit_json(data: Any, output: Path | None) -> None:
-    emit_text(json.dumps(data, indent=2, ensure_ascii=False, default=json_default), output)
+    emit_text(json_text(data, indent=2), output)

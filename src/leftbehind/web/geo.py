@@ -8,9 +8,22 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from leftbehind.web.common import EditionParam, GroupParam, observatory, payload_response
+from leftbehind.web.common import (
+    ERROR_RESPONSES,
+    EditionParam,
+    GroupParam,
+    observatory,
+    payload_response,
+)
 
-router = APIRouter(prefix="/api", tags=["geography"])
+router = APIRouter(prefix="/api", tags=["geography"], responses=ERROR_RESPONSES)
+
+GEOJSON: dict[int | str, dict] = {
+    200: {
+        "description": "A GeoJSON FeatureCollection.",
+        "content": {"application/geo+json": {"schema": {"type": "object"}}},
+    }
+}
 
 Detail = Annotated[
     Literal["full", "map"],
@@ -26,6 +39,7 @@ Detail = Annotated[
     "/areas.geojson",
     summary="Boundaries of an edition's areas with their group (GeoJSON, WGS84)",
     response_class=Response,
+    responses=GEOJSON,
 )
 async def areas_geojson(
     request: Request,
@@ -42,6 +56,7 @@ async def areas_geojson(
     "/local-authorities.geojson",
     summary="Outlines of the local authorities of an edition (GeoJSON, simplified for the map)",
     response_class=Response,
+    responses=GEOJSON,
 )
 async def local_authorities_geojson(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)

@@ -14,7 +14,7 @@ from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
-from leftbehind.web.common import EditionParam, observatory, payload_response
+from leftbehind.web.common import PageEditionParam, observatory, payload_response
 from leftbehind.web.rendering import base_context, html_payload, page, render
 
 router = APIRouter(include_in_schema=False)
@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 # -- home ------------------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, edition: EditionParam = None) -> Response:
+async def home(request: Request, edition: PageEditionParam = None) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
     by_region = obs.left_behind_by_region(data.id)
@@ -73,7 +73,7 @@ def _area_page(obs: Observatory, request: Request, edition: str | None, code: st
 async def area_page(
     request: Request,
     code: Annotated[str, Path(min_length=1, max_length=64)],
-    edition: EditionParam = None,
+    edition: PageEditionParam = None,
 ) -> Response:
     obs = observatory(request)
     if edition:
@@ -101,7 +101,7 @@ async def area_page(
 async def local_authority_page(
     request: Request,
     code: Annotated[str, Path(min_length=1, max_length=64)],
-    edition: EditionParam = None,
+    edition: PageEditionParam = None,
     sort: Annotated[AreaSort, Query()] = "imd_rank",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
     from_: Annotated[str | None, Query(alias="from", max_length=120)] = None,
@@ -124,7 +124,7 @@ async def local_authority_page(
 
 # -- summary, methods, docs ------------------------------------------------------------------
 @router.get("/summary", response_class=HTMLResponse)
-async def summary_page(request: Request, edition: EditionParam = None) -> Response:
+async def summary_page(request: Request, edition: PageEditionParam = None) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
     summary, _ = await run_in_threadpool(obs.summary, data.id)
@@ -140,7 +140,7 @@ async def summary_page(request: Request, edition: EditionParam = None) -> Respon
 
 
 @router.get("/methods", response_class=HTMLResponse)
-async def methods_page(request: Request, edition: EditionParam = None) -> Response:
+async def methods_page(request: Request, edition: PageEditionParam = None) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
     validation = await run_in_threadpool(obs.validation, data.id)

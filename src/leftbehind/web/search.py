@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from leftbehind.web.common import EditionParam, json_response, observatory
+from leftbehind.web.common import (
+    ERROR_RESPONSES,
+    EditionParam,
+    PageEditionParam,
+    json_response,
+    observatory,
+)
 from leftbehind.web.rendering import base_context, html_payload_response, render
 
 router = APIRouter()
@@ -27,7 +33,12 @@ def _link(item: dict, edition_id: str) -> str:
     return f"{base}{item['code']}?edition={edition_id}"
 
 
-@router.get("/api/search", tags=["api"], summary="Suggestions: areas and councils by name or code")
+@router.get(
+    "/api/search",
+    tags=["api"],
+    summary="Suggestions: areas and councils by name or code",
+    responses=ERROR_RESPONSES,
+)
 async def search_api(
     request: Request,
     q: QueryText = "",
@@ -44,7 +55,7 @@ async def search_api(
 
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False)
 async def search_page(
-    request: Request, q: QueryText = "", edition: EditionParam = None
+    request: Request, q: QueryText = "", edition: PageEditionParam = None
 ) -> Response:
     obs = observatory(request)
     data = await run_in_threadpool(obs.edition, edition)
