@@ -73,7 +73,7 @@ def simulate(areas: pd.DataFrame, params: BiddingParams, chunk: int = 200) -> pd
     slots = int(np.floor(params.budget / params.award * (1 + 1e-12)))
     if slots < 1:
         raise InvalidInput(
-            f"award £{params.award:,.2f} exceeds the budget £{params.budget:,.2f}; lower --award",
+            f"award £{params.award:,.2f} exceeds the budget £{params.budget:,.2f}; lower the award",
             parameter="award",
         )
     cap = capacity(areas)

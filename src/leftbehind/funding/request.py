@@ -44,7 +44,9 @@ class AllocationRequest(BaseModel):
         "Default: the configured edition.",
     )
     budget: float = Field(
-        gt=0, le=MAX_POUNDS, description="Total pot in pounds over all years, e.g. 10000000."
+        ge=0.01,
+        le=MAX_POUNDS,
+        description="Total pot in pounds over all years (a penny to a trillion), e.g. 10000000.",
     )
     years: int = Field(
         10,
@@ -70,7 +72,7 @@ class AllocationRequest(BaseModel):
         None, ge=0, le=MAX_POUNDS, description="Minimum per area over all years, in pounds."
     )
     cap: float | None = Field(
-        None, gt=0, le=MAX_POUNDS, description="Maximum per area over all years, in pounds."
+        None, ge=0.01, le=MAX_POUNDS, description="Maximum per area over all years, in pounds."
     )
     capacity_share: float = Field(
         0.1, ge=0, le=1, description="Share for community capacity building (0-1), revenue, "
@@ -105,7 +107,7 @@ class AllocationRequest(BaseModel):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Random seed for compare_bidding.")
     award: float | None = Field(
         None,
-        gt=0,
+        ge=0.01,
         le=MAX_POUNDS,
         description="Competitive award size in pounds for compare_bidding (default: the "
         "formula's mean award).",
