@@ -46,11 +46,17 @@ def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def frame_csv(df: pd.DataFrame) -> str:
-    """A DataFrame as CSV text (no index, ``\\n`` line ends, formula cells neutralised)."""
+    """A DataFrame as CSV text (no index, ``\\n`` line ends, formula cells neutralised), for
+    text columns of either kind (``object`` or pandas' string dtype).
+
+    >>> frame_csv(pd.DataFrame({"id": ["=SUM(1)", "E05000028"], "n": [-1, 2]}))
+    "id,n\\n'=SUM(1),-1\\nE05000028,2\\n"
+    """
     out = df.copy()
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(safe_cell)
+        dtype = out[column].dtype
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            out[column] = out[column].astype(object).map(safe_cell)
     return out.to_csv(index=False, lineterminator="\n")
 
 

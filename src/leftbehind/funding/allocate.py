@@ -29,20 +29,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from leftbehind.errors import InvalidInput, UnknownName
 
 GROUP_CHOICES = ("left_behind", "other_deprived", "rest")
+MAX_POUNDS = 1e12  # a trillion pounds: far above any real pot, far below float trouble
 
 
 class AllocationParams(BaseModel):
     """Parameters of the formula; amounts in pounds (converted to pence exactly)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    budget: float = Field(gt=0, description="total pot in pounds over all years")
+    budget: float = Field(
+        ge=0.01, le=MAX_POUNDS, description="total pot in pounds over all years"
+    )
     years: int = Field(ge=1, le=50)
     groups: tuple[str, ...] = Field(("left_behind",), description="eligible identify() groups")
     need: Literal["ranks", "scores", "equal"] = "ranks"
     cni_weight: float = Field(0.5, ge=0, le=1, description="weight of CNI in need (rest IMD)")
-    floor: float | None = Field(None, ge=0, description="minimum per area over all years (£)")
-    cap: float | None = Field(None, gt=0, description="maximum per area over all years (£)")
+    floor: float | None = Field(
+        None, ge=0, le=MAX_POUNDS, description="minimum per area over all years (£)"
+    )
+    cap: float | None = Field(
+        None, ge=0.01, le=MAX_POUNDS, description="maximum per area over all years (£)"
+    )
     capacity_share: float = Field(0.1, ge=0, le=1, description="capacity-building share")
     capital_share: float = Field(0.3, ge=0, le=1, description="capital share of the rest")
     profile: Literal["flat", "front_loaded", "table"] = "flat"

@@ -467,6 +467,11 @@ def import_grants(
     if isinstance(postcodes, str | Path):
         postcodes = [postcodes]
     paths = [Path(p) for p in paths]
+    if rejects_path is not None and Path(rejects_path).is_dir():
+        raise InvalidInput(
+            f"rejects file {rejects_path} is a directory; give a file path, e.g. "
+            f"{Path(rejects_path) / 'rejects.csv'}"
+        )
     ref = loc.GeoReference.from_store(con)
     grants, rejects = prepare(paths, postcodes, ref, apportion, rates, limits)
     result = ImportResult(files=[p.name for p in paths])

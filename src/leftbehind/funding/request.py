@@ -19,7 +19,7 @@ from leftbehind.funding import allocate as al
 from leftbehind.funding import bidding
 from leftbehind.groups import DEPRIVED
 
-MAX_POUNDS = 1e12  # a trillion pounds: far above any real pot, far below float trouble
+MAX_POUNDS = al.MAX_POUNDS
 MAX_DRAWS = 1000
 MAX_YEARS = 50
 #: Work caps of one request of the site and the API (the CLI runs locally, without them).

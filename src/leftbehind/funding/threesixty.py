@@ -265,16 +265,19 @@ def _xlsx_rows(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> list:
             if (sheet.max_column or 0) > limits.max_columns:
                 raise limits.too_many_columns(path.name)
             rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header and any(_norm_title(h) == "identifier" for h in header):
-                out = [header]
-                for row in rows:
-                    if len(out) > limits.max_rows:
-                        raise limits.too_many_rows(path.name)
-                    if len(row) > limits.max_columns:
-                        raise limits.too_many_columns(path.name)
-                    out.append(row)
-                return out
+            try:
+                header = next(rows, None)
+                if header and any(_norm_title(h) == "identifier" for h in header):
+                    out = [header]
+                    for row in rows:
+                        if len(out) > limits.max_rows:
+                            raise limits.too_many_rows(path.name)
+                        if len(row) > limits.max_columns:
+                            raise limits.too_many_columns(path.name)
+                        out.append(row)
+                    return out
+            finally:
+                rows.close()  # the sheet's XML stream
         raise InvalidInput(
             f"{path.name} has no sheet with an 'Identifier' column; "
             "give a 360Giving flat spreadsheet"
