@@ -58,7 +58,7 @@ def test_import_fixture_both_layouts(files, tmp_path):
     assert rejected.loc[8, "reason"] == "missing Identifier"
     assert rejected.loc[9, "reason"] == "missing Amount Awarded"
     assert "Award Date 'next tuesday' is not a date" in rejected.loc[10, "reason"]
-    assert "Amount Awarded 'lots' is not a number" in rejected.loc[5, "reason"]
+    assert "Amount Awarded 'lots' is not an amount" in rejected.loc[5, "reason"]
     # every locatable grant is located, each by the expected method
     expect = {
         "360G-T-1": ("beneficiary", "lsoa21"), "360G-T-2": ("beneficiary", "ward"),
@@ -186,7 +186,12 @@ def test_real_samples_located_shares(samples_dir, store_copy, tmp_path):
     lookup = samples_dir / "postcodes" / SAMPLE_POSTCODES
     # (its speed, <= 10 s, is measured by bench/bench_funding.py, not asserted here)
     result = import_grants(store_copy, files, postcodes=lookup, rejects_path=tmp_path / "r.csv")
-    assert result.rejected == 0 and result.inserted == 8222
+    # One sample grant is of £0 (Lloyds Bank Foundation row 1608): amounts must be positive.
+    assert result.rejected == 1 and result.inserted == 8221
+    (reject,) = result.rejects[result.rejects["action"] == "rejected"].itertuples()
+    assert reject.source_file == "lloyds-bank-foundation-2010-2015.xlsx"
+    assert reject.row_number == 1608
+    assert reject.reason == "Amount Awarded 0 is not positive (at least a penny)"
     shares = store_copy.execute(
         """SELECT source_file, count(*) AS n,
                   count(*) FILTER (WHERE location_method <> 'unlocated') AS located

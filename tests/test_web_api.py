@@ -198,8 +198,6 @@ def test_unknown_code_is_404_with_close_matches(client):
         ("/api/areas", {"page_size": "5000"}, "page_size"),
         ("/api/areas", {"group": "poor"}, "group"),
         ("/api/areas", {"edition": "england-1999"}, "edition"),
-        ("/api/areas", {"region": "Atlantis"}, "region"),
-        ("/api/areas", {"local_authority": "Gotham"}, "local_authority"),
         ("/api/summary", {"edition": "nope"}, "edition"),
         ("/api/areas.geojson", {"detail": "huge"}, "detail"),
         ("/api/search", {"limit": "0"}, "limit"),
@@ -212,6 +210,23 @@ def test_bad_parameters_are_422_naming_the_parameter(client, url, params, parame
     message = r.json()["error"]["message"]
     assert f"'{parameter}'" in message
     assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter", "hint"),
+    [
+        ({"region": "Atlantis"}, "region", "E12000007"),
+        ({"local_authority": "Barking and Dagenhm"}, "local_authority", "E09000002"),
+    ],
+)
+def test_filters_naming_nothing_are_404_with_the_valid_names(client, params, parameter, hint):
+    """A filter naming no region or council of the edition is 'not found' (as an unknown area
+    code is), so every schema-valid request is answered 2xx or 404."""
+    for url in ("/api/areas", "/api/areas.csv"):
+        r = client.get(url, params=params)
+        assert r.status_code == 404, r.text
+        message = r.json()["error"]["message"]
+        assert f"'{parameter}'" in message and hint in message
 
 
 def test_etag_gives_304(client):

@@ -33,6 +33,15 @@ class StoreBusy(LeftBehindError):
     """Another process holds the store (e.g. ``leftbehind serve`` while importing grants)."""
 
 
+class Overloaded(LeftBehindError):
+    """Too many expensive computations at once: try again after ``retry_after`` seconds (the
+    web app answers 503 with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class UnknownName(LeftBehindError):
     """An unknown edition, geography, index, area or option; the message lists valid ones."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,17 @@ def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def frame_csv(df: pd.DataFrame) -> str:
-    """A DataFrame as CSV text (no index, ``\\n`` line ends, formula cells neutralised)."""
+    """A DataFrame as CSV text (no index, ``\\n`` line ends, formula cells neutralised), for
+    text columns of either kind (``object`` or pandas' string dtype).
+
+    >>> frame_csv(pd.DataFrame({"id": ["=SUM(1)", "E05000028"], "n": [-1, 2]}))
+    "id,n\\n'=SUM(1),-1\\nE05000028,2\\n"
+    """
     out = df.copy()
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(safe_cell)
+        dtype = out[column].dtype
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            out[column] = out[column].astype(object).map(safe_cell)
     return out.to_csv(index=False, lineterminator="\n")
 
 
@@ -82,6 +89,24 @@ def plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """Valid JSON text (RFC 8259): never ``NaN`` or ``Infinity`` (written as ``null``), UTF-8
+    kept, numpy values, dates and paths converted; compact unless ``indent`` is given.
+
+    >>> json_text({"a": float("inf"), "b": [np.float64("nan"), 1.5]})
+    '{"a":null,"b":[null,1.5]}'
+    """
+    separators = (",", ":") if indent is None else None
+    options: dict[str, Any] = {
+        "ensure_ascii": False, "allow_nan": False, "indent": indent, "separators": separators,
+        "default": json_default,
+    }  # fmt: skip
+    try:
+        return json.dumps(data, **options)
+    except ValueError:  # a non-finite float somewhere: the same document with nulls
+        return json.dumps(plain(data), **options)
 
 
 def json_default(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from leftbehind.cli.common import (
     out_console,
 )
 from leftbehind.errors import InvalidInput
+from leftbehind.funding.threesixty import DEFAULT_LIMITS
 
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 FORMATS = ("table", "csv", "json")
@@ -75,6 +77,18 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--rejects", help="Rejects CSV (default: in the store folder)."),
         ] = None,
+        update: Annotated[
+            bool,
+            typer.Option(
+                "--update", help="Replace grants already imported with other values (logged)."
+            ),
+        ] = False,
+        max_rows: Annotated[
+            int, typer.Option("--max-rows", min=1, help="Most rows a file may have.")
+        ] = DEFAULT_LIMITS.max_rows,
+        max_file_mb: Annotated[
+            int, typer.Option("--max-file-mb", min=1, help="Largest file size in MB.")
+        ] = DEFAULT_LIMITS.max_bytes // 2**20,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     ) -> None:
         """Import grants into the store (one transaction; re-importing changes nothing)."""
@@ -84,11 +98,13 @@ def register(app: typer.Typer) -> None:
 
         settings = get_settings()
         rejects = rejects or settings.home / "grant-rejects" / f"{files[0].stem}.rejects.csv"
+        rates = _parse_rates(rate)
+        limits = replace(DEFAULT_LIMITS, max_rows=max_rows, max_bytes=max_file_mb * 2**20)
         con = connect(read_only=False)
         try:
             result = import_grants(
-                con, files, postcodes=postcodes, apportion=apportion,
-                rates=_parse_rates(rate), rejects_path=rejects,
+                con, files, postcodes=postcodes, apportion=apportion, rates=rates,
+                rejects_path=rejects, update=update, limits=limits,
             )  # fmt: skip
         finally:
             con.close()
@@ -101,6 +117,12 @@ def register(app: typer.Typer) -> None:
             f"unlocated {result.unlocated}",
             markup=False,
         )
+        if result.changed:
+            out_console.print(
+                f"  {result.changed} already imported with other values: "
+                + ("updated" if update else "kept as stored (re-run with --update to apply)"),
+                markup=False,
+            )
         for method, count in sorted(result.by_method.items()):
             out_console.print(f"  {method}: {count}", markup=False)
         err_console.print(f"Rejects and unlocated rows with reasons: {rejects}", markup=False)

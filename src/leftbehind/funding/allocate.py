@@ -29,20 +29,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from leftbehind.errors import InvalidInput, UnknownName
 
 GROUP_CHOICES = ("left_behind", "other_deprived", "rest")
+MAX_POUNDS = 1e12  # a trillion pounds: far above any real pot, far below float trouble
 
 
 class AllocationParams(BaseModel):
     """Parameters of the formula; amounts in pounds (converted to pence exactly)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    budget: float = Field(gt=0, description="total pot in pounds over all years")
+    budget: float = Field(ge=0.01, le=MAX_POUNDS, description="total pot in pounds over all years")
     years: int = Field(ge=1, le=50)
     groups: tuple[str, ...] = Field(("left_behind",), description="eligible identify() groups")
     need: Literal["ranks", "scores", "equal"] = "ranks"
     cni_weight: float = Field(0.5, ge=0, le=1, description="weight of CNI in need (rest IMD)")
-    floor: float | None = Field(None, ge=0, description="minimum per area over all years (£)")
-    cap: float | None = Field(None, gt=0, description="maximum per area over all years (£)")
+    floor: float | None = Field(
+        None, ge=0, le=MAX_POUNDS, description="minimum per area over all years (£)"
+    )
+    cap: float | None = Field(
+        None, ge=0.01, le=MAX_POUNDS, description="maximum per area over all years (£)"
+    )
     capacity_share: float = Field(0.1, ge=0, le=1, description="capacity-building share")
     capital_share: float = Field(0.3, ge=0, le=1, description="capital share of the rest")
     profile: Literal["flat", "front_loaded", "table"] = "flat"
@@ -428,54 +433,61 @@ def allocate_edition(con, edition: str, params: AllocationParams) -> Allocation:
     return allocate(edition_areas(con, edition), params)
 
 
+AMOUNT_COLUMNS = ("capital", "revenue", "capacity_building", "total")
+
+
+def _yearly_rows(allocation: Allocation) -> tuple[list, list[dict]]:
+    """The codes of ``yearly`` and its rows (year and amounts in pounds), column-wise fast."""
+    y = allocation.yearly
+    amounts = [[pounds_text(v) for v in y[c].tolist()] for c in AMOUNT_COLUMNS]
+    rows = [
+        {"year": int(year), **dict(zip(AMOUNT_COLUMNS, values, strict=True))}
+        for year, *values in zip(y["year"].tolist(), *amounts, strict=True)
+    ]
+    return y["code"].tolist(), rows
+
+
 def to_rows(allocation: Allocation) -> list[dict]:
     """CSV rows: code,name,year,capital,revenue,capacity_building,total in pounds (exact)."""
-    out = []
-    for row in allocation.yearly.itertuples(index=False):
-        out.append(
-            {
-                "code": row.code,
-                "name": row.name,
-                "year": int(row.year),
-                "capital": pounds_text(row.capital),
-                "revenue": pounds_text(row.revenue),
-                "capacity_building": pounds_text(row.capacity_building),
-                "total": pounds_text(row.total),
-            }
-        )
-    return out
+    codes, rows = _yearly_rows(allocation)
+    names = allocation.yearly["name"].tolist()
+    return [
+        {"code": code, "name": name, **row}
+        for code, name, row in zip(codes, names, rows, strict=True)
+    ]
+
+
+AREA_COLUMNS = {
+    "code": "code",
+    "name": "name",
+    "group": "group",
+    "population": "population",
+    "need_weight": "need_weight",
+    "total": "total_pence",
+    "capital": "capital_pence",
+    "revenue": "revenue_pence",
+    "capacity_building": "capacity_building_pence",
+    "explanation": "explanation",
+}
 
 
 def to_json(allocation: Allocation) -> dict:
     """Parameters, totals and per area the amounts by year with a plain-words explanation."""
-    yearly = allocation.yearly.groupby("code", sort=False)
+    codes, rows = _yearly_rows(allocation)
+    by_code: dict[str, list[dict]] = {}
+    for code, row in zip(codes, rows, strict=True):
+        by_code.setdefault(code, []).append(row)
+    frame = allocation.areas
+    columns = [frame[c].tolist() for c in AREA_COLUMNS.values()]
     areas = []
-    for row in allocation.areas.itertuples(index=False):
-        years = yearly.get_group(row.code)
-        areas.append(
-            {
-                "code": row.code,
-                "name": row.name,
-                "group": row.group,
-                "population": int(row.population),
-                "need_weight": float(row.need_weight),
-                "total": pounds_text(row.total_pence),
-                "capital": pounds_text(row.capital_pence),
-                "revenue": pounds_text(row.revenue_pence),
-                "capacity_building": pounds_text(row.capacity_building_pence),
-                "explanation": row.explanation,
-                "years": [
-                    {
-                        "year": int(y.year),
-                        "capital": pounds_text(y.capital),
-                        "revenue": pounds_text(y.revenue),
-                        "capacity_building": pounds_text(y.capacity_building),
-                        "total": pounds_text(y.total),
-                    }
-                    for y in years.itertuples(index=False)
-                ],
-            }
-        )
+    for values in zip(*columns, strict=True):
+        rec = dict(zip(AREA_COLUMNS, values, strict=True))
+        rec["population"] = int(rec["population"])
+        rec["need_weight"] = float(rec["need_weight"])
+        for key in AMOUNT_COLUMNS:
+            rec[key] = pounds_text(rec[key])
+        rec["years"] = by_code.get(rec["code"], [])
+        areas.append(rec)
     return {
         "parameters": allocation.params.model_dump(),
         "total": pounds_text(allocation.total_pence),

@@ -25,10 +25,10 @@ from leftbehind.errors import InvalidInput
 
 
 class BiddingParams(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    budget: float = Field(gt=0)
-    award: float = Field(gt=0, description="size of each competitive award (£)")
+    budget: float = Field(ge=0.01, le=1e12)
+    award: float = Field(ge=0.01, le=1e12, description="size of each competitive award (£)")
     draws: int = Field(1000, ge=1, le=1_000_000)
     seed: int = 0
     bid_intercept: float = -0.5
@@ -73,7 +73,7 @@ def simulate(areas: pd.DataFrame, params: BiddingParams, chunk: int = 200) -> pd
     slots = int(np.floor(params.budget / params.award * (1 + 1e-12)))
     if slots < 1:
         raise InvalidInput(
-            f"award £{params.award:,.2f} exceeds the budget £{params.budget:,.2f}; lower --award",
+            f"award £{params.award:,.2f} exceeds the budget £{params.budget:,.2f}; lower the award",
             parameter="award",
         )
     cap = capacity(areas)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import io
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -23,10 +22,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from leftbehind.atomic import atomic_path
 from leftbehind.errors import InvalidInput
+from leftbehind.export import frame_csv
 from leftbehind.funding import locate as loc
 from leftbehind.funding.postcodes import compact, normalise_postcode, read_lookup
-from leftbehind.funding.threesixty import read_grants
+from leftbehind.funding.threesixty import DEFAULT_LIMITS, REQUIRED, ReadLimits, read_grants
 
 GRANTS_DDL = """
 CREATE TABLE IF NOT EXISTS grants (
@@ -91,6 +92,8 @@ REJECT_COLUMNS = ["source_file", "source_sha256", "row_number", "identifier", "a
 REJECTED = "rejected"
 UNLOCATED = "imported_unlocated"
 NOT_SUMMED = "imported_not_summed"
+CHANGED = "changed_not_applied"
+UPDATED = "updated"
 
 
 @dataclass
@@ -100,6 +103,8 @@ class ImportResult:
     inserted: int = 0
     already_present: int = 0
     rejected: int = 0
+    changed: int = 0
+    updated: int = 0
     located: int = 0
     unlocated: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
@@ -114,6 +119,8 @@ class ImportResult:
             "inserted": self.inserted,
             "already_present": self.already_present,
             "rejected": self.rejected,
+            "changed": self.changed,
+            "updated": self.updated,
             "located": self.located,
             "unlocated": self.unlocated,
             "by_method": self.by_method,
@@ -122,53 +129,126 @@ class ImportResult:
         }
 
 
-def parse_amount(value: object) -> float | None:
-    """A number from 1234, 1234.5, '£1,234.50' or ' 1234 '; None when missing or not a number."""
-    if value is None or isinstance(value, bool):
-        return None
+#: The largest amount accepted for one grant (ten billion, in the grant's currency): far above
+#: any real grant, far below float trouble when thousands are summed.
+MAX_AMOUNT = 10_000_000_000
+#: Award years accepted (360Giving data starts in the 1990s).
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+# ASCII digits only, optional £, thousands separated by commas in threes, optional pence.
+_AMOUNT = re.compile(r"^£?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?$", re.ASCII)
+_CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
+
+
+def check_amount(value: object) -> tuple[float | None, str | None]:
+    """(amount, None) for a valid Amount Awarded, else (None, the reason).
+
+    Accepted: a number, or text of ASCII digits with an optional ``£``, commas between
+    thousands and pence (``1234``, ``£1,234.50``); finite, positive (at least a penny) and
+    at most :data:`MAX_AMOUNT`.
+
+    >>> check_amount("£1,234.50"), check_amount("1_000")[1]
+    ((1234.5, None), "'1_000' is not an amount (digits with optional £, commas and pence)")
+    """
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
+        return None, "missing"
     if isinstance(value, int | float):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    text = re.sub(r"[£,\s]", "", str(value))
-    if not text:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return None if math.isnan(number) or math.isinf(number) else number
+        try:
+            number = float(value)
+        except OverflowError:
+            return None, f"{value} is above the ceiling of {MAX_AMOUNT:,}"
+        shown = f"{value}"
+    else:
+        text = re.sub(r"\s", "", str(value))
+        shown = f"'{value}'"
+        if not _AMOUNT.match(text):
+            return None, f"{shown} is not an amount (digits with optional £, commas and pence)"
+        number = float(text.lstrip("£").replace(",", ""))
+    if not math.isfinite(number):
+        return None, f"{shown} is not a finite number"
+    if number < 0.01:
+        return None, f"{shown} is not positive (at least a penny)"
+    if number > MAX_AMOUNT:
+        return None, f"{shown} is above the ceiling of {MAX_AMOUNT:,} for one grant"
+    return number, None
 
 
-_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+def parse_amount(value: object) -> float | None:
+    """A valid amount (see :func:`check_amount`), or None."""
+    return check_amount(value)[0]
+
+
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+# ISO 8601: a date, optionally a time (hours, minutes, seconds, fraction) and an offset.
+_ISO = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$",
+    re.ASCII,
+)
+
+
+def check_date(value: object) -> tuple[dt.date | None, str | None]:
+    """(date, None) for a valid Award Date, else (None, the reason).
+
+    Accepted: a date or datetime, ISO 8601 text (``2020-01-31``, ``2020-01-31T10:00:00Z``;
+    nothing after it, a valid time), ``DD/MM/YYYY``, or an Excel serial day number; the year
+    from :data:`FIRST_YEAR` to :data:`LAST_YEAR`.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, "missing"
+    date: dt.date | None = None
+    if isinstance(value, dt.datetime):
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None, f"{value} is not a date"
+        if 10000 <= value <= 80000:  # Excel serial number (days since 1899-12-30)
+            date = dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+        else:
+            return None, f"{value} is not a date (use YYYY-MM-DD)"
+    else:
+        text = str(value).strip()
+        try:
+            if m := _DMY.match(text):
+                day, month, year = (int(g) for g in m.groups())
+                date = dt.date(year, month, day)
+            elif _ISO.match(text):
+                date = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        except ValueError:
+            return None, f"'{value}' is not a valid date or time"
+        if date is None:
+            return None, f"'{value}' is not a date (use YYYY-MM-DD)"
+    if not FIRST_YEAR <= date.year <= LAST_YEAR:
+        return None, f"year {date.year} is outside {FIRST_YEAR}-{LAST_YEAR}"
+    return date, None
 
 
 def parse_date(value: object) -> dt.date | None:
-    """A date from a datetime, an ISO string (with or without time), DD/MM/YYYY or an Excel
-    serial day number; None when it cannot be read."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if 10000 <= value <= 80000:  # Excel serial number (days since 1899-12-30)
-            return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
-        return None
-    text = str(value).strip()
-    if not text:
-        return None
-    if m := _DMY.match(text):
-        day, month, year = (int(g) for g in m.groups())
+    """A valid date (see :func:`check_date`), or None."""
+    return check_date(value)[0]
+
+
+def check_rates(rates: Mapping[str, float] | None) -> dict[str, float]:
+    """Exchange rates to GBP by currency code, each a finite positive number."""
+    out = {}
+    for currency, rate in (rates or {}).items():
+        code = str(currency).strip().upper()
+        if not _CURRENCY.match(code):
+            raise InvalidInput(
+                f"exchange rate currency {currency!r} is not a 3-letter code; write e.g. "
+                "--rate USD=0.79"
+            )
         try:
-            return dt.date(year, month, day)
-        except ValueError:
-            return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        return None
+            value = float(rate)
+        except (TypeError, ValueError, OverflowError):
+            value = math.nan
+        if not (math.isfinite(value) and 0 < value <= 1e6):
+            raise InvalidInput(
+                f"exchange rate for {code} is {rate}; give a finite positive number (at most "
+                "1,000,000), e.g. --rate USD=0.79"
+            )
+        out[code] = value
+    return out
 
 
 def file_sha256(path: Path) -> str:
@@ -184,6 +264,22 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+def check_file(frame: pd.DataFrame, path: Path) -> None:
+    """File-level errors: no grants at all, or a required column blank in every row."""
+    if frame.empty:
+        raise InvalidInput(
+            f"{path.name} has no grants (only a header, or empty); nothing was imported; give "
+            "a 360Giving file with grants"
+        )
+    for name, title in REQUIRED.items():
+        if frame[name].map(lambda v: v is None or (isinstance(v, str) and not v.strip())).all():
+            raise InvalidInput(
+                f"{path.name} has no usable '{title}' column (missing or blank in every grant); "
+                "nothing was imported; give a 360Giving file with "
+                f"{', '.join(repr(t) for t in REQUIRED.values())}"
+            )
+
+
 def _codes_text(pairs) -> str | None:
     return ";".join(code for code, _ in pairs) or None
 
@@ -194,18 +290,17 @@ def prepare(
     ref: loc.GeoReference | None = None,
     apportion: bool = False,
     rates: Mapping[str, float] | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read, validate and locate the files: (grant rows in ``GRANT_COLUMNS``, rejects)."""
-    rates = {k.upper(): float(v) for k, v in (rates or {}).items()}
-    for currency, rate in rates.items():
-        if not rate > 0:
-            raise InvalidInput(f"exchange rate for {currency} is {rate}; give a positive number")
+    rates = check_rates(rates)
     frames = []
     rejects: list[dict] = []
     seen: dict[str, tuple[str, int]] = {}
     for path in paths:
         path = Path(path)
-        frame = read_grants(path)
+        frame = read_grants(path, limits)
+        check_file(frame, path)
         sha = file_sha256(path)
         keep = []
         ids, amounts, dates, currencies = [], [], [], []
@@ -214,23 +309,23 @@ def prepare(
         ].itertuples(index=False):
             row = rec.row_number
             ident = None if rec.identifier is None else str(rec.identifier).strip() or None
-            amount = parse_amount(rec.amount)
-            date = parse_date(rec.award_date)
+            amount, amount_problem = check_amount(rec.amount)
+            date, date_problem = check_date(rec.award_date)
+            currency = "GBP" if rec.currency is None else str(rec.currency).strip().upper()
+            currency = currency or "GBP"
             reasons = []
             if ident is None:
                 reasons.append("missing Identifier")
-            if amount is None:
-                reasons.append(
-                    "missing Amount Awarded"
-                    if rec.amount is None or not compact(rec.amount)
-                    else f"Amount Awarded '{rec.amount}' is not a number"
-                )
-            if date is None:
-                reasons.append(
-                    "missing Award Date"
-                    if rec.award_date is None or not str(rec.award_date).strip()
-                    else f"Award Date '{rec.award_date}' is not a date (use YYYY-MM-DD)"
-                )
+            if amount_problem == "missing":
+                reasons.append("missing Amount Awarded")
+            elif amount_problem:
+                reasons.append(f"Amount Awarded {amount_problem}")
+            if date_problem == "missing":
+                reasons.append("missing Award Date")
+            elif date_problem:
+                reasons.append(f"Award Date {date_problem}")
+            if not _CURRENCY.match(currency):
+                reasons.append(f"Currency '{rec.currency}' is not a 3-letter code (e.g. GBP)")
             if ident is not None and not reasons and ident in seen:
                 first_file, first_row = seen[ident]
                 reasons.append(
@@ -241,11 +336,10 @@ def prepare(
                 rejects.append(_reject(path.name, sha, row, ident, REJECTED, "; ".join(reasons)))
             else:
                 seen[ident] = (path.name, row)
-            currency = str(rec.currency).strip().upper() if rec.currency is not None else "GBP"
             ids.append(ident)
             amounts.append(amount)
             dates.append(date)
-            currencies.append(currency or "GBP")
+            currencies.append(currency)
         frame = frame.assign(
             identifier=ids, amount=amounts, award_date=dates, currency=currencies,
             source_file=path.name, source_sha256=sha,
@@ -304,6 +398,52 @@ def _reject(file: str, sha: str, row: int, ident, action: str, reason: str) -> d
     }
 
 
+#: What a re-import compares: a grant whose identifier is already stored with other values.
+COMPARED = ("amount", "currency", "award_date", "funder_id", "recipient_id", "title")
+UPDATES_DDL = """
+CREATE TABLE IF NOT EXISTS grant_updates (
+    identifier VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_sha256 VARCHAR NOT NULL,
+    row_number INTEGER NOT NULL,
+    changes VARCHAR NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+)
+"""
+
+
+def _changed(con: duckdb.DuckDBPyConnection, grants: pd.DataFrame) -> dict[str, str]:
+    """Identifier -> what differs, for grants already stored with other values."""
+    tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    if "grants" not in tables or grants.empty:
+        return {}
+    con.register("incoming", grants[["identifier", *COMPARED]])
+    try:
+        old = con.execute(
+            f"SELECT g.identifier, {', '.join('g.' + c for c in COMPARED)} FROM grants g "
+            "JOIN incoming i USING (identifier)"
+        ).df()
+    finally:
+        con.unregister("incoming")
+    if old.empty:
+        return {}
+    new = grants.set_index("identifier")
+    out = {}
+    for rec in old.itertuples(index=False):
+        diffs = []
+        for column in COMPARED:
+            before, after = getattr(rec, column), new.at[rec.identifier, column]
+            if isinstance(before, pd.Timestamp):
+                before = before.date()
+            if pd.isna(before) and pd.isna(after):
+                continue
+            if before != after:
+                diffs.append(f"{column} {before} -> {after}")
+        if diffs:
+            out[rec.identifier] = "; ".join(diffs)
+    return out
+
+
 def import_grants(
     con: duckdb.DuckDBPyConnection,
     paths: Sequence[Path] | Path,
@@ -311,26 +451,108 @@ def import_grants(
     apportion: bool = False,
     rates: Mapping[str, float] | None = None,
     rejects_path: Path | None = None,
+    update: bool = False,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> ImportResult:
-    """Import 360Giving files into the store behind ``con`` (opened read-write), atomically."""
+    """Import 360Giving files into the store behind ``con`` (opened read-write), atomically.
+
+    A grant already stored under its identifier with other values (:data:`COMPARED`) is
+    reported (``changed``) and kept as it was, unless ``update`` (then replaced and logged in
+    ``grant_updates``). The rejects CSV is written beside its target before the transaction
+    and renamed onto it after the commit, so a failure leaves neither the store nor the file
+    changed.
+    """
     if isinstance(paths, str | Path):
         paths = [paths]
     if isinstance(postcodes, str | Path):
         postcodes = [postcodes]
     paths = [Path(p) for p in paths]
+    if rejects_path is not None and Path(rejects_path).is_dir():
+        raise InvalidInput(
+            f"rejects file {rejects_path} is a directory; give a file path, e.g. "
+            f"{Path(rejects_path) / 'rejects.csv'}"
+        )
     ref = loc.GeoReference.from_store(con)
-    grants, rejects = prepare(paths, postcodes, ref, apportion, rates)
+    grants, rejects = prepare(paths, postcodes, ref, apportion, rates, limits)
     result = ImportResult(files=[p.name for p in paths])
+    changed = _changed(con, grants)
+    if changed:
+        action = UPDATED if update else CHANGED
+        outcome = "; updated" if update else "; kept the stored grant (use --update to apply)"
+        extra = [
+            _reject(
+                rec.source_file,
+                rec.source_sha256,
+                rec.row_number,
+                rec.identifier,
+                action,
+                f"already imported with other values: {changed[rec.identifier]}{outcome}",
+            )
+            for rec in grants.itertuples(index=False)
+            if rec.identifier in changed
+        ]
+        rejects = pd.concat([rejects, pd.DataFrame(extra, columns=REJECT_COLUMNS)])
+        rejects = rejects.reset_index(drop=True)
+    with contextlib.ExitStack() as stack:
+        tmp = None
+        if rejects_path is not None:
+            tmp = stack.enter_context(atomic_path(Path(rejects_path)))
+            tmp.write_text(frame_csv(rejects), encoding="utf-8")
+        _write(con, paths, grants, rejects, result, changed if update else {})
+    if rejects_path is not None:
+        result.rejects_path = Path(rejects_path)
+    result.changed = len(changed)
+    result.updated = len(changed) if update else 0
+    result.rows = len(grants) + int((rejects["action"] == REJECTED).sum())
+    result.already_present = len(grants) - result.inserted - result.updated
+    result.rejected = int((rejects["action"] == REJECTED).sum())
+    result.located = int((grants["location_method"] != "unlocated").sum())
+    result.unlocated = int((grants["location_method"] == "unlocated").sum())
+    result.by_method = {k: int(v) for k, v in grants["location_method"].value_counts().items()}
+    for name in result.files:
+        part = grants[grants["source_file"] == name]
+        result.by_file[name] = {
+            "grants": len(part),
+            "located": int((part["location_method"] != "unlocated").sum()),
+            "rejected": int(
+                ((rejects["source_file"] == name) & (rejects["action"] == REJECTED)).sum()
+            ),
+        }
+    result.rejects = rejects
+    return result
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    grants: pd.DataFrame,
+    rejects: pd.DataFrame,
+    result: ImportResult,
+    updates: dict[str, str],
+) -> None:
+    """One transaction: new grants, replaced grants (``updates``), rejects and the import log."""
     con.execute("BEGIN TRANSACTION")
     try:
         ensure_tables(con)
+        con.execute(UPDATES_DDL)
         existing = con.execute("SELECT count(*) FROM grants").fetchall()[0][0]
         con.register("new_grants", grants)
+        if updates:
+            replaced = grants[grants["identifier"].isin(list(updates))]
+            replaced = replaced.assign(changes=replaced["identifier"].map(updates))
+            con.register("replaced", replaced)
+            con.execute("DELETE FROM grants WHERE identifier IN (SELECT identifier FROM replaced)")
+            con.execute(
+                "INSERT INTO grant_updates SELECT identifier, source_file, source_sha256, "
+                "row_number, changes, now()::TIMESTAMP FROM replaced"
+            )
+            existing -= len(replaced)
         con.execute(
             f"INSERT INTO grants SELECT {', '.join(GRANT_COLUMNS)} FROM new_grants n "
             "WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.identifier = n.identifier)"
         )
-        result.inserted = con.execute("SELECT count(*) FROM grants").fetchall()[0][0] - existing
+        added = con.execute("SELECT count(*) FROM grants").fetchall()[0][0] - existing
+        result.inserted = added - len(updates)
         con.register("new_rejects", rejects)
         con.execute(
             f"INSERT INTO grant_rejects SELECT {', '.join(REJECT_COLUMNS)} FROM new_rejects n "
@@ -352,30 +574,6 @@ def import_grants(
         con.execute("ROLLBACK")
         raise
     finally:
-        for view in ("new_grants", "new_rejects"):
+        for view in ("new_grants", "new_rejects", "replaced"):
             with contextlib.suppress(duckdb.Error):
                 con.unregister(view)
-    result.rows = len(grants) + int((rejects["action"] == REJECTED).sum())
-    result.already_present = len(grants) - result.inserted
-    result.rejected = int((rejects["action"] == REJECTED).sum())
-    result.located = int((grants["location_method"] != "unlocated").sum())
-    result.unlocated = int((grants["location_method"] == "unlocated").sum())
-    result.by_method = {k: int(v) for k, v in grants["location_method"].value_counts().items()}
-    for name in result.files:
-        part = grants[grants["source_file"] == name]
-        result.by_file[name] = {
-            "grants": len(part),
-            "located": int((part["location_method"] != "unlocated").sum()),
-            "rejected": int(
-                ((rejects["source_file"] == name) & (rejects["action"] == REJECTED)).sum()
-            ),
-        }
-    result.rejects = rejects
-    if rejects_path is not None:
-        from leftbehind.atomic import write_text_atomic
-
-        buffer = io.StringIO()
-        rejects.to_csv(buffer, index=False)
-        write_text_atomic(Path(rejects_path), buffer.getvalue())
-        result.rejects_path = Path(rejects_path)
-    return result

@@ -13,15 +13,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
 from leftbehind.funding import allocate as al
 from leftbehind.funding import bidding
 from leftbehind.groups import DEPRIVED
 
-MAX_POUNDS = 1e12  # a trillion pounds: far above any real pot, far below float trouble
+MAX_POUNDS = al.MAX_POUNDS
 MAX_DRAWS = 1000
+MAX_YEARS = 50
+#: Work caps of one request of the site and the API (the CLI runs locally, without them).
+#: The allocation's size is eligible areas x years (one CSV row each)...
+MAX_AREA_YEARS = 40_000
+#: ... and the bidding simulation's is draws x the edition's areas (a random draw per area).
+MAX_DRAW_AREAS = 10_000_000
 #: Library parameter names the request calls differently.
 REQUEST_NAME = {"groups": "include_other_deprived", "award": "budget"}
+#: The declared editions (the schema of the API lists them).
+EditionName = Literal[tuple(EDITIONS)]  # type: ignore[valid-type]
 
 
 class AllocationRequest(BaseModel):
@@ -29,16 +38,23 @@ class AllocationRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False, frozen=True)
 
-    edition: str | None = Field(
+    edition: EditionName | None = Field(
         None,
-        max_length=64,
         description="Edition id (see /api/editions), e.g. england-2019-ward. "
         "Default: the configured edition.",
     )
     budget: float = Field(
-        gt=0, le=MAX_POUNDS, description="Total pot in pounds over all years, e.g. 10000000."
+        ge=0.01,
+        le=MAX_POUNDS,
+        description="Total pot in pounds over all years (a penny to a trillion), e.g. 10000000.",
     )
-    years: int = Field(10, ge=1, le=50, description="Number of years the money is spread over.")
+    years: int = Field(
+        10,
+        ge=1,
+        le=MAX_YEARS,
+        description="Number of years the money is spread over (1-50). Cap on the site and "
+        f"API: eligible areas x years at most {MAX_AREA_YEARS:,}.",
+    )
     include_other_deprived: bool = Field(
         False,
         description="Also fund other deprived areas (most deprived 10% but not 'left behind').",
@@ -56,7 +72,7 @@ class AllocationRequest(BaseModel):
         None, ge=0, le=MAX_POUNDS, description="Minimum per area over all years, in pounds."
     )
     cap: float | None = Field(
-        None, gt=0, le=MAX_POUNDS, description="Maximum per area over all years, in pounds."
+        None, ge=0.01, le=MAX_POUNDS, description="Maximum per area over all years, in pounds."
     )
     capacity_share: float = Field(
         0.1, ge=0, le=1, description="Share for community capacity building (0-1), revenue, "
@@ -72,6 +88,7 @@ class AllocationRequest(BaseModel):
     profile_table: str | None = Field(
         None,
         max_length=600,
+        pattern=r"^\s*$|^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*,?\s*$",
         description="Comma-separated yearly weights when profile=table, one per year, e.g. 3,2,1.",
     )
     compare_bidding: bool = Field(
@@ -80,12 +97,17 @@ class AllocationRequest(BaseModel):
         "the share of money reaching 'left behind' areas with 5-95% intervals.",
     )
     draws: int = Field(
-        1000, ge=1, le=MAX_DRAWS, description="Monte Carlo draws for compare_bidding."
+        1000,
+        ge=1,
+        le=MAX_DRAWS,
+        description="Monte Carlo draws for compare_bidding (1-1000). Cap on the site and API: "
+        f"draws x the edition's areas at most {MAX_DRAW_AREAS:,} (about 290 draws for an "
+        "LSOA edition).",
     )
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Random seed for compare_bidding.")
     award: float | None = Field(
         None,
-        gt=0,
+        ge=0.01,
         le=MAX_POUNDS,
         description="Competitive award size in pounds for compare_bidding (default: the "
         "formula's mean award).",
@@ -121,6 +143,28 @@ class AllocationRequest(BaseModel):
         if self.profile != "table":
             data.pop("profile_table")
         return tuple(sorted(data.items()))
+
+    def check_work(self, eligible: int, areas: int) -> None:
+        """:class:`InvalidInput` naming the cap when this request, over ``eligible`` funded
+        areas of an edition of ``areas`` areas, is more work than one web request may cost."""
+        size = eligible * self.years
+        if size > MAX_AREA_YEARS:
+            most = max(MAX_AREA_YEARS // max(eligible, 1), 0)
+            hint = f"at most {most} years here" if most else "fewer eligible areas"
+            raise InvalidInput(
+                f"{eligible:,} eligible areas x {self.years} years = {size:,} area-years is above "
+                f"the cap of {MAX_AREA_YEARS:,} per request; use {hint}, leave out other "
+                "deprived areas, or run 'leftbehind allocate' locally",
+                parameter="years",
+            )
+        if self.compare_bidding and self.draws * areas > MAX_DRAW_AREAS:
+            most = MAX_DRAW_AREAS // max(areas, 1)
+            raise InvalidInput(
+                f"{self.draws:,} bidding draws x {areas:,} areas = {self.draws * areas:,} is above "
+                f"the cap of {MAX_DRAW_AREAS:,} per request; use at most {most} draws for this "
+                "edition, or run 'leftbehind allocate --compare-bidding' locally",
+                parameter="draws",
+            )
 
     def weights(self) -> tuple[float, ...] | None:
         """The yearly weights of ``profile_table`` (``None`` unless profile is 'table')."""

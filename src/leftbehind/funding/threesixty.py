@@ -4,6 +4,11 @@ Two layouts: the flat spreadsheet (CSV or XLSX) that funders and GrantNav publis
 titles such as ``Identifier``, ``Amount Awarded``, ``Recipient Org:Postal Code`` and
 ``Beneficiary Location:0:Geographic Code``; and the JSON package (``{"grants": [...]}``).
 Values are kept raw here (strings, numbers, dates as found); ``grants_store`` validates them.
+
+Readers are bounded (:class:`ReadLimits`): file size, rows, columns, cell length, a spreadsheet's
+uncompressed size and JSON nesting; a file beyond a limit, a file with no grants or no usable
+required column, and a truncated file are file-level errors (:class:`InvalidInput`) naming
+the file and what to do.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import csv
 import io
 import json
 import re
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +70,38 @@ _BENEFICIARY = re.compile(r"^beneficiarylocation:(?:(\d+):)?geographiccode(type)
 _RECIPIENT_LOC = re.compile(r"^recipientorg:(?:0:)?location:(?:(\d+):)?geographiccode(type)?$")
 
 
+#: What every grant needs (field -> the 360Giving column title).
+REQUIRED = {"identifier": "Identifier", "amount": "Amount Awarded", "award_date": "Award Date"}
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Resource limits of one grants file (``grants import --max-file-mb/--max-rows`` raise the
+    first two)."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_rows: int = 500_000
+    max_columns: int = 2_000
+    max_cell_chars: int = 10_000
+    #: A spreadsheet is a zip: its parts may expand to at most this much (zip bombs).
+    max_uncompressed_bytes: int = 1024 * 1024 * 1024
+
+    def too_many_columns(self, name: str) -> InvalidInput:
+        return InvalidInput(
+            f"{name} has more than {self.max_columns:,} columns, the limit per file; give a "
+            "360Giving flat file (GrantNav export)"
+        )
+
+    def too_many_rows(self, name: str) -> InvalidInput:
+        return InvalidInput(
+            f"{name} has more than {self.max_rows:,} rows, the limit per file; split it or "
+            "raise the limit with --max-rows"
+        )
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
 def _norm_title(title: Any) -> str:
     return re.sub(r"\s+", "", str(title or "")).lower()
 
@@ -88,18 +127,27 @@ def geo_code(code: Any, code_type: Any = None) -> tuple[str, str] | None:
     return None
 
 
-def read_grants(path: Path) -> pd.DataFrame:
+def read_grants(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> pd.DataFrame:
     """Read a 360Giving file (.json, .csv, .xlsx) into the normalised frame (``COLUMNS``)."""
     path = Path(path)
     if not path.exists():
         raise InvalidInput(f"grants file {path} does not exist; give the path to a 360Giving file")
+    if not path.is_file():
+        raise InvalidInput(f"grants file {path} is not a file; give the path to a 360Giving file")
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise InvalidInput(
+            f"{path.name} is {size / 2**20:,.1f} MB, above the limit of "
+            f"{limits.max_bytes / 2**20:,.0f} MB per file; split it or raise the limit with "
+            "--max-file-mb"
+        )
     suffix = path.suffix.lower()
     if suffix == ".json":
-        records = _read_json(path)
+        records = _read_json(path, limits)
     elif suffix in {".xlsx", ".xlsm"}:
-        records = _read_flat(_xlsx_rows(path), path)
+        records = _read_flat(_xlsx_rows(path, limits), path, limits)
     elif suffix == ".csv":
-        records = _read_flat(_csv_rows(path), path)
+        records = _read_flat(_csv_rows(path, limits), path, limits)
     else:
         raise InvalidInput(
             f"grants file {path.name} has an unknown type; give a 360Giving .json, .csv or .xlsx"
@@ -118,16 +166,27 @@ def _first(items: Any) -> dict:
     return items if isinstance(items, dict) else {}
 
 
-def _read_json(path: Path) -> list[dict]:
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _read_json(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> list[dict]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(
             f"{path.name} is not valid JSON ({exc}); give a 360Giving package with a 'grants' array"
         ) from None
+    except RecursionError:
+        raise InvalidInput(
+            f"{path.name} is nested too deeply to be a 360Giving package (JSON depth limit); "
+            "give a package with a 'grants' array"
+        ) from None
     grants = data.get("grants") if isinstance(data, dict) else data
     if not isinstance(grants, list):
         raise InvalidInput(f"{path.name} has no 'grants' array; give a 360Giving JSON package")
+    if len(grants) > limits.max_rows:
+        raise limits.too_many_rows(path.name)
     records = []
     for number, grant in enumerate(grants, start=1):
         if not isinstance(grant, dict):
@@ -135,13 +194,13 @@ def _read_json(path: Path) -> list[dict]:
         funder = _first(grant.get("fundingOrganization"))
         recipient = _first(grant.get("recipientOrganization"))
         beneficiary = []
-        for loc in grant.get("beneficiaryLocation") or []:
+        for loc in _list(grant.get("beneficiaryLocation")):
             if isinstance(loc, dict) and (
                 pair := geo_code(loc.get("geoCode"), loc.get("geoCodeType"))
             ):
                 beneficiary.append(pair)
         recipient_locs = []
-        for loc in recipient.get("location") or []:
+        for loc in _list(recipient.get("location")):
             if isinstance(loc, dict) and (
                 pair := geo_code(loc.get("geoCode"), loc.get("geoCodeType"))
             ):
@@ -176,9 +235,23 @@ def _read_json(path: Path) -> list[dict]:
 # ---------------------------------------------------------------- flat layout
 
 
-def _xlsx_rows(path: Path):
+def _xlsx_rows(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> list:
     import openpyxl
 
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInput(
+            f"{path.name} could not be read as a spreadsheet ({type(exc).__name__}: it is not a "
+            "complete .xlsx file); save it again as .xlsx or export it as CSV"
+        ) from None
+    if expanded > limits.max_uncompressed_bytes:
+        raise InvalidInput(
+            f"{path.name} expands to {expanded / 2**20:,.0f} MB, above the limit of "
+            f"{limits.max_uncompressed_bytes / 2**20:,.0f} MB for a spreadsheet; export it as "
+            "CSV or split it"
+        )
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
@@ -188,30 +261,77 @@ def _xlsx_rows(path: Path):
         ) from None
     try:
         for sheet in book.worksheets:
+            # Streamed (read-only mode); rows and columns counted as they come.
+            if (sheet.max_column or 0) > limits.max_columns:
+                raise limits.too_many_columns(path.name)
             rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header and any(_norm_title(h) == "identifier" for h in header):
-                return [header, *rows]
+            try:
+                header = next(rows, None)
+                if header and any(_norm_title(h) == "identifier" for h in header):
+                    out = [header]
+                    for row in rows:
+                        if len(out) > limits.max_rows:
+                            raise limits.too_many_rows(path.name)
+                        if len(row) > limits.max_columns:
+                            raise limits.too_many_columns(path.name)
+                        out.append(row)
+                    return out
+            finally:
+                rows.close()  # the sheet's XML stream
         raise InvalidInput(
             f"{path.name} has no sheet with an 'Identifier' column; "
             "give a 360Giving flat spreadsheet"
         )
+    except InvalidInput:
+        raise
+    except Exception as exc:  # a damaged sheet inside a valid zip
+        raise InvalidInput(
+            f"{path.name} has a damaged sheet ({type(exc).__name__}); save it again as .xlsx "
+            "or export it as CSV"
+        ) from None
     finally:
         book.close()
 
 
-def _csv_rows(path: Path):
+def _csv_rows(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> list:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
-    return list(csv.reader(io.StringIO(text)))
+    rows = []
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        for row in reader:
+            if len(rows) > limits.max_rows:
+                raise limits.too_many_rows(path.name)
+            rows.append(row)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"{path.name} is not a readable CSV file at line {reader.line_num} ({exc}); "
+            "check it is a complete 360Giving CSV export (not truncated or binary)"
+        ) from None
+    if len(rows) > 1 and text and not text.endswith(("\n", "\r")) and len(rows[-1]) < len(rows[0]):
+        raise InvalidInput(
+            f"{path.name} ends in the middle of row {len(rows)} ({len(rows[-1])} of "
+            f"{len(rows[0])} columns): the file is truncated; download or export it again"
+        )
+    return rows
 
 
-def _read_flat(rows: list, path: Path) -> list[dict]:
+def _read_flat(rows: list, path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> list[dict]:
     if not rows:
         raise InvalidInput(f"{path.name} is empty; give a 360Giving file with a header row")
+    for number, row in enumerate(rows, start=1):
+        if len(row) > limits.max_columns:
+            raise limits.too_many_columns(path.name)
+        for index, value in enumerate(row):
+            if isinstance(value, str) and len(value) > limits.max_cell_chars:
+                raise InvalidInput(
+                    f"{path.name} row {number} column {index + 1} has {len(value):,} characters, "
+                    f"above the limit of {limits.max_cell_chars:,} per cell; is it a 360Giving "
+                    "file?"
+                )
     header = [_norm_title(h) for h in rows[0]]
     if "identifier" not in header:
         raise InvalidInput(

@@ -19,6 +19,7 @@ from leftbehind.funding import bidding
 from leftbehind.funding.request import AllocationRequest
 from leftbehind.funding.summary import check_years
 from leftbehind.funding.summary import summary as grants_summary_of
+from leftbehind.observatory.limits import Gate
 from leftbehind.observatory.payload import Payload
 from leftbehind.observatory.service import EditionView, Observatory
 from leftbehind.observatory.views import identification_frame
@@ -40,6 +41,11 @@ NO_GRANTS = (
 )
 
 
+#: Allocations kept in memory: at most this many, and at most this many bytes of payloads.
+CACHE_RESULTS = 32
+CACHE_BYTES = 256 * 1024 * 1024
+
+
 @dataclass
 class AllocationResult:
     """One computed allocation with its JSON and CSV payloads."""
@@ -50,6 +56,11 @@ class AllocationResult:
     data: dict[str, Any]
     json: Payload
     csv: Payload
+
+    @property
+    def size(self) -> int:
+        """Bytes held by the payloads (what the cache bounds)."""
+        return sum(len(p.body) + len(p.gzipped or b"") for p in (self.json, self.csv))
 
 
 def allocate_frame(areas: pd.DataFrame, request: AllocationRequest) -> tuple[al.Allocation, dict]:
@@ -64,13 +75,30 @@ def allocate_frame(areas: pd.DataFrame, request: AllocationRequest) -> tuple[al.
 
 
 class Funding:
-    """Allocations and grant summaries of one observatory, cached (bounded) per parameters."""
+    """Allocations and grant summaries of one observatory, cached (bounded) per parameters.
 
-    def __init__(self, obs: Observatory, size: int = 32):
+    With ``bounded`` (the web app), a request is refused when it is more work than the caps of
+    :meth:`AllocationRequest.check_work` allow, and computations pass through ``gate`` (one at
+    a time, two waiting, else :class:`~leftbehind.errors.Overloaded`); cached results are
+    answered at once.
+    """
+
+    def __init__(
+        self,
+        obs: Observatory,
+        size: int = CACHE_RESULTS,
+        max_bytes: int = CACHE_BYTES,
+        bounded: bool = True,
+        gate: Gate | None = None,
+    ):
         self.obs = obs
         self.size = size
+        self.max_bytes = max_bytes
+        self.bounded = bounded
+        self.gate = gate or Gate("allocations", running=1, waiting=2, wait=1.0, retry_after=5)
         self._lock = threading.Lock()
         self._results: OrderedDict[tuple, AllocationResult] = OrderedDict()
+        self._bytes = 0
         self._areas: dict[str, pd.DataFrame] = {}
         self._grants: dict[tuple, tuple[dict[str, Any], Payload]] = {}
 
@@ -94,16 +122,30 @@ class Funding:
             if hit is not None:
                 self._results.move_to_end(key)
                 return hit
-        allocation, out = allocate_frame(self.areas(data.id), request)
-        out = {"edition": data.id, "edition_label": data.label, **out}
-        result = AllocationResult(
-            data, request, allocation, out, Payload.json(out),
-            Payload.csv(al.to_rows(allocation), ALLOCATION_CSV_COLUMNS),
-        )  # fmt: skip
+        areas = self.areas(data.id)
+        if self.bounded:
+            eligible = int(areas["group"].isin(request.params().groups).sum())
+            request.check_work(eligible, len(areas))
+        with self.gate.enter():
+            with self._lock:  # computed by another request while this one waited
+                hit = self._results.get(key)
+            if hit is not None:
+                return hit
+            allocation, out = allocate_frame(areas, request)
+            out = {"edition": data.id, "edition_label": data.label, **out}
+            result = AllocationResult(
+                data, request, allocation, out, Payload.json(out),
+                Payload.csv(al.to_rows(allocation), ALLOCATION_CSV_COLUMNS),
+            )  # fmt: skip
         with self._lock:
-            self._results[key] = result
-            while len(self._results) > self.size:
-                self._results.popitem(last=False)
+            if key not in self._results:
+                self._results[key] = result
+                self._bytes += result.size
+            while self._results and (
+                len(self._results) > self.size or self._bytes > self.max_bytes
+            ):
+                _, old = self._results.popitem(last=False)
+                self._bytes -= old.size
         return result
 
     def grants_count(self) -> int:
@@ -178,7 +220,7 @@ def grants_figures(result: dict[str, Any], nation: str) -> dict[str, Any]:
     if not result.get("imported"):
         return {}
     funders = pivot_groups(result["by_funder"], "funder", nation)
-    funders.sort(key=lambda r: -(r.get("nation") or {}).get("amount_gbp", 0))
+    funders.sort(key=lambda r: -((r.get("nation") or {}).get("amount_gbp") or 0))
     return {
         "groups": {("nation" if g["group"] == nation else g["group"]): g for g in result["groups"]},
         "funders": funders,

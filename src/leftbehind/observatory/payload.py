@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from leftbehind.export import csv_text, json_default
+from leftbehind.export import csv_text
+from leftbehind.export import json_text as export_json_text
 
 GZIP_MIN_BYTES = 1024
 
@@ -45,5 +45,5 @@ def etag_of(raw: bytes) -> str:
 
 
 def json_text(data: Any) -> str:
-    """Compact JSON (UTF-8 kept, numpy and dates converted)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=json_default)
+    """Compact, valid JSON (UTF-8 kept, numpy and dates converted, no NaN/Infinity)."""
+    return export_json_text(data)

@@ -400,7 +400,8 @@ class Observatory:
         local_authority: str | None = None,
     ) -> list[dict[str, Any]]:
         """The edition's areas, most deprived first, optionally of one group, region (code or
-        name) or local authority (code or name); unknown names are :class:`InvalidInput`."""
+        name) or local authority (code or name); unknown names are :class:`AreaNotFound` (404 on
+        the web: the filter names nothing in this edition)."""
         data = self.edition(edition)
         rows = list(data.records.values())
         if group:
@@ -414,10 +415,9 @@ class Observatory:
                 valid = sorted(
                     {r["region_code"] for r in data.records.values() if r["region_code"]}
                 )
-                raise InvalidInput(
+                raise AreaNotFound(
                     f"query parameter 'region': unknown region '{region}' in edition {data.id}; "
-                    f"use a region code or name, e.g. {', '.join(valid[:12])}",
-                    parameter="region",
+                    f"use a region code or name, e.g. {', '.join(valid[:12])}"
                 )
             rows = [
                 r for r in rows
@@ -429,11 +429,11 @@ class Observatory:
             if not any(wanted in (la["code"].lower(), la["name"].lower()) for la in las):
                 matches = [m for m in data.index.search(local_authority, 20) if m["kind"] == "la"]
                 hint = ", ".join(f"{m['name']} ({m['code']})" for m in matches[:5])
-                raise InvalidInput(
+                raise AreaNotFound(
                     f"query parameter 'local_authority': unknown local authority "
                     f"'{local_authority}' in edition {data.id}"
                     + (f"; close matches: {hint}" if hint else ""),
-                    parameter="local_authority",
+                    matches=matches[:5],
                 )
             rows = [
                 r for r in rows

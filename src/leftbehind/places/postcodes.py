@@ -72,12 +72,13 @@ def parse_postcode(text: str) -> Postcode:
     raw = (text or "").strip()
     shown = raw if len(raw) <= 20 and raw.isprintable() else f"{raw[:20]!r}..."
     if not raw:
-        raise InvalidInput("no postcode given; type one such as RM9 4UN")
+        raise InvalidInput("no postcode given; type one such as RM9 4UN", parameter="postcode")
     key = _compact(raw)
     if len(raw) > MAX_LENGTH or not key.isascii() or not POSTCODE.match(key):
         raise InvalidInput(
             f"'{shown}' is not a UK postcode; a postcode looks like RM9 4UN or SR2 8RP "
-            "(letters and digits, then a digit and two letters)"
+            "(letters and digits, then a digit and two letters)",
+            parameter="postcode",
         )
     return Postcode(key, f"{key[:-3]} {key[-3:]}")
 

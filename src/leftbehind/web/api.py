@@ -13,16 +13,19 @@ from leftbehind.observatory.models import EditionInfo, LocalAuthority, Summary
 from leftbehind.observatory.service import PROFILE_CSV_COLUMNS
 from leftbehind.observatory.views import AREA_FIELDS
 from leftbehind.web.common import (
+    ERROR_RESPONSES,
+    NOT_FOUND,
     EditionParam,
     GroupParam,
     csv_download,
+    csv_responses,
     json_response,
     lookup,
     observatory,
     payload_response,
 )
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=ERROR_RESPONSES)
 
 AreaCode = Annotated[
     str,
@@ -45,7 +48,13 @@ async def editions(request: Request) -> Response:
     return json_response(request, {"editions": items}, max_age=3600)
 
 
-@router.get("/areas", summary="Areas of an edition, filtered and paged")
+@router.get(
+    "/areas",
+    summary="Areas of an edition, filtered and paged",
+    description="At most 1,000 areas a page (`page_size`); an unknown region or local "
+    "authority is 404 with close matches.",
+    responses=NOT_FOUND,
+)
 async def areas(
     request: Request,
     edition: EditionParam = None,
@@ -76,7 +85,12 @@ async def areas(
     return json_response(request, body)
 
 
-@router.get("/areas.csv", summary="Areas of an edition as CSV (same filters as /api/areas)")
+@router.get(
+    "/areas.csv",
+    summary="Areas of an edition as CSV (same filters as /api/areas)",
+    response_class=Response,
+    responses={**csv_responses("One row per area."), **NOT_FOUND},
+)
 async def areas_csv(
     request: Request,
     edition: EditionParam = None,
@@ -105,7 +119,11 @@ def area_json(data: EditionView, rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/areas/{code}", summary="One area: its group and identification facts")
+@router.get(
+    "/areas/{code}",
+    summary="One area: its group and identification facts",
+    responses=NOT_FOUND,
+)
 async def area(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     data, rec = await lookup(request, obs.area, edition, code)
@@ -115,6 +133,7 @@ async def area(request: Request, code: AreaCode, edition: EditionParam = None) -
 @router.get(
     "/areas/{code}/profile",
     summary="Nine-dimension profile of an area with comparators and a plain summary",
+    responses=NOT_FOUND,
 )
 async def profile(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
@@ -125,7 +144,12 @@ async def profile(request: Request, code: AreaCode, edition: EditionParam = None
     return payload_response(request, cached[1])
 
 
-@router.get("/areas/{code}/profile.csv", summary="An area's profile as CSV, one indicator a row")
+@router.get(
+    "/areas/{code}/profile.csv",
+    summary="An area's profile as CSV, one indicator a row",
+    response_class=Response,
+    responses={**csv_responses("One row per indicator."), **NOT_FOUND},
+)
 async def profile_csv(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     prof, _ = await run_in_threadpool(obs.profile, edition, code)
@@ -147,7 +171,12 @@ async def summary(request: Request, edition: EditionParam = None) -> Response:
     return payload_response(request, payload)
 
 
-@router.get("/summary.csv", summary="Counts by local authority as CSV")
+@router.get(
+    "/summary.csv",
+    summary="Counts by local authority as CSV",
+    response_class=Response,
+    responses=csv_responses("One row per local authority."),
+)
 async def summary_csv(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     data, _ = await run_in_threadpool(obs.summary, edition)
@@ -175,7 +204,7 @@ async def local_authorities(request: Request, edition: EditionParam = None) -> R
 @router.get(
     "/local-authorities/{code}",
     summary="One local authority and its areas",
-    responses={200: {"model": LocalAuthority}},
+    responses={200: {"model": LocalAuthority}, **NOT_FOUND},
 )
 async def local_authority(
     request: Request,

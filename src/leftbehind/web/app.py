@@ -8,6 +8,7 @@ import threading
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -52,11 +53,43 @@ def maplibre_dir() -> Path | None:
     return None
 
 
-class HeadersMiddleware:
-    """Adds security headers everywhere and long cache lifetimes to static assets (pure ASGI)."""
+def content_security_policy(basemap_url: str | None = None) -> str:
+    """The site's CSP: only its own scripts, styles, images and data (MapLibre's worker is a
+    ``blob:`` URL and its images may be ``data:``/``blob:``), never framed; an optional
+    basemap's origin is allowed for tiles and style requests only."""
+    extra = ""
+    if basemap_url:
+        parts = urlsplit(basemap_url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            extra = f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: blob:{extra}; font-src 'self'; connect-src 'self'{extra}; "
+        "worker-src 'self' blob:; child-src 'self' blob:; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
 
-    def __init__(self, app: ASGIApp):
+
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), magnetometer=(), "
+    "gyroscope=(), accelerometer=()"
+)
+
+
+class HeadersMiddleware:
+    """Adds security headers to every response and long cache lifetimes to static assets
+    (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, csp: str | None = None):
         self.app = app
+        self.security = [
+            (b"content-security-policy", (csp or content_security_policy()).encode()),
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"permissions-policy", PERMISSIONS_POLICY.encode()),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,14 +102,35 @@ class HeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"referrer-policy", b"same-origin"))
+                headers.extend(h for h in self.security if h[0] not in names)
                 if static and b"cache-control" not in names:
                     headers.append((b"cache-control", b"public, max-age=3600"))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, wrapped)
+
+
+class HeadMiddleware:
+    """``HEAD`` wherever ``GET`` is served: routed as ``GET``, answered with the same headers
+    and no body (RFC 9110 9.3.2)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -120,7 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    app.add_middleware(HeadersMiddleware)
+    app.add_middleware(HeadersMiddleware, csp=content_security_policy(settings.basemap_url))
+    app.add_middleware(HeadMiddleware)
 
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
     vendor = maplibre_dir()

@@ -5,19 +5,32 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind.editions import EDITIONS
 from leftbehind.groups import Group
 from leftbehind.observatory import Observatory, Payload
 from leftbehind.observatory.funding import Funding
 
 T = TypeVar("T")
+#: The editions as an enum, so the API's schema lists them.
+EditionId = StrEnum("EditionId", {eid: eid for eid in EDITIONS})  # type: ignore[misc]
 
 EditionParam = Annotated[
+    EditionId | None,
+    Query(
+        description="Edition id (see /api/editions), e.g. england-2019-ward. "
+        "Default: the server's configured edition.",
+    ),
+]
+#: Pages take any text and answer an unknown edition with a page listing the valid ones.
+PageEditionParam = Annotated[
     str | None,
     Query(
         max_length=64,
@@ -29,6 +42,54 @@ GroupParam = Annotated[
     Group | None,
     Query(description="Only areas in this group."),
 ]
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    parameter: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    status: int
+    type: str
+    message: str
+    problems: list[Problem] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error: ``{"error": {"status", "type", "message", ...}}``."""
+
+    error: ErrorDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: Error responses every API operation may give (documented in the OpenAPI schema).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: _error("A parameter is out of range or malformed; the message names it."),
+    503: _error(
+        "The evidence store is not built or is being replaced, or the server is busy with "
+        "expensive computations (then with a Retry-After header)."
+    ),
+}
+#: ... and operations that look something up by code or name.
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: _error("No such area, local authority or region in the edition (with close matches)."),
+}
+
+
+def csv_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    """A 200 documented as ``text/csv`` (instead of JSON)."""
+    return {
+        200: {
+            "description": description,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
 
 
 def observatory(request: Request) -> Observatory:

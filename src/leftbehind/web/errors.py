@@ -21,6 +21,7 @@ from leftbehind.errors import (
     InvalidInput,
     LeftBehindError,
     MissingSource,
+    Overloaded,
     PostcodeNotFound,
     StoreBusy,
     StoreMissing,
@@ -35,6 +36,7 @@ STATUS: dict[type[LeftBehindError], int] = {
     InvalidInput: 422,
     StoreMissing: 503,
     StoreBusy: 503,
+    Overloaded: 503,
     MissingSource: 503,
     ChecksumMismatch: 503,
     CorruptSource: 503,
@@ -77,12 +79,24 @@ TITLES = {
 
 
 def _error_response(
-    request: Request, status: int, exc_type: str, message: str, **extra
+    request: Request,
+    status: int,
+    exc_type: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    title: str | None = None,
+    **extra,
 ) -> Response:
     if _wants_json(request):
         body = {"error": {"status": status, "type": exc_type, "message": message, **extra}}
-        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-    return _page(request, status, TITLES.get(status, "Error"), message, **extra)
+        response: Response = JSONResponse(
+            body, status_code=status, headers={"Cache-Control": "no-store"}
+        )
+    else:
+        response = _page(request, status, title or TITLES.get(status, "Error"), message, **extra)
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.update(headers or {})
+    return response
 
 
 async def _library_error(request: Request, exc: Exception) -> Response:
@@ -99,15 +113,21 @@ async def _library_error(request: Request, exc: Exception) -> Response:
     parameter = getattr(exc, "parameter", None)
     message = str(exc)
     if isinstance(parameter, str):
-        if f"'{parameter}'" not in message:  # name the query parameter the library means
-            message = f"query parameter '{parameter}': {message}"
-        extra["problems"] = [{"parameter": parameter, "in": "query", "message": message}]
+        where = "path" if parameter in request.path_params else "query"
+        if f"'{parameter}'" not in message:  # name the parameter the library means
+            message = f"{where} parameter '{parameter}': {message}"
+        extra["problems"] = [{"parameter": parameter, "in": where, "message": message}]
     if isinstance(exc, StoreMissing):
         extra["how_to_build"] = (
             "leftbehind build --mirror ../shared/sources   (or 'leftbehind build' with network)"
         )
     exc_type = "InvalidInput" if isinstance(parameter, str) else type(exc).__name__
-    return _error_response(request, status, exc_type, message, **extra)
+    headers, title = None, None
+    if isinstance(exc, Overloaded):
+        headers = {"Retry-After": str(exc.retry_after)}
+        title = "The server is busy"
+        extra["retry_after"] = exc.retry_after
+    return _error_response(request, status, exc_type, message, headers, title, **extra)
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:

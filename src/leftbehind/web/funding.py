@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
-from leftbehind.funding.request import AllocationRequest
+from leftbehind.funding.request import MAX_AREA_YEARS, MAX_DRAW_AREAS, AllocationRequest
 from leftbehind.observatory.funding import (
     SORT_COLUMNS,
     AllocationResult,
@@ -27,7 +27,9 @@ from leftbehind.observatory.funding import (
     grants_figures,
 )
 from leftbehind.web.common import (
+    ERROR_RESPONSES,
     EditionParam,
+    PageEditionParam,
     csv_download,
     funding,
     lookup,
@@ -36,7 +38,7 @@ from leftbehind.web.common import (
 )
 from leftbehind.web.rendering import base_context, html_payload_response, page, render
 
-api_router = APIRouter(prefix="/api", tags=["funding"])
+api_router = APIRouter(prefix="/api", tags=["funding"], responses=ERROR_RESPONSES)
 page_router = APIRouter(include_in_schema=False)
 
 
@@ -141,8 +143,23 @@ FIELD_TEXT: dict[str, dict[str, str]] = {
         "amounts by year with a plain-words explanation; `format=csv` one row per area and "
         "year (code,name,year,capital,revenue,capacity_building,total, where total = capital + "
         "revenue + capacity building). Infeasible floors or caps and bad values give 422 "
-        "naming the parameter."
+        "naming the parameter.\n\n"
+        "Bounded work: eligible areas x years may be at most "
+        f"{MAX_AREA_YEARS:,} and, with compare_bidding, draws x the edition's areas at most "
+        f"{MAX_DRAW_AREAS:,} (above either: 422 naming the cap). At most one allocation is "
+        "computed at a time with two waiting; beyond that (or after a second's wait) the "
+        "answer is 503 with a Retry-After header. Results are cached by their full "
+        "parameters."
     ),
+    responses={
+        200: {
+            "description": "The allocation (JSON, or CSV with format=csv).",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 async def allocations(
     request: Request,
@@ -285,7 +302,7 @@ async def allocate_page(request: Request) -> Response:
 @page_router.get("/funding", response_class=HTMLResponse)
 async def funding_page(
     request: Request,
-    edition: EditionParam = None,
+    edition: PageEditionParam = None,
     year_from: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
     year_to: Annotated[int | None, Query(alias="to", ge=1900, le=2100)] = None,
 ) -> Response:

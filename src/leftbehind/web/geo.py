@@ -8,10 +8,24 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from leftbehind.web.common import EditionParam, GroupParam, observatory, payload_response
+from leftbehind.web.common import (
+    ERROR_RESPONSES,
+    NOT_FOUND,
+    EditionParam,
+    GroupParam,
+    observatory,
+    payload_response,
+)
 
-router = APIRouter(prefix="/api", tags=["geography"])
-tiles_router = APIRouter(tags=["geography"])
+router = APIRouter(prefix="/api", tags=["geography"], responses=ERROR_RESPONSES)
+
+GEOJSON: dict[int | str, dict] = {
+    200: {
+        "description": "A GeoJSON FeatureCollection.",
+        "content": {"application/geo+json": {"schema": {"type": "object"}}},
+    }
+}
+tiles_router = APIRouter(tags=["geography"], responses=ERROR_RESPONSES)
 
 Detail = Annotated[
     Literal["full", "map"],
@@ -27,6 +41,7 @@ Detail = Annotated[
     "/areas.geojson",
     summary="Boundaries of an edition's areas with their group (GeoJSON, WGS84)",
     response_class=Response,
+    responses=GEOJSON,
 )
 async def areas_geojson(
     request: Request,
@@ -43,6 +58,7 @@ async def areas_geojson(
     "/local-authorities.geojson",
     summary="Outlines of the local authorities of an edition (GeoJSON, simplified for the map)",
     response_class=Response,
+    responses=GEOJSON,
 )
 async def local_authorities_geojson(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
@@ -57,7 +73,11 @@ async def local_authorities_geojson(request: Request, edition: EditionParam = No
     "edition drawn on this geography; see tile_group_key in /api/editions). 204 where there "
     "is no tile. Gzip-compressed when the client accepts it.",
     response_class=Response,
-    responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}},
+    responses={
+        200: {"content": {"application/vnd.mapbox-vector-tile": {}}},
+        204: {"description": "No tile here (open sea, or beyond the deepest zoom)."},
+        **NOT_FOUND,
+    },
 )
 async def tile(
     request: Request,

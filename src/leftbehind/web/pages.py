@@ -14,7 +14,7 @@ from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import EditionView, Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
-from leftbehind.web.common import EditionParam, lookup, observatory
+from leftbehind.web.common import PageEditionParam, lookup, observatory
 from leftbehind.web.rendering import cached_page, page
 
 router = APIRouter(include_in_schema=False)
@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 # -- home ------------------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, edition: EditionParam = None) -> Response:
+async def home(request: Request, edition: PageEditionParam = None) -> Response:
     obs = observatory(request)
     data = await lookup(request, obs.edition, edition)
 
@@ -61,7 +61,7 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
 async def area_page(
     request: Request,
     code: Annotated[str, Path(min_length=1, max_length=64)],
-    edition: EditionParam = None,
+    edition: PageEditionParam = None,
 ) -> Response:
     obs = observatory(request)
     if edition:
@@ -90,7 +90,7 @@ async def area_page(
 async def local_authority_page(
     request: Request,
     code: Annotated[str, Path(min_length=1, max_length=64)],
-    edition: EditionParam = None,
+    edition: PageEditionParam = None,
     sort: Annotated[AreaSort, Query()] = "imd_rank",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
     from_: Annotated[str | None, Query(alias="from", max_length=120)] = None,
@@ -113,7 +113,7 @@ async def local_authority_page(
 
 # -- summary, methods, docs ------------------------------------------------------------------
 @router.get("/summary", response_class=HTMLResponse)
-async def summary_page(request: Request, edition: EditionParam = None) -> Response:
+async def summary_page(request: Request, edition: PageEditionParam = None) -> Response:
     obs = observatory(request)
     data = await lookup(request, obs.edition, edition)
 
@@ -128,7 +128,7 @@ async def summary_page(request: Request, edition: EditionParam = None) -> Respon
 
 
 @router.get("/methods", response_class=HTMLResponse)
-async def methods_page(request: Request, edition: EditionParam = None) -> Response:
+async def methods_page(request: Request, edition: PageEditionParam = None) -> Response:
     obs = observatory(request)
     data = await lookup(request, obs.edition, edition)
 

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from leftbehind.web.common import EditionParam, json_response, lookup, observatory
+from leftbehind.web.common import (
+    ERROR_RESPONSES,
+    NOT_FOUND,
+    EditionParam,
+    json_response,
+    lookup,
+    observatory,
+)
 from leftbehind.web.rendering import page
 
 router = APIRouter()
@@ -31,6 +38,7 @@ WardCode = Annotated[
     "/api/postcodes/{postcode}",
     tags=["api"],
     summary="A postcode's local authority, ward, small area, nation and area in every edition",
+    responses={**ERROR_RESPONSES, **NOT_FOUND},
     description=(
         "From the ONS National Statistics Postcode Lookup (August 2024). For every edition of "
         "the postcode's nation: the area it lies in, the candidates with their share, and how "
@@ -49,6 +57,7 @@ async def postcode_api(request: Request, postcode: PostcodeText) -> Response:
     "/api/wards/{code}",
     tags=["api"],
     summary="A ward of 2022-2026 and the areas of every edition it overlaps, with the method",
+    responses={**ERROR_RESPONSES, **NOT_FOUND},
 )
 async def ward_api(request: Request, code: WardCode) -> Response:
     obs = observatory(request)

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from leftbehind.web.common import EditionParam, json_response, lookup, observatory
+from leftbehind.web.common import (
+    ERROR_RESPONSES,
+    EditionParam,
+    PageEditionParam,
+    json_response,
+    lookup,
+    observatory,
+)
 from leftbehind.web.rendering import base_context, html_payload_response, render
 
 router = APIRouter()
@@ -35,6 +42,7 @@ def _link(item: dict, edition_id: str) -> str:
     "/api/search",
     tags=["api"],
     summary="Suggestions: areas, councils and today's wards by name or code, or a postcode",
+    responses=ERROR_RESPONSES,
 )
 async def search_api(
     request: Request,
@@ -57,7 +65,7 @@ async def search_api(
 
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False)
 async def search_page(
-    request: Request, q: QueryText = "", edition: EditionParam = None
+    request: Request, q: QueryText = "", edition: PageEditionParam = None
 ) -> Response:
     obs = observatory(request)
     data = await lookup(request, obs.edition, edition)
