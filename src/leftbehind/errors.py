@@ -66,3 +66,23 @@ class AreaNotFound(UnknownName):
         super().__init__(message)
         self.matches = matches or []
         self.editions = editions or []
+
+
+class NotAuthenticated(LeftBehindError):
+    """No credentials, or a token or password that is not valid (HTTP 401)."""
+
+
+class Forbidden(LeftBehindError):
+    """Signed in, but this account may not do this (HTTP 403)."""
+
+
+class Conflict(LeftBehindError):
+    """An edit based on an out-of-date version, or a name already taken (HTTP 409)."""
+
+
+class TooManyAttempts(LeftBehindError):
+    """Too many failed sign-ins in a short time (HTTP 429)."""
+
+
+class SchemaOutOfDate(LeftBehindError):
+    """The community database's schema is older than this version of the code."""
