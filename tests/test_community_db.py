@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
 
 from leftbehind.community import Community, accounts, backup, measures, schema
 from leftbehind.community.inputs import MeasureIn, MeasurePatch, ObservationIn, ObservationPatch
@@ -65,9 +66,8 @@ def test_sqlite_is_in_wal_mode(tmp_path: Path):
 def test_accounts_passwords_tokens_and_rate_limit(community: Community):
     ed = editor(community)
     assert ed.role == "editor" and ed.areas == {A}
-    stored = community.read().__enter__().scalar(
-        __import__("sqlalchemy").text("SELECT password_hash FROM users")
-    )
+    with community.read() as s:
+        stored = s.scalar(text("SELECT password_hash FROM users"))
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
     assert accounts.authenticate(community, "ED@example.org", PASSWORD).id == ed.id
     with pytest.raises(NotAuthenticated):
@@ -84,7 +84,7 @@ def test_accounts_passwords_tokens_and_rate_limit(community: Community):
     token = accounts.issue_token(community, ed.email)
     assert accounts.principal_for_token(community, token).email == ed.email
     with community.read() as s:
-        hashes = s.execute(__import__("sqlalchemy").text("SELECT token_hash FROM api_tokens"))
+        hashes = s.execute(text("SELECT token_hash FROM api_tokens"))
         assert token not in {h for (h,) in hashes}
     with pytest.raises(NotAuthenticated):
         accounts.principal_for_token(community, token + "x")

@@ -48,9 +48,11 @@ class InvalidInput(LeftBehindError):
 
     exit_code = 2
 
-    def __init__(self, message: str, parameter: str | None = None) -> None:
+    def __init__(self, message: str, parameter: str | None = None, where: str = "query") -> None:
         super().__init__(message)
         self.parameter = parameter
+        #: where the parameter is: ``query`` (or a CLI option), or ``body`` (a JSON field)
+        self.where = where
 
 
 class AreaNotFound(UnknownName):

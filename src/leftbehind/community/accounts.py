@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -234,3 +236,22 @@ def authenticate(community: Community, email: str, password: str) -> Principal:
     if principal is None:
         raise NotAuthenticated("the email or password is not right")
     return principal
+
+
+def session_secret(home: Path, configured: str | None) -> str:
+    """The key that signs session cookies: ``configured`` (``LEFTBEHIND_SECRET_KEY``), or one
+    made once and kept in ``home/secret_key`` (readable by this account only)."""
+    if configured:
+        return configured
+    path = home / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(key)
+    return key

@@ -155,6 +155,7 @@ def _check_version(kind: str, ident: int, current: int, expected: int | None) ->
             f"field 'version': say which version of {kind} {ident} the change is based on "
             f'(it is at version {current}): send "version" or If-Match',
             parameter="version",
+            where="body",
         )
     if expected != current:
         raise Conflict(
@@ -170,7 +171,7 @@ def _changes(
     for name in sorted(patch.model_fields_set & set(fields)):
         new = getattr(patch, name)
         if new is None and name not in NULLABLE:
-            raise InvalidInput(f"field '{name}' may not be null", parameter=name)
+            raise InvalidInput(f"field '{name}' may not be null", parameter=name, where="body")
         old = getattr(target, name)
         if old != new:
             changed[name] = [old, new]

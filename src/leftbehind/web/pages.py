@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind.community.charts import trend_svg
+from leftbehind.community.measures import published_with_observations
 from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import Observatory
 from leftbehind.observatory.service import AreaSort
@@ -18,6 +22,7 @@ from leftbehind.web.common import EditionParam, observatory, payload_response
 from leftbehind.web.rendering import base_context, html_payload, page, render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("leftbehind.web")
 
 
 # -- home ------------------------------------------------------------------------------------
@@ -66,7 +71,26 @@ def _area_page(obs: Observatory, request: Request, edition: str | None, code: st
         cached = html_payload(render(request, "area.html", ctx))
         if len(data.payloads) < 50000:
             data.payloads[key] = cached
-    return payload_response(request, cached, max_age=60)
+    # The official part is prepared once; the community's measures are added on each request.
+    html = cached.body.decode("utf-8").replace(MEASURES_MARK, local_measures_html(request, rec), 1)
+    return payload_response(
+        request, html_payload(html), max_age=0, headers={"Cache-Control": "public, no-cache"}
+    )
+
+
+MEASURES_MARK = "<!--local-measures-->"
+
+
+def local_measures_html(request: Request, rec: dict) -> str:
+    """The area's published local measures, with trend charts and who publishes them."""
+    try:
+        items = published_with_observations(request.app.state.community, rec["code"])
+    except (SQLAlchemyError, LeftBehindError) as exc:
+        log.warning("local measures unavailable for %s: %s", rec["code"], exc)
+        return '<p class="no-data">Local measures are not available just now.</p>'
+    for m in items:
+        m["trend"] = trend_svg(m["observations"], m["name"], m["unit"])
+    return render(request, "local_measures.html", {"area": rec, "measures": items})
 
 
 @router.get("/areas/{code}", response_class=HTMLResponse)
