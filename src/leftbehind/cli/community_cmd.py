@@ -157,7 +157,7 @@ def users_list() -> None:
     try:
         for who in list_users(db):
             areas = "every area" if who.is_admin else " ".join(sorted(who.areas))
-            out_console.print(f"{who.email}\t{who.role}\t{areas}\t{who.name}", markup=False)
+            sys.stdout.write(f"{who.email}\t{who.role}\t{areas}\t{who.name}\n")
     finally:
         db.dispose()
 
