@@ -69,14 +69,15 @@ class Server:
         }
         cmd = [sys.executable, "-m", "leftbehind", "serve", "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # the store's views load first (slow on a busy machine)
         while time.monotonic() < deadline:
             try:
                 if httpx.get(self.base + "/api/editions", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)
-        raise SystemExit("server did not start")
+        self.stop()
+        raise SystemExit("server did not start within 180 s")
 
     def kill(self) -> None:
         if self.proc is not None:
