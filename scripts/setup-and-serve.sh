@@ -11,4 +11,5 @@ if [ -z "${LEFTBEHIND_MIRROR:-}" ] && [ -f ../shared/sources/manifest.csv ]; the
   export LEFTBEHIND_MIRROR="$(cd ../shared/sources && pwd)"
 fi
 leftbehind build
+leftbehind db upgrade   # the community database (SQLite in $LEFTBEHIND_HOME unless configured)
 exec leftbehind serve "$@"

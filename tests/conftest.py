@@ -61,3 +61,47 @@ def con(store_path: Path):
     connection = duckdb.connect(str(store_path), read_only=True)
     yield connection
     connection.close()
+
+
+# -- the community database, on both backends -------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server for the session (skips, saying why, where none can start)."""
+    import pgserver
+
+    try:
+        server = pgserver.start()
+    except RuntimeError as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    yield server
+    server.stop()
+
+
+_DATABASES = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def community_url(request, tmp_path: Path):
+    """A fresh, migrated community database on SQLite (WAL file) and on PostgreSQL."""
+    from leftbehind.community.schema import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'community.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"community_{os.getpid()}_{next(_DATABASES)}"
+    url = server.create_database(name)
+    upgrade(url)
+    yield url
+    server.drop_database(name)
+
+
+@pytest.fixture()
+def community(community_url: str):
+    from leftbehind.community import Community
+
+    db = Community(community_url)
+    yield db
+    db.dispose()

@@ -57,9 +57,11 @@ class InvalidInput(LeftBehindError):
 
     exit_code = 2
 
-    def __init__(self, message: str, parameter: str | None = None) -> None:
+    def __init__(self, message: str, parameter: str | None = None, where: str = "query") -> None:
         super().__init__(message)
         self.parameter = parameter
+        #: where the parameter is: ``query`` (or a CLI option), or ``body`` (a JSON field)
+        self.where = where
 
 
 class AreaNotFound(UnknownName):
@@ -86,3 +88,23 @@ class PostcodeNotFound(UnknownName):
         super().__init__(message)
         self.reason = reason
         self.postcode = postcode
+
+
+class NotAuthenticated(LeftBehindError):
+    """No credentials, or a token or password that is not valid (HTTP 401)."""
+
+
+class Forbidden(LeftBehindError):
+    """Signed in, but this account may not do this (HTTP 403)."""
+
+
+class Conflict(LeftBehindError):
+    """An edit based on an out-of-date version, or a name already taken (HTTP 409)."""
+
+
+class TooManyAttempts(LeftBehindError):
+    """Too many failed sign-ins in a short time (HTTP 429)."""
+
+
+class SchemaOutOfDate(LeftBehindError):
+    """The community database's schema is older than this version of the code."""

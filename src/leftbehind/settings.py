@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     port: int = 8000
     edition: str = DEFAULT_EDITION
     basemap_url: str | None = None
+    #: The community database (accounts, local measures): a SQLAlchemy URL such as
+    #: ``postgresql+psycopg://user:pass@host/db``; unset means SQLite at ``home/community.sqlite3``.
+    database_url: str | None = None
+    #: Key that signs session cookies; unset means one kept in ``home/secret_key`` (set it to the
+    #: same value on every machine that serves one site).
+    secret_key: str | None = None
+    #: How long a signed-in session lasts, in seconds.
+    session_max_age: int = Field(default=8 * 3600, ge=60)
 
     @property
     def cache_dir(self) -> Path:
@@ -39,6 +47,20 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.home / "leftbehind.duckdb"
+
+    @property
+    def community_path(self) -> Path:
+        return self.home / "community.sqlite3"
+
+    @property
+    def community_url(self) -> str:
+        """The community database's URL: ``database_url``, or the embedded SQLite default."""
+        return self.database_url or f"sqlite:///{self.community_path}"
+
+    @property
+    def community_embedded(self) -> bool:
+        """True when the community database is the embedded SQLite default."""
+        return self.database_url is None
 
     def environment(self) -> dict[str, str]:
         """These settings as ``LEFTBEHIND_*`` variables (for worker processes).

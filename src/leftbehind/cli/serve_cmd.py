@@ -19,6 +19,17 @@ def _build_with_progress(settings) -> None:
     err_console.print(f"Built {result.path} in {result.seconds:.1f} s")
 
 
+def _community_schema(settings) -> None:
+    """The embedded SQLite database is brought up to date; a configured one must already be
+    (its owner runs 'leftbehind db upgrade', after a backup)."""
+    from leftbehind.community.schema import check_current, upgrade
+
+    if settings.community_embedded:
+        upgrade(settings.community_url)
+    else:
+        check_current(settings.community_url)
+
+
 @cli_errors
 def serve(
     host: str | None = typer.Option(
@@ -60,6 +71,7 @@ def serve(
             obs.resolve_edition(edition, what="--edition")
         finally:
             obs.close()
+    _community_schema(settings)
     err_console.print(
         f"Serving the observatory at http://{settings.host}:{settings.port}/ with {workers} "
         f"worker{'s' if workers > 1 else ''} (Ctrl+C to stop)"

@@ -28,7 +28,9 @@ from leftbehind.sources.registry import Source, load_registry
 from leftbehind.store import derive, docs, stages
 
 Progress = Callable[[str, int, int], None]
-PRESENTATION_PACKAGES = {"cli", "web"}
+#: Packages that read the store (or never touch it) but do not make it: their code is not part of
+#: the build fingerprint (the community database is separate from the store).
+PRESENTATION_PACKAGES = {"cli", "web", "community"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def fingerprint(sources: tuple[Source, ...]) -> str:
         digest.update(f"{source.id}={source.sha256};".encode())
     digest.update(f"parser={PARSER_VERSION};".encode())
     # The code that makes the store: every module and data file of the package except the
-    # presentation layers (CLI, web), which read the store but do not write it.
+    # presentation layers (CLI, web), which read the store but do not write it, and the
+    # community database's package.
     package = Path(inspect.getfile(stages)).parents[1]
     for path in sorted(package.rglob("*")):
         relative = path.relative_to(package)

@@ -15,13 +15,28 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from leftbehind.community import Community
+from leftbehind.community.accounts import session_secret
 from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import Observatory
 from leftbehind.observatory.funding import Funding
 from leftbehind.settings import Settings, get_settings
-from leftbehind.web import api, errors, funding, geo, pages, places, rendering, search
+from leftbehind.web import (
+    account_pages,
+    api,
+    errors,
+    funding,
+    geo,
+    measure_pages,
+    measures_api,
+    pages,
+    places,
+    rendering,
+    search,
+)
 from leftbehind.web.common import ResponseCache
 
 log = logging.getLogger("leftbehind.web")
@@ -137,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web app. The store is opened lazily; a missing store gives 503 pages."""
     settings = settings or get_settings()
     observatory = Observatory(settings.store_path, settings.edition)
+    community = Community(settings.community_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -154,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ).start()
         yield
         observatory.close()
+        community.dispose()
 
     app = FastAPI(
         title="leftbehind: 'left behind' neighbourhoods observatory",
@@ -168,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.observatory = observatory
     app.state.funding = Funding(observatory)
     app.state.responses = ResponseCache()
+    app.state.community = community
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
     rendering.setup_templates(templates, settings)
     app.state.templates = templates
@@ -176,6 +194,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(HeadersMiddleware, csp=content_security_policy(settings.basemap_url))
     app.add_middleware(HeadMiddleware)
+    # Signed (itsdangerous), expiring session cookies for signed-in pages; API writes use tokens.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings.home, settings.secret_key),
+        session_cookie="leftbehind_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=False,
+    )
 
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
     vendor = maplibre_dir()
@@ -184,10 +211,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(funding.api_router)
+    app.include_router(measures_api.router)
     app.include_router(geo.router)
     app.include_router(geo.tiles_router)
     app.include_router(search.router)
     app.include_router(places.router)
     app.include_router(pages.router)
     app.include_router(funding.page_router)
+    app.include_router(account_pages.router)
+    app.include_router(measure_pages.router)
     return app

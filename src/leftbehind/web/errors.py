@@ -17,14 +17,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from leftbehind.errors import (
     AreaNotFound,
     ChecksumMismatch,
+    Conflict,
     CorruptSource,
+    Forbidden,
     InvalidInput,
     LeftBehindError,
     MissingSource,
+    NotAuthenticated,
     Overloaded,
     PostcodeNotFound,
+    SchemaOutOfDate,
     StoreBusy,
     StoreMissing,
+    TooManyAttempts,
     UnknownName,
 )
 from leftbehind.web.rendering import base_context
@@ -32,7 +37,12 @@ from leftbehind.web.rendering import base_context
 log = logging.getLogger("leftbehind.web")
 
 STATUS: dict[type[LeftBehindError], int] = {
+    NotAuthenticated: 401,
+    Forbidden: 403,
     UnknownName: 404,
+    Conflict: 409,
+    TooManyAttempts: 429,
+    SchemaOutOfDate: 503,
     InvalidInput: 422,
     StoreMissing: 503,
     StoreBusy: 503,
@@ -71,7 +81,11 @@ def _page(request: Request, status: int, title: str, message: str, **extra: Any)
 
 
 TITLES = {
+    401: "Please sign in",
+    403: "Not allowed",
     404: "Not found",
+    409: "Changed by someone else",
+    429: "Too many attempts",
     422: "Please check the address",
     500: "Something went wrong",
     503: "The evidence store is not ready",
@@ -113,9 +127,12 @@ async def _library_error(request: Request, exc: Exception) -> Response:
     parameter = getattr(exc, "parameter", None)
     message = str(exc)
     if isinstance(parameter, str):
-        where = "path" if parameter in request.path_params else "query"
+        where = getattr(exc, "where", None) or (
+            "path" if parameter in request.path_params else "query"
+        )
         if f"'{parameter}'" not in message:  # name the parameter the library means
-            message = f"{where} parameter '{parameter}': {message}"
+            kind = "field" if where == "body" else f"{where} parameter"
+            message = f"{kind} '{parameter}': {message}"
         extra["problems"] = [{"parameter": parameter, "in": where, "message": message}]
     if isinstance(exc, StoreMissing):
         extra["how_to_build"] = (
@@ -127,7 +144,10 @@ async def _library_error(request: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
         title = "The server is busy"
         extra["retry_after"] = exc.retry_after
-    return _error_response(request, status, exc_type, message, headers, title, **extra)
+    response = _error_response(request, status, exc_type, message, headers, title, **extra)
+    if isinstance(exc, NotAuthenticated) and _wants_json(request):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="leftbehind"'
+    return response
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -136,7 +156,9 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[st
         loc = [str(p) for p in err.get("loc", ())]
         where = loc[0] if loc else "request"
         name = loc[-1] if len(loc) > 1 else where
-        kind = {"query": "query parameter", "path": "path parameter"}.get(where, where)
+        kind = {"query": "query parameter", "path": "path parameter", "body": "field"}.get(
+            where, where
+        )
         problems.append(
             {"parameter": name, "in": where, "message": f"{kind} '{name}': {err.get('msg')}"}
         )

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind.community.charts import trend_svg
+from leftbehind.community.measures import published_with_observations
 from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import EditionView, Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
-from leftbehind.web.common import PageEditionParam, lookup, observatory
-from leftbehind.web.rendering import cached_page, page
+from leftbehind.web.common import PageEditionParam, lookup, observatory, payload_response
+from leftbehind.web.rendering import cached_page, cached_payload, html_payload, page, render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("leftbehind.web")
 
 
 # -- home ------------------------------------------------------------------------------------
@@ -57,6 +62,21 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
     }
 
 
+MEASURES_MARK = "<!--local-measures-->"
+
+
+def local_measures_html(request: Request, rec: dict) -> str:
+    """The area's published local measures, with trend charts and who publishes them."""
+    try:
+        items = published_with_observations(request.app.state.community, rec["code"])
+    except (SQLAlchemyError, LeftBehindError) as exc:
+        log.warning("local measures unavailable for %s: %s", rec["code"], exc)
+        return '<p class="no-data">Local measures are not available just now.</p>'
+    for m in items:
+        m["trend"] = trend_svg(m["observations"], m["name"], m["unit"])
+    return render(request, "local_measures.html", {"area": rec, "measures": items})
+
+
 @router.get("/areas/{code}", response_class=HTMLResponse)
 async def area_page(
     request: Request,
@@ -80,7 +100,16 @@ async def area_page(
                     return RedirectResponse(url, status_code=303)
                 return RedirectResponse("/?" + urlencode({"edition": target.id}), status_code=303)
     data, rec = await lookup(request, obs.area, edition, code)
-    return await cached_page(request, data, "area.html", lambda: _area_context(obs, data, rec))
+    # The official part is rendered once and kept; the community's measures are added on each
+    # request (they change whenever an editor records a value).
+    official = await cached_payload(
+        request, data, "area.html", lambda: _area_context(obs, data, rec)
+    )
+    measures = await run_in_threadpool(local_measures_html, request, rec)
+    html = official.body.decode("utf-8").replace(MEASURES_MARK, measures, 1)
+    return payload_response(
+        request, html_payload(html), max_age=0, headers={"Cache-Control": "public, no-cache"}
+    )
 
 
 # -- local authority ---------------------------------------------------------------------

@@ -132,16 +132,15 @@ def page(
     return html_payload_response(request, render(request, template, ctx), max_age=max_age)
 
 
-async def cached_page(
+async def cached_payload(
     request: Request,
     data: EditionView | None,
     template: str,
     build: Callable[[], dict[str, Any]],
-    max_age: int = 60,
-) -> Response:
-    """A page that depends only on its URL (the store is read-only while serving): served from
-    the response cache, checked first on the event loop; on a miss ``build()`` (the page's
-    own context, computed only then) and the rendering run in a worker thread."""
+) -> Payload:
+    """The rendered page of a URL that depends only on the URL (the store is read-only while
+    serving), from the response cache, checked first on the event loop; on a miss ``build()``
+    (the page's own context, computed only then) and the rendering run in a worker thread."""
     cache = response_cache(request)
     key = ResponseCache.key(request)
     payload = cache.get(key)
@@ -153,4 +152,16 @@ async def cached_page(
             return html_payload(render(request, template, ctx))
 
         payload = await run_in_threadpool(cache.get_or_build, key, render_page)
+    return payload
+
+
+async def cached_page(
+    request: Request,
+    data: EditionView | None,
+    template: str,
+    build: Callable[[], dict[str, Any]],
+    max_age: int = 60,
+) -> Response:
+    """:func:`cached_payload` as a response with its ETag and cache headers."""
+    payload = await cached_payload(request, data, template, build)
     return payload_response(request, payload, max_age=max_age)

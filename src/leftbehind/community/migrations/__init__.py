@@ -1,0 +1,1 @@
+"""Alembic migrations of the community database (applied by ``leftbehind db upgrade``)."""
