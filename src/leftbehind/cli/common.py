@@ -92,7 +92,7 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except LeftBehindError as exc:
-            err_console.print(f"Error: {_one_line(str(exc))}", markup=False)
+            err_console.print(f"Error: {exc}", markup=False)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("Interrupted; nothing was changed by the unfinished step.")

@@ -113,7 +113,7 @@ class AllocationRequest(BaseModel):
         "formula's mean award).",
     )
 
-    @field_validator("edition", "floor", "cap", "profile_table", "award", mode="before")
+    @field_validator("floor", "cap", "profile_table", "award", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
