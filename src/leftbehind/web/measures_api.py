@@ -19,9 +19,26 @@ from leftbehind.community.inputs import MeasureIn, MeasurePatch, ObservationIn, 
 from leftbehind.errors import AreaNotFound, InvalidInput
 from leftbehind.observatory import Payload
 from leftbehind.web.auth import api_principal, community
-from leftbehind.web.common import csv_download, observatory, payload_response
+from leftbehind.web.common import (
+    ERROR_RESPONSES,
+    NOT_FOUND,
+    csv_download,
+    csv_responses,
+    observatory,
+    payload_response,
+)
 
-router = APIRouter(prefix="/api", tags=["local measures"])
+#: Every operation: 404 (no such area or measure), 422, 503; writes also 401, 403 and 409.
+_AUTH_ERRORS: dict[int | str, dict] = {
+    401: {"description": "No bearer token, or a token that is not valid."},
+    403: {"description": "This account may not change this area's measures."},
+    409: {"description": "An edit based on an out-of-date version (the message names it)."},
+}
+router = APIRouter(
+    prefix="/api",
+    tags=["local measures"],
+    responses={**ERROR_RESPONSES, **NOT_FOUND, **_AUTH_ERRORS},
+)
 
 AreaCode = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
 MeasureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -158,7 +175,12 @@ async def measures_json(request: Request) -> Response:
     return fresh(request, {"measures": data})
 
 
-@router.get("/measures.csv", summary="Open data as CSV: one row per observation")
+@router.get(
+    "/measures.csv",
+    summary="Open data as CSV: one row per observation",
+    response_class=Response,
+    responses=csv_responses("Every published measure and observation, one row per observation."),
+)
 async def measures_csv(request: Request) -> Response:
     data = await run_in_threadpool(repo.open_data, community(request))
     payload = Payload.csv(repo.open_data_rows(data), list(repo.OPEN_DATA_COLUMNS))
