@@ -88,7 +88,11 @@ class Server:
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # still warming profiles: do not wait for it
+                self.proc.kill()
+                self.proc.wait(timeout=30)
             self.proc = None
 
 
