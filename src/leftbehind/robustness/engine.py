@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -151,39 +152,73 @@ def _cni_ranks(inputs: EditionInputs, weights: NDArray[np.float64]) -> NDArray[n
 
 
 def _ward_ranks(
-    inputs: EditionInputs, lsoa_scores: NDArray[np.float64], method: str, year: str
+    inputs: EditionInputs, weights: NDArray[np.float64], method: str, year: str
 ) -> NDArray[np.int32]:
-    """(b, L) LSOA scores -> (b, N) ward IMD ranks under one summary measure."""
+    """(b, 7) IMD domain weights -> (b, N) ward IMD ranks under one summary measure.
+
+    The average score is linear in the weights, so it is computed from the (N, 7) ward averages
+    of the transformed domain ranks without any LSOA-level product; LSOA scores are made only
+    for the measures that need them (rank-based ones and the proportion)."""
     assert inputs.population is not None and inputs.counts is not None
     w = inputs.population[year]
     missing = inputs.imd_missing
-    average = np.asarray(w @ lsoa_scores.T).T
+    average = weighted_sum(weights, _ward_exp_t(inputs, year))
     average[:, missing] = -np.inf
     if method == "average_score":
         return rank_rows(average, overwrite=True)
     n_lsoa = inputs.n_lsoa
+    lsoa_scores = weighted_sum(weights, inputs.imd_exp_t)
     if method == "proportion":
         k = n_lsoa // 10  # decile 1: rank <= N / 10
         kth = -np.partition(-lsoa_scores, k - 1, axis=1)[:, k - 1 : k]
-        share = np.asarray(inputs.counts @ (lsoa_scores >= kth).T.astype(np.float64)).T
+        in_top = np.ascontiguousarray((lsoa_scores >= kth).T, dtype=np.float64)
+        share = np.asarray(inputs.counts @ in_top).T
     else:
-        ranks = rank_rows(lsoa_scores)
+        ranks_t = rank_rows(lsoa_scores, overwrite=True).T  # (L, b) view
         if method == "average_rank":
-            measure = -np.asarray(w @ ranks.T.astype(np.float64)).T
+            measure = -np.asarray(w @ np.ascontiguousarray(ranks_t, dtype=np.float64)).T
             measure[:, missing] = -np.inf
             return rank_rows(measure, overwrite=True)
         if method != "extent":  # pragma: no cover - guarded by the choice's options
             raise ValueError(method)
-        share = np.asarray(w @ extent_weight(ranks.T, n_lsoa)).T
+        share = np.asarray(w @ np.ascontiguousarray(_extent_table(n_lsoa)[ranks_t])).T
     share[:, missing] = -np.inf
     return rank_lexicographic(share, average)
 
 
+_EXTENT_TABLES: dict[int, NDArray[np.float64]] = {}
+_WARD_EXP_T: dict[tuple[int, str], tuple[weakref.ref, NDArray[np.float64]]] = {}
+
+
+def _ward_exp_t(inputs: EditionInputs, year: str) -> NDArray[np.float64]:
+    """(7, N) population-weighted ward averages of the transformed IMD domain ranks, computed
+    once per inputs and population year."""
+    key = (id(inputs), year)
+    hit = _WARD_EXP_T.get(key)
+    if hit is not None and hit[0]() is inputs:
+        return hit[1]
+    assert inputs.population is not None
+    w = inputs.population[year]
+    value = np.ascontiguousarray(np.asarray(w @ np.ascontiguousarray(inputs.imd_exp_t.T)).T)
+    _WARD_EXP_T[key] = (weakref.ref(inputs), value)
+    return value
+
+
+def _extent_table(n: int) -> NDArray[np.float64]:
+    """Extent weight of each rank 0..n (index = rank; 0 unused), looked up instead of
+    recomputed per draw."""
+    table = _EXTENT_TABLES.get(n)
+    if table is None:
+        table = np.concatenate([[0.0], extent_weight(np.arange(1, n + 1), n)])
+        _EXTENT_TABLES[n] = table
+    return table
+
+
 def _imd_ranks(inputs: EditionInputs, values: dict[str, NDArray[Any]]) -> NDArray[np.int32]:
-    lsoa_scores = weighted_sum(np.asarray(values["imd_weights"]), inputs.imd_exp_t)
+    weights = np.asarray(values["imd_weights"], dtype=np.float64)
     if not inputs.aggregated:
-        return rank_rows(lsoa_scores, overwrite=True)
-    b = lsoa_scores.shape[0]
+        return rank_rows(weighted_sum(weights, inputs.imd_exp_t), overwrite=True)
+    b = weights.shape[0]
     agg = values.get("aggregation", np.zeros(b, dtype=np.int64))
     year = values.get("population_year", np.zeros(b, dtype=np.int64))
     options = _options(values)
@@ -192,7 +227,7 @@ def _imd_ranks(inputs: EditionInputs, values: dict[str, NDArray[Any]]) -> NDArra
         rows = np.flatnonzero((agg == key[0]) & (year == key[1]))
         ranks[rows] = _ward_ranks(
             inputs,
-            lsoa_scores[rows],
+            weights[rows],
             options["aggregation"][key[0]],
             options["population_year"][key[1]],
         )
