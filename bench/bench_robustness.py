@@ -102,6 +102,10 @@ def main() -> None:
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-command runs")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the raw runs here")
+    parser.add_argument(
+        "--from-json", type=Path, help="report runs saved with --json instead of measuring"
+    )
+    parser.add_argument("--note", default="", help="a sentence appended to the section")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(args.src.resolve())}
     cli_env = {**env, "LEFTBEHIND_HOME": str(args.store.resolve().parent)}
@@ -109,7 +113,11 @@ def main() -> None:
     editions = args.editions.split(",")
     loads = [load_average()]
     runs: dict[str, list[dict]] = {e: [] for e in editions}
-    for i in range(args.runs):
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text(encoding="utf-8"))
+        runs, loads = saved["runs"], saved["loads"]
+        args.runs = len(next(iter(runs.values())))
+    for i in range(0 if args.from_json else args.runs):
         for edition in editions:
             n = EDITIONS[edition]
             floor = measure([sys.executable, "-c", FLOOR, str(n), str(args.draws)], env)
@@ -143,7 +151,8 @@ def main() -> None:
             )
         loads.append(load_average())
     if args.json:
-        args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
+        saved = {"runs": runs, "loads": loads}
+        args.json.write_text(json.dumps(saved, indent=1), encoding="utf-8")
 
     def med(values: list[float]) -> float:
         return statistics.median(values)
@@ -194,6 +203,7 @@ def main() -> None:
         "",
         *notes,
         "",
+        *([args.note, ""] if args.note else []),
     ]
     if not args.no_write:
         perf = REPO / "docs" / "performance.md"

@@ -307,6 +307,12 @@ def test_streamed_intervals_match_kept_ranks(ward_inputs):
         assert error.max() <= hist.error_bound
     exact = simulate(ward_inputs, choices, unit, histograms=True)  # 512 bins: width 15
     np.testing.assert_array_equal(exact.hits, sim.hits)
+    # mean rank shifts as defined: CNI over all wards, IMD over the wards with an IMD
+    has_imd = ~ward_inputs.imd_missing
+    cni = np.abs(sim.cni_ranks.astype(np.int64).T - sim.nominal.cni_rank[0]).mean(axis=1)
+    imd = np.abs(sim.imd_ranks.astype(np.int64).T - sim.nominal.imd_rank[0])[:, has_imd]
+    np.testing.assert_allclose(sim.cni_shift, cni)
+    np.testing.assert_allclose(sim.imd_shift, imd.mean(axis=1))
 
 
 @pytest.mark.integration

@@ -417,17 +417,20 @@ def simulate(
     imd_shift = np.empty(m, dtype=np.float64)
     batch_size = default_batch_size(inputs) if batch_size is None else max(1, batch_size)
 
-    def shift(ranks: NDArray[np.int32], nom_ranks: NDArray[np.int32]) -> NDArray[np.int64]:
+    def shift(
+        ranks: NDArray[np.int32], nom_ranks: NDArray[np.int32], skip_missing: bool
+    ) -> NDArray[np.int64]:
+        """Sum over areas of |rank - nominal rank| (without areas lacking an IMD if asked)."""
         diff = ranks - nom_ranks
         np.abs(diff, out=diff)
         total = diff.sum(axis=1, dtype=np.int64)
-        if missing.any():
+        if skip_missing and missing.any():
             total -= diff[:, missing].sum(axis=1, dtype=np.int64)
         return total
 
     def cni_task(start: int, stop: int, values: dict[str, Any]) -> NDArray[np.int32]:
         ranks = _cni_ranks(inputs, np.asarray(values["cni_weights"], dtype=np.float64))
-        cni_shift[start:stop] = shift(ranks, nom_cni) / n
+        cni_shift[start:stop] = shift(ranks, nom_cni, False) / n
         if cni_hist is not None:
             cni_hist.add(ranks)
         if cni_store is not None:
@@ -436,7 +439,7 @@ def simulate(
 
     def imd_task(start: int, stop: int, values: dict[str, Any]) -> NDArray[np.int32]:
         ranks = _imd_ranks(inputs, values)
-        imd_shift[start:stop] = shift(ranks, nom_imd) / max(n_imd, 1)
+        imd_shift[start:stop] = shift(ranks, nom_imd, True) / max(n_imd, 1)
         if imd_hist is not None:
             imd_hist.add(ranks)
         if imd_store is not None:
