@@ -18,7 +18,14 @@ from leftbehind.robustness.choices import (
     default_choices,
     parse_range,
 )
-from leftbehind.robustness.engine import nominal, rank_rows, row_quantiles, simulate
+from leftbehind.robustness.engine import (
+    RankHistogram,
+    nominal,
+    rank_lexicographic,
+    rank_rows,
+    row_quantiles,
+    simulate,
+)
 from leftbehind.robustness.results import (
     CLASSES,
     classify,
@@ -113,6 +120,66 @@ def test_row_quantiles_are_actual_order_statistics(m, seed):
     for i in range(5):
         for j, level in enumerate((0.5, 0.05, 0.95)):
             assert q[i, j] == np.quantile(values[i], level, method="inverted_cdf")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 70),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1.0, 0.5, 1e-300, 1e300]),
+)
+def test_rank_rows_equals_stable_ranking_with_ties(b, n, seed, scale):
+    """The vectorised ranking (64-bit keys, one sort, one scatter) is the old definition:
+    highest score first, ties by position, as rank_descending (a stable argsort) ranks."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, size=(b, n)).astype(np.float64) * scale  # many ties
+    x[rng.random((b, n)) < 0.1] = -np.inf
+    x[rng.random((b, n)) < 0.1] = -0.0
+    ranks = rank_rows(x)
+    assert ranks.dtype == np.int32
+    for i in range(b):
+        np.testing.assert_array_equal(ranks[i], rank_descending(x[i]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 60), st.integers(0, 2**32 - 1))
+def test_rank_lexicographic_is_share_then_tie_then_position(b, n, seed):
+    rng = np.random.default_rng(seed)
+    share = rng.integers(0, 4, size=(b, n)) / 3
+    share[rng.random((b, n)) < 0.1] = -np.inf  # no value: last
+    share[rng.random((b, n)) < 0.2] = 1.0 - 1e-16  # equal to 1 up to rounding
+    tie = rng.integers(0, 5, size=(b, n)).astype(np.float64)
+    ranks = rank_lexicographic(share, tie)
+    for i in range(b):
+        rounded = np.round(share[i], 9)
+        order = np.lexsort((np.arange(n), -tie[i], -rounded))
+        expected = np.empty(n, dtype=np.int64)
+        expected[order] = np.arange(1, n + 1)
+        np.testing.assert_array_equal(ranks[i], expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 300), st.integers(1, 80), st.integers(1, 400), st.integers(0, 2**16))
+def test_streamed_quantiles_within_stated_error(n, m, max_bins, seed):
+    """Histogram quantiles are within ``width - 1`` ranks of the exact (inverted-CDF) ones,
+    and exact when every rank has its own bin."""
+    rng = np.random.default_rng(seed)
+    nominal_order = rng.permutation(n)
+    draws = np.stack(
+        [np.argsort(np.argsort(nominal_order + rng.normal(0, n / 10, n))) + 1 for _ in range(m)]
+    ).astype(np.int32)  # (m, n): each row a permutation of 1..n, as ranks are
+    hist = RankHistogram(n, m, max_bins)
+    for start in range(0, m, 7):
+        hist.add(draws[start : start + 7])
+    qs = (0.5, 0.05, 0.95)
+    approx = hist.quantiles(qs)
+    exact = row_quantiles(np.ascontiguousarray(draws.T), qs)
+    assert hist.error_bound == hist.width - 1 and hist.width == -(-n // max_bins)
+    assert np.abs(approx - exact).max() <= hist.error_bound
+    assert (approx[:, 1] <= approx[:, 0]).all() and (approx[:, 0] <= approx[:, 2]).all()
+    if max_bins >= n:
+        np.testing.assert_array_equal(approx, exact)
 
 
 def test_classes_and_sentence():
@@ -224,6 +291,28 @@ def test_same_seed_same_result_any_batching(ward_inputs):
     assert r1.summary == r2.summary
     r3 = compute(ward_inputs, choices, 150, 43)
     assert not r1.areas["p_left_behind"].equals(r3.areas["p_left_behind"])
+
+
+@pytest.mark.integration
+def test_streamed_intervals_match_kept_ranks(ward_inputs):
+    """One run keeping every rank and streaming them: the streamed 5/50/95% ranks are within
+    the histogram's stated error of the exact ones."""
+    choices = default_choices(WARD)
+    unit = monte_carlo(choices, 120, 11)
+    sim = simulate(ward_inputs, choices, unit, keep_ranks=True, histograms=True, max_bins=64)
+    qs = (0.5, 0.05, 0.95)
+    for hist, kept in ((sim.cni_hist, sim.cni_ranks), (sim.imd_hist, sim.imd_ranks)):
+        assert hist.width == -(-7433 // 64)
+        error = np.abs(hist.quantiles(qs) - row_quantiles(kept, qs))
+        assert error.max() <= hist.error_bound
+    exact = simulate(ward_inputs, choices, unit, histograms=True)  # 512 bins: width 15
+    np.testing.assert_array_equal(exact.hits, sim.hits)
+    # mean rank shifts as defined: CNI over all wards, IMD over the wards with an IMD
+    has_imd = ~ward_inputs.imd_missing
+    cni = np.abs(sim.cni_ranks.astype(np.int64).T - sim.nominal.cni_rank[0]).mean(axis=1)
+    imd = np.abs(sim.imd_ranks.astype(np.int64).T - sim.nominal.imd_rank[0])[:, has_imd]
+    np.testing.assert_allclose(sim.cni_shift, cni)
+    np.testing.assert_allclose(sim.imd_shift, imd.mean(axis=1))
 
 
 @pytest.mark.integration

@@ -27,7 +27,7 @@ from leftbehind.robustness.engine import Simulation, row_quantiles, simulate
 from leftbehind.robustness.inputs import EditionInputs, load_inputs
 from leftbehind.robustness.sampling import check_draws, check_seed, monte_carlo
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 DEFAULT_DRAWS = 1000
 DEFAULT_SEED = 2023
 RESULTS_TABLE = "robustness_results"
@@ -96,13 +96,18 @@ def summarise(
     seed: int,
     top: int = 10,
 ) -> RobustnessResult:
-    """Per-area table and the summary of a simulation that kept its ranks."""
-    assert sim.cni_ranks is not None and sim.imd_ranks is not None
+    """Per-area table and the summary of a simulation that streamed its ranks into
+    histograms (quantiles within ``RankHistogram.error_bound`` ranks) or kept them (exact)."""
     draws = sim.draws
     p = sim.hits / draws
     qs = (0.5, 0.05, 0.95)
-    cni_q = row_quantiles(sim.cni_ranks, qs)
-    imd_q = row_quantiles(sim.imd_ranks, qs)
+    if sim.cni_hist is not None and sim.imd_hist is not None:
+        cni_q = sim.cni_hist.quantiles(qs)
+        imd_q = sim.imd_hist.quantiles(qs)
+    else:
+        assert sim.cni_ranks is not None and sim.imd_ranks is not None
+        cni_q = row_quantiles(sim.cni_ranks, qs)
+        imd_q = row_quantiles(sim.imd_ranks, qs)
     imd_q[inputs.imd_missing] = np.nan
     imd_nominal = sim.nominal.imd_rank[0].astype(np.float64)
     imd_nominal[inputs.imd_missing] = np.nan
@@ -198,7 +203,7 @@ def compute(
     if choices.edition != inputs.edition:
         raise UnknownName(f"choices are for {choices.edition}, not {inputs.edition}")
     unit = monte_carlo(choices, draws, seed)
-    sim = simulate(inputs, choices, unit, keep_ranks=True, workers=workers)
+    sim = simulate(inputs, choices, unit, histograms=True, workers=workers)
     return summarise(inputs, choices, sim, seed)
 
 
