@@ -1,5 +1,5 @@
 """``leftbehind search QUERY`` (areas, councils, today's wards, postcodes: the web's search) and
-``leftbehind postcode POSTCODE``."""
+``leftbehind postcode POSTCODE`` and ``leftbehind crosswalk ward|lsoa21`` (the crosswalk CSV)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from leftbehind.cli.common import cli_errors, emit_json, err_console, out_console
+from leftbehind.cli.common import cli_errors, emit_json, emit_text, err_console, out_console
 
 
 def register(app: typer.Typer) -> None:
@@ -110,3 +110,28 @@ def register(app: typer.Typer) -> None:
                     entry["method_label"],
                 )
         out_console.print(table)
+
+    @app.command("crosswalk")
+    @cli_errors
+    def crosswalk_cmd(
+        from_type: Annotated[
+            str, typer.Argument(help="ward (ward codes of 2016-2026) or lsoa21 (2021 LSOAs).")
+        ],
+        edition: Annotated[str | None, typer.Option(help="Edition id (default: settings).")] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write to this file.")
+        ] = None,
+    ) -> None:
+        """Today's wards or 2021 LSOAs -> the edition's areas, with the share of residents and
+        the method (CSV, the same as /api/crosswalks/{ward|lsoa21}.csv)."""
+        from leftbehind.observatory import Observatory
+        from leftbehind.settings import get_settings
+
+        settings = get_settings()
+        obs = Observatory(settings.store_path, settings.edition)
+        try:
+            eid = obs.resolve_edition(edition, what="--edition")
+            payload = obs.crosswalk(eid, from_type)
+        finally:
+            obs.close()
+        emit_text(payload.body.decode("utf-8"), output)

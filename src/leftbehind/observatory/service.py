@@ -31,6 +31,7 @@ from leftbehind.groups import GROUP_ORDER
 from leftbehind.observatory import tiles as tile_store
 from leftbehind.observatory import views as v
 from leftbehind.observatory.payload import Payload, etag_of
+from leftbehind.places import crosswalk as places_crosswalk
 from leftbehind.places import wards as places_wards
 from leftbehind.places.postcodes import PostcodeLookup, looks_like_postcode
 from leftbehind.search import NameIndex
@@ -124,6 +125,7 @@ class Observatory:
         self._tile_payloads: OrderedDict[tuple[str, int, int, int], Payload] = OrderedDict()
         self._postcodes = PostcodeLookup(facts=self._area_fact)
         self._ward_index: NameIndex | None = None
+        self._view_keys: dict[str, frozenset[str]] = {}
 
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -628,6 +630,48 @@ class Observatory:
 
     def la_geojson(self, edition: str | None) -> Payload:
         return self.view(edition, "geojson:la")
+
+    def labels(self, edition: str | None) -> Payload:
+        """Where the map writes local authorities' names (JSON)."""
+        return self.view(edition, "labels")
+
+    def crosswalk(self, edition: str | None, from_type: str) -> Payload:
+        """Today's wards or 2021 LSOAs -> the edition's areas, with share and method (CSV;
+        :mod:`leftbehind.places.crosswalk`)."""
+        if from_type not in places_crosswalk.FROM_TYPES:
+            raise UnknownName(
+                f"unknown crosswalk '{from_type}'; choose one of: "
+                + ", ".join(places_crosswalk.FROM_TYPES)
+            )
+        data = self.edition(edition)
+        key = f"crosswalk:{from_type}"
+        hit = data.payloads.get(key) or self._stored(data.id, key)
+        if hit is None:
+            have = [t for t in places_crosswalk.FROM_TYPES if self._has_view(data.id, t)]
+            own = from_type == "lsoa21" and data.geography == "lsoa21"
+            why = " (its areas are 2021 LSOAs: a postcode's LSOA is the area itself)"
+            raise UnknownName(
+                f"edition {data.id} has no crosswalk from {from_type}"
+                + (why if own else "")
+                + (f"; it has: {', '.join(have)}" if have else "")
+            )
+        data.payloads[key] = hit
+        return hit
+
+    def crosswalks(self, edition: str | None) -> list[str]:
+        """The from types the edition has a crosswalk download for."""
+        data = self.edition(edition)
+        return [t for t in places_crosswalk.FROM_TYPES if self._has_view(data.id, t)]
+
+    def _has_view(self, edition: str, from_type: str) -> bool:
+        keys = self._view_keys.get(edition)
+        if keys is None:
+            con = self.connection()
+            try:
+                keys = self._view_keys.setdefault(edition, frozenset(v.view_keys(con, edition)))
+            finally:
+                con.close()
+        return f"crosswalk:{from_type}" in keys
 
     def cached_tile(self, geography: str, z: int, x: int, y: int) -> Payload | None:
         """A tile already served once (the hot path), or None."""

@@ -13,7 +13,8 @@ API call needs, as the bytes to send with their gzip copy and ETag:
 * ``robustness_overview``: counts by class and the chart of the stored uncertainty analysis;
 * ``validation``: agreement with the published list;
 * ``geojson:{detail}:{group}`` (``detail`` map or full, ``group`` all or one group) and
-  ``geojson:la``: the map layers.
+  ``geojson:la``: the map layers; ``labels``: where the map writes local authorities' names;
+* ``crosswalk:{ward|lsoa21}``: today's wards / 2021 LSOAs -> the edition's areas (CSV).
 
 A server reads these at launch instead of computing them, so its first answer of any page is as
 fast as its hundredth. Views that depend on imported grants (``compare``) are prepared again
@@ -40,6 +41,7 @@ from leftbehind.identify import OUTPUT_COLUMNS, summarise
 from leftbehind.observatory.models import AreaRecord, EditionInfo, LocalAuthority, Summary
 from leftbehind.observatory.payload import GZIP_MIN_BYTES, Payload
 from leftbehind.observatory.tiles import TILES_TABLE, group_key
+from leftbehind.places import crosswalk
 
 VIEWS_TABLE = "observatory_views"
 #: The identification contract: every area record the observatory serves has these fields.
@@ -52,8 +54,9 @@ TABLE_DOCS = {
     VIEWS_TABLE: {
         "edition": "Identification edition the view belongs to",
         "key": "View name (edition, areas, local_authorities, summary, compare, robustness, "
-        "robustness_overview, validation, geojson:{map|full}:{all|group}, geojson:la)",
-        "media_type": "Media type of the body (application/json, application/geo+json)",
+        "robustness_overview, validation, geojson:{map|full}:{all|group}, geojson:la, labels, "
+        "crosswalk:{ward|lsoa21})",
+        "media_type": "Media type of the body (application/json, application/geo+json, text/csv)",
         "gzipped": "The response body (UTF-8), gzip-compressed",
         "bytes": "Length of the body before compression",
         "etag": "Strong validator of the body",
@@ -305,7 +308,44 @@ def map_layers(
         if text is not None
     ]
     out["geojson:la"] = Payload.make(feature_collection(items), "application/geo+json")
+    out["labels"] = Payload.json(label_points(outlines, las))
     return out, bounds
+
+
+def label_points(outlines: pd.DataFrame, las: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Where the map writes each local authority's name: a point inside its boundary
+    (``shapely.point_on_surface``), with the number of areas that are 'left behind', so the map
+    can give room to those first."""
+    shapes = shapely.from_wkb([bytes(b) for b in outlines["geometry"]])
+    points = shapely.point_on_surface(shapes)
+    items = []
+    for code, point in zip(outlines["code"].tolist(), points, strict=True):
+        if point is None or shapely.is_empty(point):
+            continue
+        la = las[code]
+        items.append(
+            {
+                "c": code,
+                "n": la["name"],
+                "x": round(float(shapely.get_x(point)), 4),
+                "y": round(float(shapely.get_y(point)), 4),
+                "lb": int(la.get("left_behind") or 0),
+            }
+        )
+    items.sort(key=lambda i: (-i["lb"], i["n"]))
+    return {"local_authorities": items}
+
+
+def crosswalk_views(con: duckdb.DuckDBPyConnection, edition: str) -> dict[str, Payload]:
+    """The edition's crosswalks as CSV downloads (``crosswalk:{from type}``)."""
+    out = {}
+    for from_type in crosswalk.FROM_TYPES:
+        try:
+            rows = crosswalk.crosswalk_rows(con, edition, from_type)
+        except UnknownName:
+            continue
+        out[f"crosswalk:{from_type}"] = Payload.csv(rows, crosswalk.COLUMNS)
+    return out
 
 
 def edition_views(con: duckdb.DuckDBPyConnection, ed: Edition) -> dict[str, Payload]:
@@ -333,6 +373,7 @@ def edition_views(con: duckdb.DuckDBPyConnection, ed: Edition) -> dict[str, Payl
         "validation": Payload.json(validation_document(con, ed.id)),
     }
     views.update(layers)
+    views.update(crosswalk_views(con, ed.id))
     return views
 
 
@@ -405,6 +446,16 @@ def load_view(con: duckdb.DuckDBPyConnection, edition: str, key: str) -> Payload
     packed = bytes(packed)
     body = gzip.decompress(packed)
     return Payload(body, media_type, packed if len(body) >= GZIP_MIN_BYTES else None, etag)
+
+
+def view_keys(con: duckdb.DuckDBPyConnection, edition: str) -> list[str]:
+    """The keys of the views stored for an edition."""
+    return [
+        k
+        for (k,) in con.execute(
+            f"SELECT key FROM {VIEWS_TABLE} WHERE edition = ? ORDER BY key", [edition]
+        ).fetchall()
+    ]
 
 
 def view_data(payload: Payload) -> Any:

@@ -167,6 +167,7 @@ async def methods_page(request: Request, edition: PageEditionParam = None) -> Re
             "sources": load_registry(),
             "validation": obs.validation(data.id),
             "robustness": obs.robustness_overview(data.id),
+            "crosswalks": obs.crosswalks(data.id),
         }
 
     return await cached_page(request, data, "methods.html", context, max_age=300)
