@@ -33,6 +33,10 @@ class StoreBusy(LeftBehindError):
     """Another process holds the store (e.g. ``leftbehind serve`` while importing grants)."""
 
 
+class DiskProblem(LeftBehindError):
+    """The disk refused a write or a read: full, read-only, or not ours to use."""
+
+
 class Overloaded(LeftBehindError):
     """Too many expensive computations at once: try again after ``retry_after`` seconds (the
     web app answers 503 with ``Retry-After``)."""

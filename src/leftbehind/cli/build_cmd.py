@@ -57,6 +57,11 @@ def build(
     from leftbehind.settings import fresh_settings
 
     result = build_with_progress(fresh_settings(mirror=mirror), force=force)
+    if result.stale.files:
+        err_console.print(
+            f"Removed {result.stale.files} temporary files ({result.stale.bytes / 1e6:,.1f} MB) "
+            "left by an interrupted build"
+        )
     if result.rebuilt:
         err_console.print(f"Built {result.path} ({result.tables} tables) in {result.seconds:.1f} s")
     else:

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from leftbehind.atomic import fetch_prefix
 from leftbehind.errors import ChecksumMismatch, MissingSource
 from leftbehind.sources.registry import Source
 
@@ -78,7 +79,7 @@ def fetch_source(
     if target.exists() and not force:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".fetch-", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=fetch_prefix(), suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
     try:

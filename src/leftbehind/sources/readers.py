@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from leftbehind.atomic import tmp_prefix
 from leftbehind.errors import CorruptSource
 from leftbehind.sources.registry import Source
 
@@ -215,7 +216,7 @@ def read_source(source: Source, path: Path, cache_dir: Path) -> pd.DataFrame:
         return pd.read_parquet(cached)
     frame = parse_source(source, path)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=tmp_prefix(cached.name), suffix=".tmp")
     os.close(fd)
     try:
         frame.to_parquet(tmp, index=False)

@@ -1,13 +1,17 @@
 """Build the evidence store: fetch, verify, parse (cached), load, derive; atomically.
 
 The build writes a temporary DuckDB file next to the store and renames it into place only when
-every step has succeeded, so a failed build never touches the existing store. A build whose
+every step has succeeded, so a failed build never touches the existing store. One build runs at
+a time per home (a lock); it first removes the temporary files a killed build left
+(:mod:`leftbehind.store.housekeeping`), and a full, read-only or unwritable disk is a one-line
+error naming the cause. A build whose
 fingerprint (source checksums + the code of the build and its stages) matches the store's is a
 no-op.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import inspect
@@ -25,7 +29,7 @@ from leftbehind.settings import Settings
 from leftbehind.sources.fetch import cached_path, fetch_source, sha256_of
 from leftbehind.sources.readers import PARSER_VERSION, parsed_cache_path, read_source
 from leftbehind.sources.registry import Source, load_registry
-from leftbehind.store import derive, docs, stages
+from leftbehind.store import derive, docs, housekeeping, stages
 
 Progress = Callable[[str, int, int], None]
 #: Packages that read the store (or never touch it) but do not make it: their code is not part of
@@ -39,6 +43,8 @@ class BuildResult:
     rebuilt: bool
     seconds: float
     tables: int
+    #: Temporary files (and their bytes) an interrupted build had left, removed by this one.
+    stale: housekeeping.Swept = housekeeping.NOTHING_SWEPT
 
 
 def _stage_functions() -> list[Callable[[duckdb.DuckDBPyConnection], None]]:
@@ -177,7 +183,19 @@ def _carry_over_user_tables(con: duckdb.DuckDBPyConnection, previous: Path) -> N
 def build_store(
     settings: Settings, force: bool = False, progress: Progress | None = None
 ) -> BuildResult:
-    """Build ``settings.store_path`` from the pinned sources, or do nothing if up to date."""
+    """Build ``settings.store_path`` from the pinned sources, or do nothing if up to date.
+
+    Raises :class:`~leftbehind.errors.StoreBusy` while another build runs on the same home and
+    :class:`~leftbehind.store.housekeeping.DiskProblem` when the disk refuses a write."""
+    home = settings.store_path.parent
+    with housekeeping.disk_errors(home), housekeeping.build_lock(home):
+        folders = [home] + ([] if settings.cache_dir.is_relative_to(home) else [settings.cache_dir])
+        stale = housekeeping.remove_stale_temporaries(*folders)
+        result = _build(settings, force, progress)
+    return dataclasses.replace(result, stale=stale)
+
+
+def _build(settings: Settings, force: bool, progress: Progress | None) -> BuildResult:
     started = time.perf_counter()
     report = progress or (lambda step, done, total: None)
     sources = load_registry()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from leftbehind.errors import StoreBusy, StoreMissing
+from leftbehind.errors import DiskProblem, StoreBusy, StoreMissing
 from leftbehind.settings import get_settings
+from leftbehind.store.housekeeping import describe_disk_error
 
 
 def store_path() -> Path:
@@ -34,6 +35,10 @@ def connect(path: Path | None = None, read_only: bool = True) -> duckdb.DuckDBPy
                 f"the evidence store {path} is in use by another program{who}, such as "
                 "'leftbehind serve'; stop it and try again"
             ) from None
+        disk = describe_disk_error(exc, path.parent)
+        if disk is not None:
+            mode = "read" if read_only else "write"
+            raise DiskProblem(f"cannot {mode} the evidence store {path}: {disk}") from None
         raise StoreMissing(
             f"cannot open the evidence store {path} ({message.splitlines()[0]}); rebuild it "
             "with 'leftbehind build --force'"
