@@ -205,6 +205,14 @@ def test_custom_list_names_every_unknown_entry(con):
 
     with pytest.raises(UnknownName, match=r"not areas of edition england-2019-ward: XYZ"):
         profile(con, "E05000028, e05000027, XYZ", "england-2019-ward")
+    # ten thousand unknown codes: one short line that counts them all and shows the first few
+    many = ",".join(f"X{i:05d}" for i in range(10_000))
+    with pytest.raises(UnknownName) as caught:
+        profile(con, f"E05000028,{many}", "england-2019-ward")
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 300, len(message)
+    assert message.startswith("10,000 code(s) are not areas") and "X00000, X00001" in message
+    assert "and 9,990 more" in message
     both = profile(con, "e05000028, E05000027", "england-2019-ward")
     assert both["population"] == sum(
         profile(con, code, "england-2019-ward")["population"] for code in ("E05000028", "E05000027")

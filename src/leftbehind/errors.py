@@ -7,6 +7,19 @@ HTTP statuses (see ``leftbehind.web.errors``).
 from __future__ import annotations
 
 
+def some_of(items: list[str] | tuple[str, ...], shown: int = 10) -> str:
+    """The first ``shown`` items and how many more, so that one error line stays short.
+
+    >>> some_of(["A", "B"])
+    'A, B'
+    >>> some_of([f"E{i}" for i in range(10_000)], shown=3)
+    'E0, E1, E2 and 9,997 more'
+    """
+    head = ", ".join(items[:shown])
+    rest = len(items) - shown
+    return f"{head} and {rest:,} more" if rest > 0 else head
+
+
 class LeftBehindError(Exception):
     """Base class: an error with a message meant for the user."""
 

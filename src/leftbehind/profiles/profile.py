@@ -26,7 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from leftbehind.errors import UnknownName
+from leftbehind.errors import UnknownName, some_of
 from leftbehind.profiles import framework, values
 from leftbehind.search import NameIndex, normalise  # noqa: F401 (normalise re-exported)
 
@@ -208,7 +208,7 @@ def custom_area(
             rows.append(data.units[hit[0]].matrix.getrow(hit[1]).indices)
     if unknown:
         raise UnknownName(
-            f"{len(unknown)} code(s) are not areas of edition {edition}: {', '.join(unknown)}; "
+            f"{len(unknown):,} code(s) are not areas of edition {edition}: {some_of(unknown)}; "
             "fix or remove them (nothing was dropped)"
         )
     merged = np.unique(np.concatenate(rows)) if rows else np.array([], int)

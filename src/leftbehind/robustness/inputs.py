@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from leftbehind.editions import EDITIONS
-from leftbehind.errors import InvalidInput, StoreMissing
+from leftbehind.errors import InvalidInput, StoreMissing, some_of
 from leftbehind.indices.transform import exponential_transform
 from leftbehind.indices.weights import get_index
 from leftbehind.robustness.choices import CNI_DOMAINS, POPULATION_YEARS, edition_spec
@@ -86,7 +86,7 @@ def _ranks(frame: pd.DataFrame, columns: list[str], what: str) -> NDArray[np.flo
     values = frame[columns].to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isnan(values).any():
         bad = [c for c in columns if frame[c].isna().any()]
-        raise InvalidInput(f"{what}: missing ranks in {', '.join(bad)}")
+        raise InvalidInput(f"{what}: missing ranks in {some_of(list(bad))}")
     return values
 
 
