@@ -183,6 +183,8 @@ def load(community: Community) -> pd.DataFrame:
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if frame.empty:
         frame = pd.DataFrame(columns=GRANT_FIELDS)
+    text = [c for c in frame.columns if frame[c].dtype == object]
+    frame[text] = frame[text].astype(object).where(frame[text].notna(), None)
     pence = frame["amount_gbp_pence"]
     frame["amount_gbp_pence"] = pence.astype("Int64")
     frame["amount_gbp"] = [None if pd.isna(p) else int(p) / 100 for p in pence]
@@ -250,10 +252,20 @@ def move_from_store(community: Community, con: Any) -> Moved:
     tables = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
-    if not set(LEGACY_TABLES) <= tables:
+    # A store rebuilt since keeps them as legacy_*; an older one still as grants, ...
+    for prefix in ("legacy_", ""):
+        names = {t: prefix + t for t in LEGACY_TABLES}
+        if set(names.values()) <= tables:
+            break
+    else:
         return Moved()
-    logged = con.execute("SELECT source_file, source_sha256, rows, first_imported_at "
-                         "FROM grant_imports ORDER BY first_imported_at").fetchall()  # fmt: skip
+    if "source_sha256" not in {
+        r[0] for r in con.execute(f'DESCRIBE "{names["grant_imports"]}"').fetchall()
+    }:
+        return Moved()
+    logged = con.execute(f"SELECT source_file, source_sha256, rows, first_imported_at "
+                         f'FROM "{names["grant_imports"]}" ORDER BY first_imported_at'
+                         ).fetchall()  # fmt: skip
     if not logged:
         return Moved()
     with community.read() as session:
@@ -263,9 +275,12 @@ def move_from_store(community: Community, con: Any) -> Moved:
         return Moved()
     shas = [r[1] for r in todo]
     marks = ", ".join("?" for _ in shas)
-    old = con.execute(f"SELECT * FROM grants WHERE source_sha256 IN ({marks})", shas).df()
+    old = con.execute(
+        f'SELECT * FROM "{names["grants"]}" WHERE source_sha256 IN ({marks})', shas
+    ).df()
     old_rejects = con.execute(
-        f"SELECT {', '.join(REJECT_FIELDS)} FROM grant_rejects WHERE source_sha256 IN ({marks})",
+        f"SELECT {', '.join(REJECT_FIELDS)} FROM \"{names['grant_rejects']}\" "
+        f"WHERE source_sha256 IN ({marks})",
         shas,
     ).df()
     old["amount_gbp_pence"] = [

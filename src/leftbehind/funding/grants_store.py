@@ -499,3 +499,15 @@ def import_grants(
         }
     result.rejects = rejects
     return result
+
+
+def move_legacy(community: Community, store_path: Path) -> gdb.Moved:
+    """Move the grants of an evidence store built before grants moved to the community
+    database into it (once; later calls find nothing to do). A missing store has none."""
+    if not Path(store_path).exists():
+        return gdb.Moved()
+    con = duckdb.connect(str(store_path), read_only=True)
+    try:
+        return gdb.move_from_store(community, con)
+    finally:
+        con.close()

@@ -154,7 +154,7 @@ def store_has_lookup(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [STORE_TABLE]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 

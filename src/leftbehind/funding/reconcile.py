@@ -50,7 +50,7 @@ def unlocated_reason(note: str | None) -> str:
     >>> unlocated_reason(None)
     'no_location'
     """
-    text = (note or "").lower()
+    text = note.lower() if isinstance(note, str) else ""
     if not text or "no beneficiary code, recipient location code or postcode" in text:
         return "no_location"
     for needle, reason in (

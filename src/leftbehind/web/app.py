@@ -183,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.observatory = observatory
-    app.state.funding = Funding(observatory)
+    app.state.funding = Funding(observatory, community=community)
     app.state.responses = ResponseCache()
     app.state.community = community
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
