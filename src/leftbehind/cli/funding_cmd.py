@@ -154,6 +154,13 @@ def register(app: typer.Typer) -> None:
             int, typer.Option("--max-file-mb", min=1, help="Largest file size in MB.")
         ] = DEFAULT_LIMITS.max_bytes // 2**20,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+        samples: Annotated[
+            bool,
+            typer.Option(
+                "--samples",
+                help="Mark the files as the project's samples (the funding page says so).",
+            ),
+        ] = False,
     ) -> None:
         """Import grants into the community database (one transaction; re-importing changes
         nothing). Runs while 'leftbehind serve' runs; the site shows them within seconds."""
@@ -171,6 +178,7 @@ def register(app: typer.Typer) -> None:
             result = import_grants(
                 community, con, files, postcodes=postcodes, apportion=apportion, rates=rates,
                 rejects_path=rejects, update=update, limits=limits,
+                via="samples" if samples else "cli",
             )  # fmt: skip
         finally:
             con.close()

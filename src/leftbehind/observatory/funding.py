@@ -258,10 +258,23 @@ class Funding:
         def compute() -> dict[str, Any]:
             if version[0] == 0:
                 return self._no_grants(data.id, filters)
+            from leftbehind.community import grants as gdb
+
             placement = self.placement(data.id)
             with self.grants_gate.enter():
                 result = gs.summarise(placement, filters)
-            return {"imported": True, "grants_version": list(version), **result}
+            files = [
+                {"file": f["source_file"], "rows": f["rows"], "via": f["via"]}
+                for f in gdb.imports(self.community)
+            ]
+            return {
+                "imported": True,
+                "grants_version": list(version),
+                **result,
+                "imports": files,
+                # Every file imported is one of the project's samples (setup-and-serve).
+                "samples": bool(files) and all(f["via"] == "samples" for f in files),
+            }
 
         return self._cached(key, compute)
 
