@@ -197,9 +197,7 @@ def principal_for_id(community: Community, user_id: int) -> Principal | None:
         return principal_of(user) if user is not None else None
 
 
-def authenticate(
-    community: Community, email: str, password: str, client_ip: str = ""
-) -> Principal:
+def authenticate(community: Community, email: str, password: str, client_ip: str = "") -> Principal:
     """Check a sign-in. Wrong email or password: :class:`NotAuthenticated` (the same message
     for both); more than ``MAX_FAILURES`` failures for the email, or ``MAX_IP_FAILURES`` from
     the client address ``client_ip``, in ``FAILURE_WINDOW``: :class:`TooManyAttempts`. A

@@ -187,7 +187,9 @@ def load(community: Community) -> pd.DataFrame:
     frame[text] = frame[text].astype(object).where(frame[text].notna(), None)
     pence = frame["amount_gbp_pence"]
     frame["amount_gbp_pence"] = pence.astype("Int64")
-    frame["amount_gbp"] = [None if pd.isna(p) else int(p) / 100 for p in pence]
+    frame["amount_gbp"] = pd.array(
+        [None if pd.isna(p) else int(p) / 100 for p in pence], dtype="Float64"
+    )
     frame["apportioned"] = frame["apportioned"].astype(bool)
     frame["award_year"] = frame["award_year"].astype("int64")
     return frame
@@ -279,7 +281,7 @@ def move_from_store(community: Community, con: Any) -> Moved:
         f'SELECT * FROM "{names["grants"]}" WHERE source_sha256 IN ({marks})', shas
     ).df()
     old_rejects = con.execute(
-        f"SELECT {', '.join(REJECT_FIELDS)} FROM \"{names['grant_rejects']}\" "
+        f'SELECT {", ".join(REJECT_FIELDS)} FROM "{names["grant_rejects"]}" '
         f"WHERE source_sha256 IN ({marks})",
         shas,
     ).df()

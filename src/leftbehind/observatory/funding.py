@@ -12,6 +12,7 @@ new import shows within a second or two and warm requests do no database work.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from leftbehind.export import plain
 from leftbehind.funding import allocate as al
@@ -54,6 +56,7 @@ GRANT_RESULTS = 256
 
 
 #: Allocations kept in memory: at most this many, and at most this many bytes of payloads.
+log = logging.getLogger("leftbehind.funding")
 CACHE_RESULTS = 32
 CACHE_BYTES = 256 * 1024 * 1024
 
@@ -115,6 +118,7 @@ class Funding:
         self._version_at = 0.0
         self._placements: OrderedDict[tuple, gs.Placement] = OrderedDict()
         self._grant_results: OrderedDict[tuple, tuple[dict[str, Any], Payload]] = OrderedDict()
+        self._grant_frame: tuple[tuple[int, ...], pd.DataFrame] | None = None
         self.size = size
         self.max_bytes = max_bytes
         self.bounded = bounded
@@ -178,17 +182,37 @@ class Funding:
         now = time.monotonic()
         if self._version is not None and now - self._version_at < VERSION_EVERY:
             return self._version
-        found = gdb.version(self.community) if self.community is not None else (0, 0, 0)
+        found: tuple[int, ...] = (0, 0, 0)
+        if self.community is not None:
+            try:
+                found = gdb.version(self.community)
+            except SQLAlchemyError as exc:  # no schema yet ('serve' refuses to start so)
+                log.info("no grants readable from the community database: %s", exc)
         self._version, self._version_at = found, now
         return found
 
     def grants_count(self) -> int:
         return self.grants_version()[0]
 
-    def placement(self, edition: str) -> gs.Placement:
-        """Every grant placed in ``edition``'s areas, for the current version (computed once)."""
+    def _frame(self, version: tuple[int, ...]) -> pd.DataFrame:
+        """Every grant of ``version``, read from the community database once per version."""
         from leftbehind.community import grants as gdb
 
+        with self._lock:
+            held = self._grant_frame
+        if held is not None and held[0] == version:
+            return held[1]
+        frame = gdb.load(self.community)
+        with self._lock:
+            self._grant_frame = (version, frame)
+        return frame
+
+    def grants_frame(self, version: tuple[int, ...]) -> pd.DataFrame | None:
+        """Every grant of ``version`` for the profiles' dimension 9 (None without grants)."""
+        return None if not version or version[0] == 0 else self._frame(version)
+
+    def placement(self, edition: str) -> gs.Placement:
+        """Every grant placed in ``edition``'s areas, for the current version (computed once)."""
         version = self.grants_version()
         key = (version, edition)
         with self._lock:
@@ -200,7 +224,7 @@ class Funding:
                 hit = self._placements.get(key)
             if hit is not None:
                 return hit
-            frame = gdb.load(self.community)
+            frame = self._frame(version)
             con = self.obs.connection()
             try:
                 result = gs.place(con, frame, edition, identification_frame(con, edition))

@@ -171,9 +171,10 @@ def _carry_over_user_tables(con: duckdb.DuckDBPyConnection, previous: Path) -> N
         }
         for table in stages.LEGACY_GRANT_TABLES:
             for name in (stages.LEGACY_PREFIX + table, table):
-                if name in present and con.execute(
-                    f'SELECT count(*) FROM previous."{name}"'
-                ).fetchall()[0][0]:
+                if (
+                    name in present
+                    and con.execute(f'SELECT count(*) FROM previous."{name}"').fetchall()[0][0]
+                ):
                     con.execute(
                         f'CREATE TABLE "{stages.LEGACY_PREFIX}{table}" AS '
                         f'SELECT * FROM previous."{name}"'
