@@ -60,6 +60,14 @@ async def read_upload(
         form = await request.form(max_files=1, max_fields=10)
     except Exception:  # malformed multipart body
         raise UploadProblem("the upload could not be read; choose the file again") from None
+    try:
+        return await _save(form, field_name, max_bytes, suffixes)
+    finally:
+        await form.close()
+
+
+async def _save(form, field_name: str, max_bytes: int, suffixes: tuple[str, ...]) -> SavedUpload:
+    limit_mb = max_bytes // 2**20
     upload = form.get(field_name)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -84,8 +92,6 @@ async def read_upload(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    finally:
-        await upload.close()
     if size == 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise UploadProblem(f"{name} is empty; choose a 360Giving file with grants")
