@@ -27,6 +27,9 @@ from leftbehind.community.models import Grant, GrantImport, GrantReject, GrantUp
 #: Columns of a grant as the summaries read them (``amount_gbp`` in pounds, exact to the penny
 #: through ``amount_gbp_pence``).
 GRANT_FIELDS = [c.name for c in Grant.__table__.columns]
+TEXT_FIELDS = [
+    c.name for c in Grant.__table__.columns if c.type.python_type is str and c.name != "identifier"
+]
 REJECT_FIELDS = ["source_file", "source_sha256", "row_number", "identifier", "action", "reason"]
 #: Rows written per statement (bounded memory and statement size on both backends).
 CHUNK = 2_000
@@ -183,8 +186,9 @@ def load(community: Community) -> pd.DataFrame:
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if frame.empty:
         frame = pd.DataFrame(columns=GRANT_FIELDS)
-    text = [c for c in frame.columns if frame[c].dtype == object]
-    frame[text] = frame[text].astype(object).where(frame[text].notna(), None)
+    for column in TEXT_FIELDS:  # missing text is None (not NaN) whatever pandas infers
+        values = frame[column].astype(object)
+        frame[column] = values.where(values.notna(), None)
     pence = frame["amount_gbp_pence"]
     frame["amount_gbp_pence"] = pence.astype("Int64")
     frame["amount_gbp"] = pd.array(

@@ -602,6 +602,10 @@ LIST_FIELDS = [
 ]  # fmt: skip
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
 def grant_list(
     placement: Placement,
     filters: GrantFilters = NO_FILTERS,
@@ -629,9 +633,9 @@ def grant_list(
     rows = grants.iloc[(page - 1) * page_size : page * page_size]
     out = []
     for rec in rows.to_dict("records"):
-        item = {k: rec.get(k) for k in LIST_FIELDS}
+        item = {k: (None if _missing(rec.get(k)) else rec.get(k)) for k in LIST_FIELDS}
         item["award_date"] = str(rec["award_date"])[:10] if rec.get("award_date") else None
-        item["link"] = rec.get("url") or rec.get("data_source")
+        item["link"] = item["url"] or item["data_source"]
         if share is not None:
             w = float(share.get(rec["identifier"], 0.0))
             item["share"] = round(w, 6)
