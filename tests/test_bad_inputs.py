@@ -1,9 +1,9 @@
 """A corpus of bad inputs, each with the one-line answer it must get (issue 16).
 
-Every case runs the real CLI (``leftbehind grants import``, ``allocate``) on a copy of the
-evidence store: a row-level problem is a row in the rejects CSV with its reason and the rest is
-imported; a file-level problem is one line on stderr, a non-zero exit and the store unchanged;
-nothing ever prints a traceback.
+Every case runs the real CLI (``leftbehind grants import``, ``allocate``) on the evidence store
+(only read) and a community database of its own: a row-level problem is a row in the rejects
+CSV with its reason and the rest is imported; a file-level problem is one line on stderr, a
+non-zero exit and the database unchanged; nothing ever prints a traceback.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import csv
 import io
 import json
 import os
-import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -28,11 +27,23 @@ GOOD = ["360G-OK-1", "fine", "1000", "GBP", "2019-05-01", "GB-CHC-1", "Org A", "
 
 @pytest.fixture(scope="module")
 def home(store_path: Path, tmp_path_factory) -> Path:
-    """A LEFTBEHIND_HOME with a copy of the store (grants imported here, never in the shared
-    store)."""
+    """A LEFTBEHIND_HOME with the store (linked: imports only read it) and its own community
+    database, where the grants are imported."""
+    from leftbehind.community.schema import upgrade
+
     folder = tmp_path_factory.mktemp("bad-inputs-home")
-    shutil.copyfile(store_path, folder / "leftbehind.duckdb")
+    (folder / "leftbehind.duckdb").symlink_to(store_path)
+    upgrade(f"sqlite:///{folder / 'community.sqlite3'}")
     return folder
+
+
+def query(home: Path, sql: str) -> list[tuple]:
+    """Rows of the home's community database (where grants are stored)."""
+    db = sqlite3.connect(home / "community.sqlite3")
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
 
 
 @pytest.fixture()
@@ -57,16 +68,10 @@ def cli(home: Path, monkeypatch):
 
 
 def snapshot(home: Path) -> dict[str, list]:
-    con = duckdb.connect(str(home / "leftbehind.duckdb"), read_only=True)
-    try:
-        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-        return {
-            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-            for t in ("grants", "grant_imports", "grant_rejects", "grant_updates")
-            if t in tables
-        }
-    finally:
-        con.close()
+    return {
+        t: sorted(query(home, f"SELECT * FROM {t}"), key=repr)
+        for t in ("grants", "grant_imports", "grant_rejects", "grant_updates")
+    }
 
 
 def flat(tmp_path: Path, name: str, identifier: str, amount: str, date: str = "2019-05-01",
@@ -133,13 +138,9 @@ def test_bad_values_are_rejected_rows_with_a_reason(cli, home, tmp_path, case, m
     rows = list(csv.DictReader(io.StringIO(rejects.read_text(encoding="utf-8"))))
     rejected = [r for r in rows if r["action"] == "rejected"]
     assert len(rejected) == 1 and reason in rejected[0]["reason"], rejected
-    con = duckdb.connect(str(home / "leftbehind.duckdb"), read_only=True)
-    try:
-        stored = con.execute(
-            "SELECT max(amount), min(amount), min(award_year), max(award_year) FROM grants"
-        ).fetchone()
-    finally:
-        con.close()
+    (stored,) = query(
+        home, "SELECT max(amount), min(amount), min(award_year), max(award_year) FROM grants"
+    )
     assert 0 < stored[1] <= stored[0] <= 1e10 and 1990 <= stored[2] <= stored[3] <= 2100
 
 
@@ -307,23 +308,13 @@ def test_reimport_with_other_values_is_reported_and_update_applies_it(cli, home,
     assert any("amount 100.0 -> 250.0" in r and "--update" in r for r in reasons), reasons
 
     def stored() -> float:
-        con = duckdb.connect(str(home / "leftbehind.duckdb"), read_only=True)
-        try:
-            return con.execute("SELECT amount FROM grants WHERE identifier = 'U-1'").fetchone()[0]
-        finally:
-            con.close()
+        return query(home, "SELECT amount FROM grants WHERE identifier = 'U-1'")[0][0]
 
     assert stored() == 100.0
     result = cli("grants", "import", second, "--rejects", tmp_path / "r3.csv", "--update", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["updated"] == 1
     assert stored() == 250.0
-    con = duckdb.connect(str(home / "leftbehind.duckdb"), read_only=True)
-    try:
-        log = con.execute(
-            "SELECT source_file, changes FROM grant_updates WHERE identifier = 'U-1'"
-        ).fetchall()
-    finally:
-        con.close()
+    log = query(home, "SELECT source_file, changes FROM grant_updates WHERE identifier = 'U-1'")
     assert log == [("v2.csv", "amount 100.0 -> 250.0")]
 
 

@@ -23,6 +23,16 @@ from leftbehind.errors import InvalidInput
 from leftbehind.funding.threesixty import DEFAULT_LIMITS
 
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+MaxGrantOpt = Annotated[
+    float | None,
+    typer.Option("--max-grant", help="Only grants of at most this many pounds (report: 1000000)."),
+]
+FunderOpt = Annotated[
+    str | None, typer.Option("--funder", help="Funder identifier, or (part of) its name.")
+]
+FunderTypeOpt = Annotated[
+    str | None, typer.Option("--funder-type", help="Funder type, where the data states it.")
+]
 FORMATS = ("table", "csv", "json")
 
 
@@ -49,6 +59,60 @@ def _parse_table(text: str | None) -> tuple[float, ...] | None:
         raise InvalidInput(
             f"--profile-table {text!r} is not comma-separated numbers; write e.g. 3,2,1"
         ) from None
+
+
+def reconciliation_table(money: dict) -> Table:
+    """Where every penny imported went, as a table (parts add up to the total)."""
+    table = Table(title="Where the money imported went (adds up to the total, to the penny)")
+    for col in ("part", "grants", "amount"):
+        table.add_column(col, justify="left" if col == "part" else "right")
+
+    def add(label: str, part: dict) -> None:
+        table.add_row(label, f"{part['grants']:,}", f"£{part['amount_pence'] / 100:,.2f}")
+
+    add("Placed in the edition's areas", money["placed"])
+    for section, title in (("located_outside", "Located, not placed"), ("unlocated", "Unlocated")):
+        for reason in money[section]["reasons"]:
+            add(f"{title}: {reason['label']}", reason)
+    other = money["not_in_gbp"]
+    if other["grants"]:
+        table.add_row(f"Not in GBP (no rate): {other['by_currency']}", f"{other['grants']:,}", "-")
+    add("Total imported", money["total"])
+    return table
+
+
+def _grants_db():
+    """The community database (current schema), with the grants of an old store moved in."""
+    from leftbehind.community import Community
+    from leftbehind.community.schema import check_current
+    from leftbehind.funding.grants_store import move_legacy
+    from leftbehind.settings import get_settings
+
+    settings = get_settings()
+    check_current(settings.community_url)
+    community = Community(settings.community_url)
+    moved = move_legacy(community, settings.store_path)
+    if moved:
+        err_console.print(moved.message(), markup=False)
+    return community
+
+
+def _observe(call):
+    """Run ``call(Funding)`` on the store and the community database, the way the site does."""
+    from leftbehind.observatory import Observatory
+    from leftbehind.observatory.funding import Funding
+    from leftbehind.settings import get_settings
+    from leftbehind.store.connection import connect
+
+    settings = get_settings()
+    connect().close()  # a missing or busy store: the one-line error
+    community = _grants_db()
+    obs = Observatory(settings.store_path, settings.edition)
+    try:
+        return call(Funding(obs, community=community, bounded=False))
+    finally:
+        obs.close()
+        community.dispose()
 
 
 def register(app: typer.Typer) -> None:
@@ -90,8 +154,16 @@ def register(app: typer.Typer) -> None:
             int, typer.Option("--max-file-mb", min=1, help="Largest file size in MB.")
         ] = DEFAULT_LIMITS.max_bytes // 2**20,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+        samples: Annotated[
+            bool,
+            typer.Option(
+                "--samples",
+                help="Mark the files as the project's samples (the funding page says so).",
+            ),
+        ] = False,
     ) -> None:
-        """Import grants into the store (one transaction; re-importing changes nothing)."""
+        """Import grants into the community database (one transaction; re-importing changes
+        nothing). Runs while 'leftbehind serve' runs; the site shows them within seconds."""
         from leftbehind.observatory.funding import import_grants
         from leftbehind.settings import get_settings
         from leftbehind.store.connection import connect
@@ -100,14 +172,17 @@ def register(app: typer.Typer) -> None:
         rejects = rejects or settings.home / "grant-rejects" / f"{files[0].stem}.rejects.csv"
         rates = _parse_rates(rate)
         limits = replace(DEFAULT_LIMITS, max_rows=max_rows, max_bytes=max_file_mb * 2**20)
-        con = connect(read_only=False)
+        community = _grants_db()
+        con = connect(read_only=True)
         try:
             result = import_grants(
-                con, files, postcodes=postcodes, apportion=apportion, rates=rates,
+                community, con, files, postcodes=postcodes, apportion=apportion, rates=rates,
                 rejects_path=rejects, update=update, limits=limits,
+                via="samples" if samples else "cli",
             )  # fmt: skip
         finally:
             con.close()
+            community.dispose()
         if as_json:
             emit_json(result.as_dict(), None)
             return
@@ -125,6 +200,12 @@ def register(app: typer.Typer) -> None:
             )
         for method, count in sorted(result.by_method.items()):
             out_console.print(f"  {method}: {count}", markup=False)
+        if not postcodes:
+            err_console.print(
+                "Postcodes looked up in the evidence store's ONS postcode lookup (NSPL, August "
+                "2024); give --postcodes NSPL.csv to use another.",
+                markup=False,
+            )
         err_console.print(f"Rejects and unlocated rows with reasons: {rejects}", markup=False)
 
     @grants.command("summary")
@@ -133,24 +214,29 @@ def register(app: typer.Typer) -> None:
         edition: Annotated[str, typer.Option("--edition", help="Identification edition.")],
         year_from: Annotated[int | None, typer.Option("--from", help="First award year.")] = None,
         year_to: Annotated[int | None, typer.Option("--to", help="Last award year.")] = None,
+        max_grant: MaxGrantOpt = None,
+        funder: FunderOpt = None,
+        funder_type: FunderTypeOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="Full summary as JSON.")] = False,
         as_csv: Annotated[bool, typer.Option("--csv", help="Group table as CSV.")] = False,
         output: OutputOpt = None,
     ) -> None:
-        """Grants and money per head: left behind, other deprived, the nation; coverage."""
-        from leftbehind.funding.summary import summary
-        from leftbehind.store.connection import connect
+        """Grants and money per head: left behind, other deprived, the nation; and where every
+        penny imported went (placed, located elsewhere, unlocated, by reason)."""
+        from leftbehind.funding.summary import GrantFilters
 
         if as_json and as_csv:
             raise InvalidInput("choose one of --json and --csv")
-        con = connect()
-        try:
-            result = summary(con, edition, year_from, year_to)
-        finally:
-            con.close()
+        filters = GrantFilters(year_from, year_to, max_grant, funder, funder_type)
+        result = _observe(lambda svc: svc.grants_summary(edition, filters=filters)[0])
         if as_json:
             emit_json(result, output)
             return
+        if not result.get("imported"):
+            raise InvalidInput(
+                "no grants have been imported; import 360Giving files first with "
+                "'leftbehind grants import FILE'"
+            )
         groups = pd.DataFrame(result["groups"])
         if as_csv:
             emit_text(frame_csv(groups), output)
@@ -159,21 +245,59 @@ def register(app: typer.Typer) -> None:
         for col in ("group", "areas", "population", "grants", "amount_gbp", "per_head"):
             table.add_column(col, justify="left" if col == "group" else "right")
         for row in result["groups"]:
+            per_head = "-" if row["per_head"] is None else f"£{row['per_head']:.2f}"
             table.add_row(
                 row["group"], f"{row['areas']:,}", f"{row['population']:,}",
-                f"{row['grants']:,.0f}",
-                f"£{row['amount_gbp']:,.2f}", f"£{row['per_head']:.2f}",
+                f"{row['grants']:,.0f}", f"£{row['amount_gbp']:,.2f}", per_head,
             )  # fmt: skip
         out_console.print(table)
-        cov = result["coverage"]
+        applied = result.get("filters_applied") or []
         out_console.print(
-            f"Not placed: {cov['unlocated_grants']} grants (£{cov['unlocated_amount_gbp']:,.2f}) "
-            f"unlocated; {cov['local_authority_only_grants']} (£"
-            f"{cov['local_authority_only_amount_gbp']:,.2f}) located only to a local authority "
-            f"(import with --apportion to spread them); {cov['not_gbp_grants']} not in GBP; "
-            f"{cov['outside_edition_grants']} outside the edition's nation.",
+            "Filters applied: " + ("; ".join(applied) if applied else "none (every grant)"),
             markup=False,
         )
+        out_console.print(reconciliation_table(result["reconciliation"]))
+
+    @grants.command("list")
+    @cli_errors
+    def grants_list(
+        edition: Annotated[str, typer.Option("--edition", help="Identification edition.")],
+        area: Annotated[
+            str | None, typer.Option("--area", help="Only grants placed in this area (code).")
+        ] = None,
+        year_from: Annotated[int | None, typer.Option("--from", help="First award year.")] = None,
+        year_to: Annotated[int | None, typer.Option("--to", help="Last award year.")] = None,
+        max_grant: MaxGrantOpt = None,
+        funder: FunderOpt = None,
+        funder_type: FunderTypeOpt = None,
+        page: Annotated[int, typer.Option("--page", min=1, help="Page number.")] = 1,
+        page_size: Annotated[
+            int, typer.Option("--page-size", min=1, max=100, help="Grants a page (1-100).")
+        ] = 25,
+        as_json: Annotated[bool, typer.Option("--json", help="The page as JSON.")] = False,
+        output: OutputOpt = None,
+    ) -> None:
+        """Individual grants, newest first (of an area, of a funder), with the publisher's
+        link."""
+        from leftbehind.funding.summary import GrantFilters
+
+        filters = GrantFilters(year_from, year_to, max_grant, funder, funder_type)
+        result = _observe(lambda svc: svc.grants_list(edition, filters, area, page, page_size)[0])
+        if as_json:
+            emit_json(result, output)
+            return
+        table = Table(
+            title=f"Grants {result['total']:,} (page {result['page']} of {result['pages']})"
+        )
+        for col in ("date", "funder", "recipient", "amount", "link"):
+            table.add_column(col, justify="right" if col == "amount" else "left")
+        for g in result["grants"]:
+            amount = g.get("amount_in_area_gbp", g.get("amount_gbp"))
+            table.add_row(
+                g["award_date"] or "", g["funder_name"] or "", g["recipient_name"] or "",
+                "-" if amount is None else f"£{amount:,.2f}", g["link"] or "",
+            )  # fmt: skip
+        out_console.print(table)
 
     @app.command("allocate")
     @cli_errors

@@ -36,6 +36,8 @@ HASHER = PasswordHasher()
 MIN_PASSWORD = 10
 #: At most this many failed sign-ins for one email within ``FAILURE_WINDOW``.
 MAX_FAILURES = 5
+#: ... and at most this many from one client address (over every email it tries).
+MAX_IP_FAILURES = 20
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 TOKEN_PREFIX = "lb_"
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
@@ -195,10 +197,13 @@ def principal_for_id(community: Community, user_id: int) -> Principal | None:
         return principal_of(user) if user is not None else None
 
 
-def authenticate(community: Community, email: str, password: str) -> Principal:
+def authenticate(community: Community, email: str, password: str, client_ip: str = "") -> Principal:
     """Check a sign-in. Wrong email or password: :class:`NotAuthenticated` (the same message
-    for both); more than ``MAX_FAILURES`` failures in ``FAILURE_WINDOW``: :class:`TooManyAttempts`.
+    for both); more than ``MAX_FAILURES`` failures for the email, or ``MAX_IP_FAILURES`` from
+    the client address ``client_ip``, in ``FAILURE_WINDOW``: :class:`TooManyAttempts`. A
+    successful sign-in clears the email's count, not the address's.
     """
+    client_ip = (client_ip or "")[:64]
     try:
         email = normalise_email(email)
     except InvalidInput:
@@ -210,7 +215,21 @@ def authenticate(community: Community, email: str, password: str) -> Principal:
             .select_from(LoginFailure)
             .where(LoginFailure.email == email, LoginFailure.at >= since)
         )
+        from_ip = (
+            session.scalar(
+                select(func.count())
+                .select_from(LoginFailure)
+                .where(LoginFailure.client_ip == client_ip, LoginFailure.at >= since)
+            )
+            if client_ip
+            else 0
+        )
         user = session.scalar(select(User).where(User.email == email))
+        if from_ip is not None and from_ip >= MAX_IP_FAILURES:
+            minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+            raise TooManyAttempts(
+                f"too many failed sign-ins from your address; wait {minutes} minutes and try again"
+            )
         if failures is not None and failures >= MAX_FAILURES:
             minutes = int(FAILURE_WINDOW.total_seconds() // 60)
             raise TooManyAttempts(
@@ -225,7 +244,7 @@ def authenticate(community: Community, email: str, password: str) -> Principal:
         rehash = ok and user is not None and HASHER.check_needs_rehash(stored)
     with community.write() as session:
         if principal is None:
-            session.add(LoginFailure(email=email))
+            session.add(LoginFailure(email=email, client_ip=client_ip))
             session.execute(delete(LoginFailure).where(LoginFailure.at < since))
         else:
             session.execute(delete(LoginFailure).where(LoginFailure.email == email))

@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -146,4 +148,96 @@ class LoginFailure(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
+    #: The client's address (for the per-address limit); empty when unknown.
+    client_ip: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- imported 360Giving grants (user data: imports run while the site serves) -----------------
+class GrantImport(Base):
+    """One imported file (by content): the first import of each file; a version counter."""
+
+    __tablename__ = "grant_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_file: Mapped[str] = mapped_column(String(255))
+    source_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    first_imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: How it came: ``cli``, ``web`` (an admin's upload), ``store`` (moved from an old store).
+    via: Mapped[str] = mapped_column(String(16), default="cli")
+
+
+class Grant(Base):
+    """One imported grant (deduplicated by its 360Giving ``Identifier``), located."""
+
+    __tablename__ = "grants"
+
+    identifier: Mapped[str] = mapped_column(String(500), primary_key=True)
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grant_imports.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    source_file: Mapped[str] = mapped_column(String(255))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    row_number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    funder_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    funder_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    funder_type: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    recipient_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    recipient_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    recipient_postcode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    award_date: Mapped[dt.date] = mapped_column(Date)
+    award_year: Mapped[int] = mapped_column(Integer)
+    #: In the grant's own currency, as published.
+    amount: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: Exact pounds-and-pence in GBP as integer pence (None: not GBP and no rate given).
+    amount_gbp_pence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: The publisher's web page of the grant (http/https only), and the file's data source page.
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    data_source: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    beneficiary_codes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recipient_location_codes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    location_method: Mapped[str] = mapped_column(String(32))
+    location_geography: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    location_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    lsoa21_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    lsoa11_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ward_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ltla_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    location_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    apportioned: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GrantReject(Base):
+    """A row of an imported file that was rejected, left unlocated or not summed, and why."""
+
+    __tablename__ = "grant_rejects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_file: Mapped[str] = mapped_column(String(255))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    row_number: Mapped[int] = mapped_column(Integer)
+    identifier: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("source_sha256", "row_number", "action", name="uq_grant_rejects_row"),
+    )
+
+
+class GrantUpdate(Base):
+    """A stored grant replaced by a re-import with ``--update``: what changed."""
+
+    __tablename__ = "grant_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(500), index=True)
+    source_file: Mapped[str] = mapped_column(String(255))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    row_number: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,11 +1,13 @@
-"""Import 360Giving files into the store: tables ``grants``, ``grant_rejects``, ``grant_imports``.
+"""Import 360Giving files into the community database (tables ``grants``, ``grant_rejects``,
+``grant_imports``, ``grant_updates``; see :mod:`leftbehind.community.grants`).
 
-One transaction per import (all files or none); grants are deduplicated by ``Identifier`` so
-re-importing a file changes nothing. Rows that cannot be imported (missing identifier or
-amount, unparseable date, duplicate identifier) are rejected; rows imported but not located
-(unknown codes, malformed or unknown postcodes) and non-GBP grants (kept, not summed into GBP
-unless a rate is given) are reported too. Every report names the file, row number and reason
-and is also written to a rejects CSV.
+The evidence store is only read (its codes and postcode lookup locate the grants), so an import
+runs while ``leftbehind serve`` runs. One transaction per import (all files or none); grants
+are deduplicated by ``Identifier`` so re-importing a file changes nothing. Rows that cannot be
+imported (missing identifier or amount, unparseable date, duplicate identifier) are rejected;
+rows imported but not located (unknown codes, malformed or unknown postcodes) and non-GBP grants
+(kept, not summed into GBP unless a rate is given) are reported too. Every report names the
+file, row number and reason and is also written to a rejects CSV.
 """
 
 from __future__ import annotations
@@ -23,70 +25,22 @@ import duckdb
 import pandas as pd
 
 from leftbehind.atomic import atomic_path
+from leftbehind.community import grants as gdb
+from leftbehind.community.db import Community
 from leftbehind.errors import InvalidInput
 from leftbehind.export import frame_csv
 from leftbehind.funding import locate as loc
-from leftbehind.funding.postcodes import compact, normalise_postcode, read_lookup
+from leftbehind.funding.postcodes import (
+    compact,
+    normalise_postcode,
+    read_lookup,
+    read_store_lookup,
+    store_has_lookup,
+)
 from leftbehind.funding.threesixty import DEFAULT_LIMITS, REQUIRED, ReadLimits, read_grants
 
-GRANTS_DDL = """
-CREATE TABLE IF NOT EXISTS grants (
-    identifier VARCHAR PRIMARY KEY,
-    source_file VARCHAR NOT NULL,
-    source_sha256 VARCHAR NOT NULL,
-    row_number INTEGER NOT NULL,
-    title VARCHAR,
-    funder_id VARCHAR,
-    funder_name VARCHAR,
-    recipient_id VARCHAR,
-    recipient_name VARCHAR,
-    recipient_postcode VARCHAR,
-    award_date DATE NOT NULL,
-    award_year INTEGER NOT NULL,
-    amount DOUBLE NOT NULL,
-    currency VARCHAR NOT NULL,
-    amount_gbp DOUBLE,
-    beneficiary_codes VARCHAR,
-    recipient_location_codes VARCHAR,
-    location_method VARCHAR NOT NULL,
-    location_geography VARCHAR,
-    location_code VARCHAR,
-    lsoa21_code VARCHAR,
-    lsoa11_code VARCHAR,
-    ward_code VARCHAR,
-    ltla_code VARCHAR,
-    country VARCHAR,
-    location_note VARCHAR,
-    apportioned BOOLEAN NOT NULL
-)
-"""
-REJECTS_DDL = """
-CREATE TABLE IF NOT EXISTS grant_rejects (
-    source_file VARCHAR NOT NULL,
-    source_sha256 VARCHAR NOT NULL,
-    row_number INTEGER NOT NULL,
-    identifier VARCHAR,
-    action VARCHAR NOT NULL,
-    reason VARCHAR NOT NULL,
-    PRIMARY KEY (source_sha256, row_number, action)
-)
-"""
-IMPORTS_DDL = """
-CREATE TABLE IF NOT EXISTS grant_imports (
-    source_file VARCHAR NOT NULL,
-    source_sha256 VARCHAR PRIMARY KEY,
-    rows INTEGER NOT NULL,
-    first_imported_at TIMESTAMP NOT NULL
-)
-"""
-GRANT_COLUMNS = [
-    "identifier", "source_file", "source_sha256", "row_number", "title", "funder_id",
-    "funder_name", "recipient_id", "recipient_name", "recipient_postcode", "award_date",
-    "award_year", "amount", "currency", "amount_gbp", "beneficiary_codes",
-    "recipient_location_codes", "location_method", "location_geography", "location_code",
-    "lsoa21_code", "lsoa11_code", "ward_code", "ltla_code", "country", "location_note",
-    "apportioned",
-]  # fmt: skip
+#: The columns of a prepared grant (the community database's ``grants`` without ``import_id``).
+GRANT_COLUMNS = [c for c in gdb.GRANT_FIELDS if c != "import_id"]
 REJECT_COLUMNS = ["source_file", "source_sha256", "row_number", "identifier", "action", "reason"]
 # action values in grant_rejects
 REJECTED = "rejected"
@@ -259,9 +213,19 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in (GRANTS_DDL, REJECTS_DDL, IMPORTS_DDL):
-        con.execute(ddl)
+_WEB = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+
+
+def web_address(value: object) -> str | None:
+    """An http(s) address fit to link to (at most 2,000 characters), else None.
+
+    >>> web_address(" https://example.org/g/1 "), web_address("javascript:alert(1)")
+    ('https://example.org/g/1', None)
+    """
+    if value is None or not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if len(text) <= 2000 and _WEB.match(text) else None
 
 
 def check_file(frame: pd.DataFrame, path: Path) -> None:
@@ -291,8 +255,12 @@ def prepare(
     apportion: bool = False,
     rates: Mapping[str, float] | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    store: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read, validate and locate the files: (grant rows in ``GRANT_COLUMNS``, rejects)."""
+    """Read, validate and locate the files: (grant rows in ``GRANT_COLUMNS``, rejects).
+
+    Postcodes are looked up in ``postcodes`` (NSPL/ONSPD CSVs) when given, else in the store's
+    own postcode table (``store``, when it has one)."""
     rates = check_rates(rates)
     frames = []
     rejects: list[dict] = []
@@ -350,24 +318,30 @@ def prepare(
         return pd.DataFrame(columns=GRANT_COLUMNS), pd.DataFrame(rejects, columns=REJECT_COLUMNS)
 
     lookup = None
+    wanted = {
+        compact(pc) for pc in grants["recipient_postcode"] if normalise_postcode(pc) is not None
+    }
     if postcodes:
-        wanted = {
-            compact(pc) for pc in grants["recipient_postcode"] if normalise_postcode(pc) is not None
-        }
         lookup = read_lookup(list(postcodes), only=wanted)
+    elif store is not None and store_has_lookup(store):
+        lookup = read_store_lookup(store, wanted)
     located = loc.locate(grants, lookup, ref)
     grants = grants.join(located)
     grants["recipient_postcode"] = grants["recipient_postcode_normalised"]
     grants["award_year"] = [d.year for d in grants["award_date"]]
     rate = grants["currency"].map(lambda c: 1.0 if c == "GBP" else rates.get(c))
-    grants["amount_gbp"] = [
-        None if r is None or (isinstance(r, float) and math.isnan(r)) else round(a * r, 2)
+    grants["amount_gbp_pence"] = [
+        None if r is None or (isinstance(r, float) and math.isnan(r)) else round(a * r * 100)
         for a, r in zip(grants["amount"], rate, strict=True)
     ]
+    grants["url"] = grants["url"].map(web_address)
+    grants["data_source"] = grants["data_source"].map(web_address)
     grants["beneficiary_codes"] = grants["beneficiary_locations"].map(_codes_text)
     grants["recipient_location_codes"] = grants["recipient_locations"].map(_codes_text)
     grants["apportioned"] = apportion & grants["location_geography"].isin(loc.LA_GEOGRAPHIES)
-    for text_col in ("title", "funder_id", "funder_name", "recipient_id", "recipient_name"):
+    for text_col in (
+        "title", "funder_id", "funder_name", "funder_type", "recipient_id", "recipient_name"
+    ):  # fmt: skip
         grants[text_col] = grants[text_col].map(lambda v: None if v is None else str(v).strip())
 
     for rec in grants.itertuples(index=False):
@@ -376,7 +350,7 @@ def prepare(
                 _reject(rec.source_file, rec.source_sha256, rec.row_number, rec.identifier,
                         UNLOCATED, f"not located: {rec.location_note}")
             )  # fmt: skip
-        if pd.isna(rec.amount_gbp):
+        if pd.isna(rec.amount_gbp_pence):
             rejects.append(
                 _reject(rec.source_file, rec.source_sha256, rec.row_number, rec.identifier,
                         NOT_SUMMED, f"currency {rec.currency}: kept, not summed into GBP "
@@ -400,31 +374,28 @@ def _reject(file: str, sha: str, row: int, ident, action: str, reason: str) -> d
 
 #: What a re-import compares: a grant whose identifier is already stored with other values.
 COMPARED = ("amount", "currency", "award_date", "funder_id", "recipient_id", "title")
-UPDATES_DDL = """
-CREATE TABLE IF NOT EXISTS grant_updates (
-    identifier VARCHAR NOT NULL,
-    source_file VARCHAR NOT NULL,
-    source_sha256 VARCHAR NOT NULL,
-    row_number INTEGER NOT NULL,
-    changes VARCHAR NOT NULL,
-    updated_at TIMESTAMP NOT NULL
-)
-"""
 
 
-def _changed(con: duckdb.DuckDBPyConnection, grants: pd.DataFrame) -> dict[str, str]:
+def _same(before: object, after: object) -> bool:
+    if isinstance(before, pd.Timestamp):
+        before = before.date()
+    if isinstance(after, pd.Timestamp):
+        after = after.date()
+    if pd.isna(before) and pd.isna(after):
+        return True
+    if isinstance(before, float) or isinstance(after, float):
+        try:
+            return math.isclose(float(before), float(after), rel_tol=0, abs_tol=1e-9)
+        except (TypeError, ValueError):
+            return False
+    return before == after
+
+
+def _changed(community: Community, grants: pd.DataFrame) -> dict[str, str]:
     """Identifier -> what differs, for grants already stored with other values."""
-    tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-    if "grants" not in tables or grants.empty:
+    if grants.empty:
         return {}
-    con.register("incoming", grants[["identifier", *COMPARED]])
-    try:
-        old = con.execute(
-            f"SELECT g.identifier, {', '.join('g.' + c for c in COMPARED)} FROM grants g "
-            "JOIN incoming i USING (identifier)"
-        ).df()
-    finally:
-        con.unregister("incoming")
+    old = gdb.stored(community, grants["identifier"], COMPARED)
     if old.empty:
         return {}
     new = grants.set_index("identifier")
@@ -433,11 +404,7 @@ def _changed(con: duckdb.DuckDBPyConnection, grants: pd.DataFrame) -> dict[str, 
         diffs = []
         for column in COMPARED:
             before, after = getattr(rec, column), new.at[rec.identifier, column]
-            if isinstance(before, pd.Timestamp):
-                before = before.date()
-            if pd.isna(before) and pd.isna(after):
-                continue
-            if before != after:
+            if not _same(before, after):
                 diffs.append(f"{column} {before} -> {after}")
         if diffs:
             out[rec.identifier] = "; ".join(diffs)
@@ -445,7 +412,8 @@ def _changed(con: duckdb.DuckDBPyConnection, grants: pd.DataFrame) -> dict[str, 
 
 
 def import_grants(
-    con: duckdb.DuckDBPyConnection,
+    community: Community,
+    store: duckdb.DuckDBPyConnection | None,
     paths: Sequence[Path] | Path,
     postcodes: Sequence[Path] | Path | None = None,
     apportion: bool = False,
@@ -453,14 +421,17 @@ def import_grants(
     rejects_path: Path | None = None,
     update: bool = False,
     limits: ReadLimits = DEFAULT_LIMITS,
+    via: str = "cli",
 ) -> ImportResult:
-    """Import 360Giving files into the store behind ``con`` (opened read-write), atomically.
+    """Import 360Giving files into the community database, atomically.
 
-    A grant already stored under its identifier with other values (:data:`COMPARED`) is
-    reported (``changed``) and kept as it was, unless ``update`` (then replaced and logged in
-    ``grant_updates``). The rejects CSV is written beside its target before the transaction
-    and renamed onto it after the commit, so a failure leaves neither the store nor the file
-    changed.
+    ``store``: the evidence store (read-only is enough) whose codes and postcode lookup
+    locate the grants (None: accept every well-formed code, no postcode lookup unless
+    ``postcodes``). A grant already stored under its identifier with other values
+    (:data:`COMPARED`) is reported (``changed``) and kept as it was, unless ``update`` (then
+    replaced and logged in ``grant_updates``). The rejects CSV is written beside its target
+    before the transaction and renamed onto it after the commit, so a failure leaves neither
+    the database nor the file changed.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
@@ -472,10 +443,10 @@ def import_grants(
             f"rejects file {rejects_path} is a directory; give a file path, e.g. "
             f"{Path(rejects_path) / 'rejects.csv'}"
         )
-    ref = loc.GeoReference.from_store(con)
-    grants, rejects = prepare(paths, postcodes, ref, apportion, rates, limits)
+    ref = loc.GeoReference.from_store(store) if store is not None else None
+    grants, rejects = prepare(paths, postcodes, ref, apportion, rates, limits, store=store)
     result = ImportResult(files=[p.name for p in paths])
-    changed = _changed(con, grants)
+    changed = _changed(community, grants)
     if changed:
         action = UPDATED if update else CHANGED
         outcome = "; updated" if update else "; kept the stored grant (use --update to apply)"
@@ -493,12 +464,20 @@ def import_grants(
         ]
         rejects = pd.concat([rejects, pd.DataFrame(extra, columns=REJECT_COLUMNS)])
         rejects = rejects.reset_index(drop=True)
+    files = []
+    for path in paths:
+        sha = file_sha256(path)
+        rows = int((grants["source_sha256"] == sha).sum()) + int(
+            ((rejects["source_sha256"] == sha) & (rejects["action"] == REJECTED)).sum()
+        )
+        files.append(gdb.ImportedFile(path.name, sha, rows))
     with contextlib.ExitStack() as stack:
-        tmp = None
         if rejects_path is not None:
             tmp = stack.enter_context(atomic_path(Path(rejects_path)))
             tmp.write_text(frame_csv(rejects), encoding="utf-8")
-        _write(con, paths, grants, rejects, result, changed if update else {})
+        result.inserted = gdb.write_import(
+            community, files, grants, rejects, changed if update else {}, via=via
+        )
     if rejects_path is not None:
         result.rejects_path = Path(rejects_path)
     result.changed = len(changed)
@@ -522,58 +501,13 @@ def import_grants(
     return result
 
 
-def _write(
-    con: duckdb.DuckDBPyConnection,
-    paths: list[Path],
-    grants: pd.DataFrame,
-    rejects: pd.DataFrame,
-    result: ImportResult,
-    updates: dict[str, str],
-) -> None:
-    """One transaction: new grants, replaced grants (``updates``), rejects and the import log."""
-    con.execute("BEGIN TRANSACTION")
+def move_legacy(community: Community, store_path: Path) -> gdb.Moved:
+    """Move the grants of an evidence store built before grants moved to the community
+    database into it (once; later calls find nothing to do). A missing store has none."""
+    if not Path(store_path).exists():
+        return gdb.Moved()
+    con = duckdb.connect(str(store_path), read_only=True)
     try:
-        ensure_tables(con)
-        con.execute(UPDATES_DDL)
-        existing = con.execute("SELECT count(*) FROM grants").fetchall()[0][0]
-        con.register("new_grants", grants)
-        if updates:
-            replaced = grants[grants["identifier"].isin(list(updates))]
-            replaced = replaced.assign(changes=replaced["identifier"].map(updates))
-            con.register("replaced", replaced)
-            con.execute("DELETE FROM grants WHERE identifier IN (SELECT identifier FROM replaced)")
-            con.execute(
-                "INSERT INTO grant_updates SELECT identifier, source_file, source_sha256, "
-                "row_number, changes, now()::TIMESTAMP FROM replaced"
-            )
-            existing -= len(replaced)
-        con.execute(
-            f"INSERT INTO grants SELECT {', '.join(GRANT_COLUMNS)} FROM new_grants n "
-            "WHERE NOT EXISTS (SELECT 1 FROM grants g WHERE g.identifier = n.identifier)"
-        )
-        added = con.execute("SELECT count(*) FROM grants").fetchall()[0][0] - existing
-        result.inserted = added - len(updates)
-        con.register("new_rejects", rejects)
-        con.execute(
-            f"INSERT INTO grant_rejects SELECT {', '.join(REJECT_COLUMNS)} FROM new_rejects n "
-            "WHERE NOT EXISTS (SELECT 1 FROM grant_rejects r WHERE r.source_sha256 = "
-            "n.source_sha256 AND r.row_number = n.row_number AND r.action = n.action)"
-        )
-        for path in paths:
-            sha = file_sha256(path)
-            rows = int((grants["source_sha256"] == sha).sum()) + int(
-                ((rejects["source_sha256"] == sha) & (rejects["action"] == REJECTED)).sum()
-            )
-            con.execute(
-                "INSERT INTO grant_imports SELECT ?, ?, ?, now()::TIMESTAMP WHERE NOT EXISTS "
-                "(SELECT 1 FROM grant_imports WHERE source_sha256 = ?)",
-                [path.name, sha, rows, sha],
-            )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        return gdb.move_from_store(community, con)
     finally:
-        for view in ("new_grants", "new_rejects", "replaced"):
-            with contextlib.suppress(duckdb.Error):
-                con.unregister(view)
+        con.close()

@@ -143,3 +143,34 @@ def read_lookup(paths: Sequence[Path] | Path, only: Iterable[str] | None = None)
         con.close()
     frame = frame.astype(object).where(frame.notna(), None)
     return frame[LOOKUP_COLUMNS].reset_index(drop=True)
+
+
+#: The evidence store's postcode table (August 2024 ONS NSPL), used when no lookup is given.
+STORE_TABLE = "postcodes24"
+STORE_LOOKUP_NAME = "the evidence store's ONS postcode lookup (NSPL, August 2024)"
+
+
+def store_has_lookup(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [STORE_TABLE]
+        ).fetchall()[0][0]
+    )
+
+
+def read_store_lookup(con: duckdb.DuckDBPyConnection, only: Iterable[str]) -> pd.DataFrame:
+    """The store's postcodes (``postcodes24``) in ``LOOKUP_COLUMNS``, for the compact keys
+    ``only`` (read-only; a point lookup per key batch)."""
+    keys = pd.DataFrame({"k": sorted({compact(k) for k in only if compact(k)})})
+    con.register("wanted_postcodes", keys)
+    try:
+        frame = con.execute(
+            f"SELECT p.postcode_key, NULL::VARCHAR AS postcode, p.ltla24_code AS ltla, "
+            f"p.ward24_code AS ward, p.lsoa21_code AS lsoa21, NULL::VARCHAR AS lsoa11, "
+            f"NULL::VARCHAR AS country FROM {STORE_TABLE} p "
+            "JOIN wanted_postcodes w ON w.k = p.postcode_key"
+        ).df()
+    finally:
+        con.unregister("wanted_postcodes")
+    frame = frame.astype(object).where(frame.notna(), None)
+    return frame[LOOKUP_COLUMNS].reset_index(drop=True)

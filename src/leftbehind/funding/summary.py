@@ -9,9 +9,14 @@ without a rate are not summed. Everything else is reported as not placed, with c
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
 import pandas as pd
 
 from leftbehind.errors import InvalidInput
+from leftbehind.funding.reconcile import reconcile
 
 GROUPS = ("left_behind", "other_deprived")
 
@@ -103,12 +108,56 @@ def _to_area_sql(geography: str, tables: set[str]) -> tuple[str, str]:
     return sql, direct
 
 
-def placed_grants(con, geography: str, area_codes: list[str] | None = None) -> pd.DataFrame:
-    """One row per (grant, edition area) with the share ``w`` of the grant placed there."""
+#: What the placement reads of each grant.
+PLACEMENT_COLUMNS = [
+    "identifier", "amount_gbp", "location_code", "location_geography", "location_method",
+    "apportioned", "funder_name", "award_year",
+]  # fmt: skip
+
+
+def grants_relation(grants: pd.DataFrame) -> pd.DataFrame:
+    """The columns the placement SQL reads, typed for DuckDB (missing money is NULL)."""
+    out = pd.DataFrame(
+        {
+            "identifier": grants["identifier"].astype(str),
+            "amount_gbp": pd.array(grants["amount_gbp"], dtype="Float64"),
+            "location_code": grants["location_code"].astype(object),
+            "location_geography": grants["location_geography"].astype(object),
+            "location_method": grants["location_method"].astype(str),
+            "apportioned": grants["apportioned"].astype(bool),
+            "funder_name": grants["funder_name"].astype(object),
+            "award_year": pd.array(grants["award_year"], dtype="Int64"),
+        }
+    )
+    return out.where(out.notna(), None) if len(out) else out
+
+
+def stored_grants(con) -> pd.DataFrame:
+    """The grants of a legacy store (a ``grants`` table or view on ``con``), for tests and old
+    callers; new code passes the community database's grants (``community.grants.load``)."""
     _require_grants(con)
+    frame = con.execute("SELECT * FROM grants").df()
+    if "amount_gbp" not in frame and "amount_gbp_pence" in frame:
+        frame["amount_gbp"] = frame["amount_gbp_pence"] / 100
+    return frame
+
+
+def placed_grants(
+    con,
+    geography: str,
+    area_codes: list[str] | None = None,
+    grants: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per (grant, edition area) with the share ``w`` of the grant placed there.
+
+    ``con``: the evidence store (read-only is enough) for its lookups and populations;
+    ``grants``: the grants to place (default: a ``grants`` relation on ``con``)."""
+    if grants is None:
+        grants = stored_grants(con)
     tables = _tables(con)
     member = _member_sql(tables)
     to_area, direct_geo = _to_area_sql(geography, tables)
+    con.register("grants_in", grants_relation(grants))
     con.register("edition_areas", pd.DataFrame({"area": list(area_codes or [])}))
     in_areas = "AND {col} IN (SELECT area FROM edition_areas)" if area_codes else ""
     try:
@@ -126,7 +175,7 @@ def placed_grants(con, geography: str, area_codes: list[str] | None = None) -> p
                    CASE WHEN location_geography IN ('ltla', 'utla') AND apportioned THEN 'la'
                         WHEN location_geography IN ('ltla', 'utla') THEN NULL
                         ELSE location_geography END AS geo
-            FROM grants WHERE amount_gbp IS NOT NULL AND location_method <> 'unlocated'),
+            FROM grants_in WHERE amount_gbp IS NOT NULL AND location_method <> 'unlocated'),
         direct AS (
             SELECT g.identifier, g.code AS area, 1.0 AS w FROM g
             WHERE g.geo = '{direct_geo}' {in_areas.format(col="g.code")}),
@@ -139,12 +188,39 @@ def placed_grants(con, geography: str, area_codes: list[str] | None = None) -> p
         SELECT x.identifier, x.area AS code, x.w, gr.amount_gbp * x.w AS amount_gbp,
                gr.funder_name, gr.award_year, gr.apportioned
         FROM (SELECT * FROM direct UNION ALL SELECT * FROM via) x
-        JOIN grants gr USING (identifier)
+        JOIN grants_in gr USING (identifier)
         WHERE x.w > 0 {in_areas.format(col="x.area")}
         """
         return con.execute(sql).df()
     finally:
         con.unregister("edition_areas")
+        con.unregister("grants_in")
+
+
+def unpopulated_grants(con, grants: pd.DataFrame) -> set[str]:
+    """Identifiers of located grants whose code covers no resident (every LSOA in it has no
+    Census 2021 population), so no share of them can be placed by population."""
+    tables = _tables(con)
+    con.register("grants_in", grants_relation(grants))
+    try:
+        rows = con.execute(
+            f"""
+            WITH pop21 AS (
+                SELECT lsoa21_code AS l21, residents::DOUBLE AS pop FROM population21_lsoa21),
+            member AS (SELECT DISTINCT geo, code, l21 FROM ({_member_sql(tables)})),
+            reach AS (
+                SELECT m.geo, m.code, sum(coalesce(p.pop, 0)) AS pop
+                FROM member m LEFT JOIN pop21 p USING (l21) GROUP BY ALL)
+            SELECT g.identifier FROM grants_in g
+            JOIN reach r ON r.code = g.location_code AND r.geo = CASE
+                WHEN g.location_geography IN ('ltla', 'utla') THEN 'la'
+                ELSE g.location_geography END
+            WHERE g.location_method <> 'unlocated' AND r.pop = 0
+            """
+        ).fetchall()
+    finally:
+        con.unregister("grants_in")
+    return {r[0] for r in rows}
 
 
 def _edition_areas(con, edition: str, areas: pd.DataFrame | None) -> tuple[str, pd.DataFrame]:
@@ -183,6 +259,7 @@ def area_grants(
     year_from: int | None = None,
     year_to: int | None = None,
     areas: pd.DataFrame | None = None,
+    grants: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The ``identify()`` frame of the edition with ``grants`` and ``amount_gbp`` per area.
 
@@ -191,7 +268,7 @@ def area_grants(
     """
     geography, areas = _edition_areas(con, edition, areas)
     placed = _filter_years(
-        placed_grants(con, geography, areas["code"].tolist()), year_from, year_to
+        placed_grants(con, geography, areas["code"].tolist(), grants), year_from, year_to
     )
     return _per_area(placed, areas)
 
@@ -235,13 +312,14 @@ def grant_totals(
     year_from: int | None = None,
     year_to: int | None = None,
     areas: pd.DataFrame | None = None,
+    grants: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per area of the edition: ``code, grants, amount_gbp, amount_per_head`` (0 where none).
 
     ``grants`` counts grants, a grant split over several areas counting by its share.
     ``areas``: the ``identify()`` frame (computed when not given).
     """
-    out = area_grants(con, edition, year_from, year_to, areas)
+    out = area_grants(con, edition, year_from, year_to, areas, grants)
     pop = out["population"].astype("float64")
     out["amount_per_head"] = (out["amount_gbp"] / pop.where(pop > 0)).round(4)
     out["grants"] = out["grants"].round(4)
@@ -279,28 +357,155 @@ def check_years(year_from: int | None, year_to: int | None) -> None:
         )
 
 
-def summary(
-    con,
-    edition: str,
-    year_from: int | None = None,
-    year_to: int | None = None,
-    areas: pd.DataFrame | None = None,
-) -> dict:
-    """The per-head report: groups, by funder, by year, by local authority, and what is unplaced."""
+# -- filters -----------------------------------------------------------------------------------
+#: The report's filter: grants of £1m or less (APPG 2023, from GrantNav).
+REPORT_MAX_GRANT = 1_000_000
+MAX_FILTER_TEXT = 200
+
+
+@dataclass(frozen=True)
+class GrantFilters:
+    """Which grants a summary or list covers: award years, the largest grant (GBP), a funder
+    (by identifier, or by name: case-insensitive, a part of the name is enough) and a funder
+    type (where the data states it)."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    max_grant: float | None = None
+    funder: str | None = None
+    funder_type: str | None = None
+
+    def __post_init__(self) -> None:
+        check_years(self.year_from, self.year_to)
+        if self.max_grant is not None and not (
+            math.isfinite(self.max_grant) and self.max_grant > 0
+        ):
+            raise InvalidInput(
+                f"--max-grant {self.max_grant} is not a positive amount in pounds; give e.g. "
+                "--max-grant 1000000 (the report's £1m)",
+                parameter="max_grant",
+            )
+        for name in ("funder", "funder_type"):
+            value = getattr(self, name)
+            if value is not None:
+                text = value.strip()
+                if not text or len(text) > MAX_FILTER_TEXT:
+                    raise InvalidInput(
+                        f"--{name.replace('_', '-')} must be 1 to {MAX_FILTER_TEXT} characters "
+                        "(a funder's name, part of it, or its 360Giving identifier)",
+                        parameter=name,
+                    )
+                object.__setattr__(self, name, text)
+
+    @property
+    def key(self) -> tuple:
+        return (self.year_from, self.year_to, self.max_grant,
+                self.funder and self.funder.casefold(),
+                self.funder_type and self.funder_type.casefold())  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.year_from, "to": self.year_to, "max_grant": self.max_grant,
+            "funder": self.funder, "funder_type": self.funder_type,
+        }  # fmt: skip
+
+    def applied(self) -> list[str]:
+        """Each filter in force, in plain words (shown with every figure)."""
+        out = []
+        if self.year_from is not None or self.year_to is not None:
+            out.append(f"awarded {self.year_from or 'any year'} to {self.year_to or 'any year'}")
+        if self.max_grant is not None:
+            report = " (as the report did)" if self.max_grant == REPORT_MAX_GRANT else ""
+            out.append(f"grants of at most £{self.max_grant:,.2f} each{report}")
+        if self.funder is not None:
+            out.append(f"funder matching '{self.funder}' (identifier, or name containing it)")
+        if self.funder_type is not None:
+            out.append(f"funder type '{self.funder_type}'")
+        return out
+
+    def mask(self, grants: pd.DataFrame) -> pd.Series:
+        keep = pd.Series(True, index=grants.index)
+        years = pd.to_numeric(grants["award_year"], errors="coerce")
+        if self.year_from is not None:
+            keep &= years >= self.year_from
+        if self.year_to is not None:
+            keep &= years <= self.year_to
+        if self.max_grant is not None:
+            limit = round(self.max_grant * 100)
+            pence = pd.to_numeric(grants["amount_gbp_pence"], errors="coerce")
+            keep &= pence.isna() | (pence <= limit)
+        if self.funder is not None:
+            query = self.funder.casefold()
+            ids = grants["funder_id"].fillna("").astype(str).str.casefold()
+            names = grants["funder_name"].fillna("").astype(str).str.casefold()
+            keep &= (ids == query) | names.str.contains(query, regex=False)
+        if self.funder_type is not None:
+            kinds = grants["funder_type"].fillna("").astype(str).str.casefold()
+            keep &= kinds == self.funder_type.casefold()
+        return keep
+
+
+NO_FILTERS = GrantFilters()
+
+
+# -- placement (once per grants version and edition), then summaries per filter ---------------
+@dataclass
+class Placement:
+    """Where every grant lands in one edition: the expensive part of a summary, computed once
+    per version of the grants and reused by every filter."""
+
+    edition: str
+    nation: str
+    areas: pd.DataFrame
+    grants: pd.DataFrame
+    #: one row per (grant, edition area with a share): identifier, code, w, amount_gbp, ...
+    shares: pd.DataFrame
+    no_population: set[str] = field(default_factory=set)
+
+    @property
+    def empty(self) -> bool:
+        return self.grants.empty
+
+
+def place(con, grants: pd.DataFrame, edition: str, areas: pd.DataFrame | None = None) -> Placement:
+    """Place ``grants`` (``community.grants.load`` frame) in ``edition``'s areas using the
+    store behind ``con`` (read-only)."""
     from leftbehind.editions import EDITIONS
 
-    check_years(year_from, year_to)
-
     geography, areas = _edition_areas(con, edition, areas)
-    nation = EDITIONS[edition].nation
-    placed = _filter_years(
-        placed_grants(con, geography, areas["code"].tolist()), year_from, year_to
-    )
+    if grants.empty:
+        shares = pd.DataFrame(columns=["identifier", "code", "w", "amount_gbp", "funder_name",
+                                       "award_year", "apportioned"])  # fmt: skip
+        unpopulated: set[str] = set()
+    else:
+        shares = placed_grants(con, geography, areas["code"].tolist(), grants)
+        unpopulated = unpopulated_grants(con, grants)
+    return Placement(edition, EDITIONS[edition].nation, areas, grants, shares, unpopulated)
+
+
+def summarise(placement: Placement, filters: GrantFilters = NO_FILTERS) -> dict:
+    """The per-head report for the grants ``filters`` select: groups, by funder, by year, by
+    local authority, coverage, and the money reconciliation (``reconciliation``: every penny
+    imported, placed or not, by reason)."""
+
+    areas, nation = placement.areas, placement.nation
+    grants = placement.grants[filters.mask(placement.grants)]
+    chosen = set(grants["identifier"])
+    shares = placement.shares[placement.shares["identifier"].isin(chosen)]
+    populated = set(areas.loc[areas["population"].fillna(0) > 0, "code"])
+    in_pop = shares["code"].isin(populated)
+    placed = shares[in_pop]
     groups = _group_rows(placed, areas, nation)
     by_funder = []
+    funder_ids = (
+        grants.dropna(subset=["funder_name"]).groupby("funder_name")["funder_id"].first()
+        if len(grants)
+        else pd.Series(dtype=object)
+    )
     for funder, part in placed.groupby(placed["funder_name"].fillna("(unknown funder)")):
+        fid = funder_ids.get(funder)
         for row in _group_rows(part, areas, nation):
-            by_funder.append({"funder": funder, **row})
+            by_funder.append({"funder": funder, "funder_id": None if pd.isna(fid) else fid, **row})
     by_year = []
     for year, part in placed.groupby("award_year"):
         for row in _group_rows(part, areas, nation):
@@ -321,51 +526,131 @@ def summary(
     by_la["grants"] = by_la["grants"].round(2)
     by_la["amount_gbp"] = by_la["amount_gbp"].round(2)
 
-    where = []
-    params: list = []
-    if year_from is not None:
-        where.append("award_year >= ?")
-        params.append(year_from)
-    if year_to is not None:
-        where.append("award_year <= ?")
-        params.append(year_to)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    totals = con.execute(
-        f"""SELECT count(*), coalesce(sum(amount_gbp), 0),
-                   count(*) FILTER (WHERE location_method = 'unlocated'),
-                   coalesce(sum(amount_gbp) FILTER (WHERE location_method = 'unlocated'), 0),
-                   count(*) FILTER (WHERE location_geography IN ('ltla', 'utla')
-                                    AND NOT apportioned),
-                   coalesce(sum(amount_gbp) FILTER (WHERE location_geography IN ('ltla', 'utla')
-                                                    AND NOT apportioned), 0),
-                   count(*) FILTER (WHERE amount_gbp IS NULL),
-                   count(*) FILTER (WHERE apportioned)
-            FROM grants {clause}""",
-        params,
-    ).fetchall()[0]
-    placed_ids = placed["identifier"].nunique()
-    placed_amount = float(placed["amount_gbp"].sum())
+    share_in = placed.groupby("identifier")["w"].sum()
+    share_empty = shares[~in_pop].groupby("identifier")["w"].sum()
+    nation_letter = {"England": "E", "Wales": "W", "Scotland": "S",
+                     "Northern Ireland": "N"}.get(nation, "")  # fmt: skip
+    money = reconcile(grants, share_in, share_empty, placement.no_population, nation_letter)
+
+    gbp = grants["amount_gbp_pence"].notna()
+    unlocated = grants["location_method"] == "unlocated"
+    la_only = grants["location_geography"].isin(["ltla", "utla"]) & ~grants["apportioned"].astype(
+        bool
+    )
+    pence = pd.to_numeric(grants["amount_gbp_pence"], errors="coerce").fillna(0)
+    outside = {r["reason"]: r for r in money["located_outside"]["reasons"]}
+
+    def out_count(key: str) -> int:
+        return int(outside[key]["grants"]) if key in outside else 0
+
+    coverage = {
+        "grants": len(grants),
+        "amount_gbp": money["total"]["amount_gbp"],
+        "placed_grants": int(placed["identifier"].nunique()),
+        "placed_amount_gbp": money["placed"]["amount_gbp"],
+        "unlocated_grants": int(unlocated.sum()),
+        "unlocated_amount_gbp": round(int(pence[unlocated].sum()) / 100, 2),
+        "local_authority_only_grants": int(la_only.sum()),
+        "local_authority_only_amount_gbp": round(int(pence[la_only & gbp].sum()) / 100, 2),
+        "apportioned_grants": int(grants["apportioned"].astype(bool).sum()),
+        "not_gbp_grants": int((~gbp).sum()),
+        "other_nation_grants": out_count("other_nation"),
+        "not_covered_grants": out_count("not_covered"),
+        "no_population_grants": out_count("no_population"),
+    }
     return {
-        "edition": edition,
-        "from": year_from,
-        "to": year_to,
+        "edition": placement.edition,
+        "from": filters.year_from,
+        "to": filters.year_to,
+        "filters": filters.as_dict(),
+        "filters_applied": filters.applied(),
         "groups": groups,
         "by_funder": by_funder,
         "by_year": by_year,
         "by_local_authority": by_la.to_dict("records"),
-        "coverage": {
-            "grants": int(totals[0]),
-            "amount_gbp": round(float(totals[1]), 2),
-            "placed_grants": int(placed_ids),
-            "placed_amount_gbp": round(placed_amount, 2),
-            "unlocated_grants": int(totals[2]),
-            "unlocated_amount_gbp": round(float(totals[3]), 2),
-            "local_authority_only_grants": int(totals[4]),
-            "local_authority_only_amount_gbp": round(float(totals[5]), 2),
-            "apportioned_grants": int(totals[7]),
-            "not_gbp_grants": int(totals[6]),
-            "outside_edition_grants": int(
-                totals[0] - placed_ids - totals[2] - totals[4] - totals[6]
-            ),
-        },
+        "coverage": coverage,
+        "reconciliation": money,
+        "funder_types": sorted({str(t) for t in placement.grants["funder_type"].dropna()}),
+    }
+
+
+def summary(
+    con,
+    edition: str,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    areas: pd.DataFrame | None = None,
+    grants: pd.DataFrame | None = None,
+    filters: GrantFilters | None = None,
+) -> dict:
+    """The per-head report (:func:`summarise`) of ``grants`` (default: a ``grants`` relation
+    on ``con``) in ``edition``; ``year_from``/``year_to`` are shorthand for ``filters``."""
+    if filters is None:
+        filters = GrantFilters(year_from=year_from, year_to=year_to)
+    if grants is None:
+        grants = stored_grants(con)
+    return summarise(place(con, grants, edition, areas), filters)
+
+
+# -- individual grants, paginated ------------------------------------------------------------
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 25
+LIST_FIELDS = [
+    "identifier", "title", "funder_id", "funder_name", "funder_type", "recipient_name",
+    "award_date", "amount", "currency", "amount_gbp", "location_method", "location_code",
+    "url", "data_source",
+]  # fmt: skip
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def grant_list(
+    placement: Placement,
+    filters: GrantFilters = NO_FILTERS,
+    area: str | None = None,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> dict:
+    """Individual grants (newest first), a page at a time: those ``filters`` select, and with
+    ``area`` only those with a share in that edition area (with the money placed there).
+    Each carries ``link``: the publisher's page of the grant, else the file's data source."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(
+            f"page_size {page_size} is outside 1-{MAX_PAGE_SIZE}", parameter="page_size"
+        )
+    if page < 1:
+        raise InvalidInput(f"page {page} is below 1", parameter="page")
+    grants = placement.grants[filters.mask(placement.grants)]
+    share = None
+    if area is not None:
+        share = placement.shares[placement.shares["code"] == area].groupby("identifier")["w"].sum()
+        grants = grants[grants["identifier"].isin(share.index)]
+    grants = grants.sort_values(["award_date", "identifier"], ascending=[False, True])
+    total = len(grants)
+    pages = max(1, math.ceil(total / page_size))
+    rows = grants.iloc[(page - 1) * page_size : page * page_size]
+    out = []
+    for rec in rows.to_dict("records"):
+        item = {k: (None if _missing(rec.get(k)) else rec.get(k)) for k in LIST_FIELDS}
+        item["award_date"] = str(rec["award_date"])[:10] if rec.get("award_date") else None
+        item["link"] = item["url"] or item["data_source"]
+        if share is not None:
+            w = float(share.get(rec["identifier"], 0.0))
+            item["share"] = round(w, 6)
+            item["amount_in_area_gbp"] = (
+                None if rec.get("amount_gbp") is None else round(rec["amount_gbp"] * w, 2)
+            )
+        out.append(item)
+    return {
+        "edition": placement.edition,
+        "area": area,
+        "filters": filters.as_dict(),
+        "filters_applied": filters.applied(),
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "pages": pages,
+        "grants": out,
     }

@@ -37,11 +37,14 @@ COLUMNS = [
     "award_date",
     "funder_id",
     "funder_name",
+    "funder_type",
     "recipient_id",
     "recipient_name",
     "recipient_postcode",
     "beneficiary_locations",
     "recipient_locations",
+    "url",
+    "data_source",
 ]
 
 # flat column title (normalised: lower case, no spaces) -> field
@@ -55,6 +58,12 @@ _FLAT_FIELDS = {
     "fundingorg:0:identifier": "funder_id",
     "fundingorg:name": "funder_name",
     "fundingorg:0:name": "funder_name",
+    "fundingorg:organisationtype": "funder_type",
+    "fundingorg:0:organisationtype": "funder_type",
+    "fundingorg:orgtype": "funder_type",
+    "fundingorg:0:orgtype": "funder_type",
+    "url": "url",
+    "datasource": "data_source",
     "recipientorg:identifier": "recipient_id",
     "recipientorg:0:identifier": "recipient_id",
     "recipientorg:name": "recipient_name",
@@ -222,11 +231,14 @@ def _read_json(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> list[dict]:
                 "award_date": grant.get("awardDate"),
                 "funder_id": funder.get("id"),
                 "funder_name": funder.get("name"),
+                "funder_type": funder.get("organisationType") or funder.get("orgType"),
                 "recipient_id": recipient.get("id"),
                 "recipient_name": recipient.get("name"),
                 "recipient_postcode": recipient.get("postalCode"),
                 "beneficiary_locations": beneficiary,
                 "recipient_locations": recipient_locs,
+                "url": grant.get("url"),
+                "data_source": grant.get("dataSource"),
             }
         )
     return records

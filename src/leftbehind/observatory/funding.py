@@ -2,23 +2,31 @@
 
 Calls :mod:`leftbehind.funding` (``allocate``, ``bidding``, ``summary``) over an edition's
 identification; results are kept, bounded, per parameters.
+
+Grants live in the community database (imports run while the site serves). Their *version*
+(count, newest import, updates: one small query) is read at most once a second; the grants are
+read and placed in an edition's areas once per version (the expensive part), and summaries and
+lists are computed from that placement per filter and cached, bounded, under the version, so a
+new import shows within a second or two and warm requests do no database work.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from leftbehind.export import plain
 from leftbehind.funding import allocate as al
 from leftbehind.funding import bidding
+from leftbehind.funding import summary as gs
 from leftbehind.funding.request import AllocationRequest
-from leftbehind.funding.summary import check_years
-from leftbehind.funding.summary import summary as grants_summary_of
 from leftbehind.observatory.limits import Gate
 from leftbehind.observatory.payload import Payload
 from leftbehind.observatory.service import EditionView, Observatory
@@ -33,15 +41,22 @@ ALLOCATION_CSV_COLUMNS = [
     "capacity_building",
     "total",
 ]
-HOW_TO_IMPORT = "leftbehind grants import FILE --postcodes NSPL.csv"
+HOW_TO_IMPORT = "leftbehind grants import FILE"
 NO_GRANTS = (
-    "No grants have been imported into this evidence store, so there are no figures to show. "
-    "Import 360Giving files (GrantNav CSV/XLSX exports or JSON packages) with a postcode "
-    "lookup in the ONS NSPL layout, then restart the server."
+    "No grants have been imported yet, so there are no figures to show. Import 360Giving "
+    "files (GrantNav CSV/XLSX exports or JSON packages) with 'leftbehind grants import FILE' "
+    "(or, signed in as an admin, upload one on the funding page); they show here within a few "
+    "seconds, without a restart."
 )
+#: How often the grants' version is read from the community database (seconds).
+VERSION_EVERY = 1.0
+#: Placements (grants version x edition) and summaries/lists kept in memory.
+PLACEMENTS = 8
+GRANT_RESULTS = 256
 
 
 #: Allocations kept in memory: at most this many, and at most this many bytes of payloads.
+log = logging.getLogger("leftbehind.funding")
 CACHE_RESULTS = 32
 CACHE_BYTES = 256 * 1024 * 1024
 
@@ -90,8 +105,20 @@ class Funding:
         max_bytes: int = CACHE_BYTES,
         bounded: bool = True,
         gate: Gate | None = None,
+        community: Any = None,
+        grants_gate: Gate | None = None,
     ):
         self.obs = obs
+        #: The community database holding the grants (``leftbehind.community.Community``).
+        self.community = community
+        self.grants_gate = grants_gate or Gate(
+            "grant summaries", running=1, waiting=4, wait=5.0, retry_after=5
+        )
+        self._version: tuple[int, ...] | None = None
+        self._version_at = 0.0
+        self._placements: OrderedDict[tuple, gs.Placement] = OrderedDict()
+        self._grant_results: OrderedDict[tuple, tuple[dict[str, Any], Payload]] = OrderedDict()
+        self._grant_frame: tuple[tuple[int, ...], pd.DataFrame] | None = None
         self.size = size
         self.max_bytes = max_bytes
         self.bounded = bounded
@@ -100,7 +127,6 @@ class Funding:
         self._results: OrderedDict[tuple, AllocationResult] = OrderedDict()
         self._bytes = 0
         self._areas: dict[str, pd.DataFrame] = {}
-        self._grants: dict[tuple, tuple[dict[str, Any], Payload]] = {}
 
     def areas(self, edition: str) -> pd.DataFrame:
         """The edition's identification rows with the CNI scores the formula may use."""
@@ -148,61 +174,180 @@ class Funding:
                 self._bytes -= old.size
         return result
 
-    def grants_count(self) -> int:
-        con = self.obs.connection()
-        try:
-            tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-            if "grants" not in tables:
-                return 0
-            return int(con.execute("SELECT count(*) FROM grants").fetchall()[0][0])
-        finally:
-            con.close()
+    # -- grants ---------------------------------------------------------------------------------
+    def grants_version(self) -> tuple[int, ...]:
+        """The grants' version in the community database, read at most once a second."""
+        from leftbehind.community import grants as gdb
 
-    def grants_summary(
-        self, edition: str | None, year_from: int | None, year_to: int | None
-    ) -> tuple[dict[str, Any], Payload]:
-        """``leftbehind.funding.summary.summary`` for the edition, or an explanation when no
-        grants have been imported (never invented numbers)."""
-        check_years(year_from, year_to)  # the same answer with or without grants imported
-        data = self.obs.edition(edition)
-        key = (data.id, year_from, year_to)
-        hit = self._grants.get(key)
+        now = time.monotonic()
+        if self._version is not None and now - self._version_at < VERSION_EVERY:
+            return self._version
+        found: tuple[int, ...] = (0, 0, 0)
+        if self.community is not None:
+            try:
+                found = gdb.version(self.community)
+            except SQLAlchemyError as exc:  # no schema yet ('serve' refuses to start so)
+                log.info("no grants readable from the community database: %s", exc)
+        self._version, self._version_at = found, now
+        return found
+
+    def grants_count(self) -> int:
+        return self.grants_version()[0]
+
+    def _frame(self, version: tuple[int, ...]) -> pd.DataFrame:
+        """Every grant of ``version``, read from the community database once per version."""
+        from leftbehind.community import grants as gdb
+
+        with self._lock:
+            held = self._grant_frame
+        if held is not None and held[0] == version:
+            return held[1]
+        frame = gdb.load(self.community)
+        with self._lock:
+            self._grant_frame = (version, frame)
+        return frame
+
+    def grants_frame(self, version: tuple[int, ...]) -> pd.DataFrame | None:
+        """Every grant of ``version`` for the profiles' dimension 9 (None without grants)."""
+        return None if not version or version[0] == 0 else self._frame(version)
+
+    def placement(self, edition: str) -> gs.Placement:
+        """Every grant placed in ``edition``'s areas, for the current version (computed once)."""
+        version = self.grants_version()
+        key = (version, edition)
+        with self._lock:
+            hit = self._placements.get(key)
         if hit is not None:
             return hit
-        if self.grants_count() == 0:
-            result: dict[str, Any] = {
-                "edition": data.id,
-                "imported": False,
-                "grants": 0,
-                "message": NO_GRANTS,
-                "how_to_import": HOW_TO_IMPORT,
-            }
-        else:
+        with self.grants_gate.enter():
+            with self._lock:
+                hit = self._placements.get(key)
+            if hit is not None:
+                return hit
+            frame = self._frame(version)
             con = self.obs.connection()
             try:
-                frame = identification_frame(con, data.id)
-                result = {
-                    "imported": True,
-                    **grants_summary_of(con, data.id, year_from, year_to, areas=frame),
-                }
+                result = gs.place(con, frame, edition, identification_frame(con, edition))
             finally:
                 con.close()
-        result = plain(result)
+        with self._lock:
+            self._placements[key] = result
+            for old in [k for k in self._placements if k[0] != version]:
+                del self._placements[old]
+            while len(self._placements) > PLACEMENTS:
+                self._placements.popitem(last=False)
+        return result
+
+    def _cached(self, key: tuple, compute) -> tuple[dict[str, Any], Payload]:
+        with self._lock:
+            hit = self._grant_results.get(key)
+            if hit is not None:
+                self._grant_results.move_to_end(key)
+                return hit
+        result = plain(compute())
         hit = (result, Payload.json(result))
         with self._lock:
-            self._grants[key] = hit
+            self._grant_results[key] = hit
+            while len(self._grant_results) > GRANT_RESULTS:
+                self._grant_results.popitem(last=False)
         return hit
 
+    def _no_grants(self, edition: str, filters: gs.GrantFilters) -> dict[str, Any]:
+        return {
+            "edition": edition,
+            "imported": False,
+            "grants": 0,
+            "filters": filters.as_dict(),
+            "filters_applied": filters.applied(),
+            "message": NO_GRANTS,
+            "how_to_import": HOW_TO_IMPORT,
+        }
 
-def import_grants(con: Any, files: list, **options: Any) -> Any:
-    """Import 360Giving files (:func:`leftbehind.funding.grants_store.import_grants`), then
-    prepare again the views that read grants, so every page shows the new figures."""
+    def grants_summary(
+        self,
+        edition: str | None,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        filters: gs.GrantFilters | None = None,
+    ) -> tuple[dict[str, Any], Payload]:
+        """The grants summary (:func:`leftbehind.funding.summary.summarise`) of the edition for
+        ``filters``, or an explanation when no grants have been imported (never invented
+        numbers). Cached per (grants version, edition, filters)."""
+        if filters is None:
+            filters = gs.GrantFilters(year_from=year_from, year_to=year_to)
+        data = self.obs.edition(edition)
+        version = self.grants_version()
+        key = ("summary", version, data.id, filters.key)
+
+        def compute() -> dict[str, Any]:
+            if version[0] == 0:
+                return self._no_grants(data.id, filters)
+            from leftbehind.community import grants as gdb
+
+            placement = self.placement(data.id)
+            with self.grants_gate.enter():
+                result = gs.summarise(placement, filters)
+            files = [
+                {"file": f["source_file"], "rows": f["rows"], "via": f["via"]}
+                for f in gdb.imports(self.community)
+            ]
+            return {
+                "imported": True,
+                "grants_version": list(version),
+                **result,
+                "imports": files,
+                # Every file imported is one of the project's samples (setup-and-serve).
+                "samples": bool(files) and all(f["via"] == "samples" for f in files),
+            }
+
+        return self._cached(key, compute)
+
+    def grants_list(
+        self,
+        edition: str | None,
+        filters: gs.GrantFilters,
+        area: str | None = None,
+        page: int = 1,
+        page_size: int = gs.DEFAULT_PAGE_SIZE,
+    ) -> tuple[dict[str, Any], Payload]:
+        """One page of individual grants (of an area, or of the funders ``filters`` select)."""
+        data = self.obs.edition(edition)
+        if area is not None and data.lookup(area) is None:
+            raise self.obs.not_found(data, area)
+        version = self.grants_version()
+        key = ("list", version, data.id, filters.key, area, page, page_size)
+
+        def compute() -> dict[str, Any]:
+            if version[0] == 0:
+                return {**self._no_grants(data.id, filters), "area": area, "total": 0,
+                        "page": page, "page_size": page_size, "pages": 1, "grants": []}  # fmt: skip
+            result = gs.grant_list(self.placement(data.id), filters, area, page, page_size)
+            if area is not None:
+                result["area_name"] = (data.lookup(area) or {}).get("name")
+            return {"imported": True, "grants_version": list(version), **result}
+
+        return self._cached(key, compute)
+
+    def import_files(self, files: list, via: str = "web", **options: Any) -> Any:
+        """Import 360Giving files into the community database while serving (the store is only
+        read); the next version check (within a second) shows them."""
+        from leftbehind.funding.grants_store import import_grants as import_files
+
+        con = self.obs.connection()
+        try:
+            result = import_files(self.community, con, files, via=via, **options)
+        finally:
+            con.close()
+        self._version_at = 0.0  # look again at once
+        return result
+
+
+def import_grants(community: Any, store: Any, files: list, **options: Any) -> Any:
+    """Import 360Giving files (:func:`leftbehind.funding.grants_store.import_grants`) into the
+    community database; a running site shows them within a second or two."""
     from leftbehind.funding.grants_store import import_grants as import_files
-    from leftbehind.observatory.views import refresh_grant_views
 
-    result = import_files(con, files, **options)
-    refresh_grant_views(con)
-    return result
+    return import_files(community, store, files, **options)
 
 
 def pivot_groups(rows: list[dict[str, Any]], key: str, nation: str) -> list[dict[str, Any]]:
@@ -220,12 +365,17 @@ def grants_figures(result: dict[str, Any], nation: str) -> dict[str, Any]:
     if not result.get("imported"):
         return {}
     funders = pivot_groups(result["by_funder"], "funder", nation)
+    ids = {r["funder"]: r.get("funder_id") for r in result["by_funder"]}
+    for row in funders:
+        row["funder_id"] = ids.get(row["funder"])
     funders.sort(key=lambda r: -((r.get("nation") or {}).get("amount_gbp") or 0))
     return {
         "groups": {("nation" if g["group"] == nation else g["group"]): g for g in result["groups"]},
         "funders": funders,
         "years": pivot_groups(result["by_year"], "year", nation),
         "coverage": result["coverage"],
+        "reconciliation": result["reconciliation"],
+        "filters_applied": result.get("filters_applied", []),
     }
 
 

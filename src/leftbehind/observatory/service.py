@@ -12,6 +12,7 @@ import gzip
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -126,6 +127,24 @@ class Observatory:
         self._postcodes = PostcodeLookup(facts=self._area_fact)
         self._ward_index: NameIndex | None = None
         self._view_keys: dict[str, frozenset[str]] = {}
+        #: Where imported grants come from (set by the site to the ``Funding`` service):
+        #: ``grants_version() -> version`` (cheap) and ``grants_frame(version) -> frame|None``.
+        #: Profiles (dimension 9) read them; a new version clears the cached profiles.
+        self.grants_version: Callable[[], tuple] | None = None
+        self.grants_frame: Callable[[tuple], Any] | None = None
+        self._profiles_version: tuple | None = None
+
+    def _grants_version_now(self) -> tuple | None:
+        """The grants' version; cached profiles of an older version are dropped."""
+        if self.grants_version is None:
+            return None
+        version = self.grants_version()
+        if version != self._profiles_version:
+            with self._lock:
+                if version != self._profiles_version:
+                    self._profiles.clear()
+                    self._profiles_version = version
+        return version
 
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -523,7 +542,9 @@ class Observatory:
     def cached_profile(
         self, edition: str | None, code: str
     ) -> tuple[dict[str, Any], Payload] | None:
-        """The cached profile, without any other work (the hot path)."""
+        """The cached profile, without any other work (the hot path; the grants' version is
+        read at most once a second)."""
+        self._grants_version_now()
         return self._profiles.get((edition or self.default_edition, code))
 
     def profile(self, edition: str | None, code: str) -> tuple[dict[str, Any], Payload]:
@@ -533,11 +554,15 @@ class Observatory:
 
         data, rec = self.area(edition, code)
         key = (data.id, rec["code"])
+        version = self._grants_version_now()
         hit = self._profiles.get(key)
         if hit is not None:
             return hit
+        grants = self.grants_frame(version) if self.grants_frame and version else None
         con = self.connection()
         try:
+            if grants is not None and len(grants):
+                con.register("grants", grants)
             prof = build_profile(con, rec["code"], data.id)
         except UnknownName:  # an area the profile framework does not cover: the facts only
             prof = self._facts_profile(data, rec)
@@ -546,7 +571,8 @@ class Observatory:
         prof = plain(prof)
         result = (prof, Payload.json(prof))
         with self._lock:
-            self._profiles[key] = result
+            if version == self._profiles_version:  # not computed from grants since replaced
+                self._profiles[key] = result
             while len(self._profiles) > self._profile_cache_size:
                 self._profiles.popitem(last=False)
         return result

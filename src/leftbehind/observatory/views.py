@@ -17,8 +17,8 @@ API call needs, as the bytes to send with their gzip copy and ETag:
 * ``crosswalk:{ward|lsoa21}``: today's wards / 2021 LSOAs -> the edition's areas (CSV).
 
 A server reads these at launch instead of computing them, so its first answer of any page is as
-fast as its hundredth. Views that depend on imported grants (``compare``) are prepared again
-after an import (:func:`refresh_grant_views`).
+fast as its hundredth. Imported grants are not in the store (they are user data in the
+community database); :mod:`leftbehind.observatory.funding` summarises them while serving.
 """
 
 from __future__ import annotations
@@ -47,8 +47,6 @@ VIEWS_TABLE = "observatory_views"
 #: The identification contract: every area record the observatory serves has these fields.
 AREA_FIELDS: tuple[str, ...] = tuple(OUTPUT_COLUMNS)
 LA_BOUNDARY_TYPES = ("ltla24", "ltla21", "ltla19")
-#: Views computed from imported grants: prepared again after every import.
-GRANT_VIEWS = ("compare",)
 
 TABLE_DOCS = {
     VIEWS_TABLE: {
@@ -420,18 +418,6 @@ def build_views(
         if progress is not None:
             progress(ed.id)
         _store(con, ed.id, edition_views(con, ed))
-
-
-def refresh_grant_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Prepare again the views that read imported grants (after an import), in ``con``'s
-    transaction."""
-    from leftbehind.profiles import values
-
-    values.clear_cache()
-    _create(con)
-    for ed in EDITIONS.values():
-        frame = identification_frame(con, ed.id)
-        _store(con, ed.id, {"compare": Payload.json(compare_document(con, ed, frame))})
 
 
 def load_view(con: duckdb.DuckDBPyConnection, edition: str, key: str) -> Payload | None:

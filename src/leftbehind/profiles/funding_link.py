@@ -1,13 +1,14 @@
 """Dimension 9 (funding and investment): grant money per head from the funding module.
 
 There is no published small-area funding source. When 360Giving grants have been imported
-(table ``grants``) the funding module's :func:`leftbehind.funding.summary.area_grants` gives
-money per area of the edition's geography; this spreads each area's amount over its small areas
-by population so an area's value aggregates like any rate (sum of money / sum of residents).
-The comparators (left behind, other deprived, nation) are the funding module's own
-:func:`~leftbehind.funding.summary.group_totals`, so the profile and the grants summary share one
-population base. Without grants: ``None``, and the profile says 'no data yet'. A value is never
-invented.
+(they live in the community database; the observatory hands them to the profile as a
+``grants`` view on its store connection) the funding module's
+:func:`leftbehind.funding.summary.area_grants` gives money per area of the edition's geography;
+this spreads each area's amount over its small areas by population so an area's value
+aggregates like any rate (sum of money / sum of residents). The comparators (left behind, other
+deprived, nation) are the funding module's own :func:`~leftbehind.funding.summary.group_totals`,
+so the profile and the grants summary share one population base. Without grants: ``None``, and
+the profile says 'no data yet'. A value is never invented.
 """
 
 from __future__ import annotations
@@ -46,11 +47,18 @@ def _spread_to_base(data: values.EditionData, per_unit: np.ndarray) -> np.ndarra
 
 def grant_data(con: duckdb.DuckDBPyConnection, data: values.EditionData) -> GrantData | None:
     """The edition's grant money (cached on ``data``), or ``None`` when no grant is placed."""
-    cached = getattr(data, "_grant_data", "unset")
-    if not isinstance(cached, str):
-        return cached
+    token = None
+    if "grants" in values._tables(con):
+        token = tuple(
+            con.execute("SELECT count(*), sum(amount_gbp), max(identifier) FROM grants").fetchall()[
+                0
+            ]
+        )
+    cached = getattr(data, "_grant_data", None)
+    if cached is not None and cached[0] == token:
+        return cached[1]
     result = None
-    if "grants" in values._tables(con) and con.execute("SELECT count(*) FROM grants").fetchone()[0]:
+    if token is not None and token[0]:
         per_area = area_grants(con, data.edition)
         if float(per_area["grants"].sum()) > 0:
             units = data.units[values.EDITION_GEOGRAPHY[data.edition]]
@@ -62,7 +70,7 @@ def grant_data(con: duckdb.DuckDBPyConnection, data: values.EditionData) -> Gran
                 for name, t in group_totals(per_area).items()
             }
             result = GrantData(_spread_to_base(data, per_unit), comparators)
-    data._grant_data = result
+    data._grant_data = (token, result)
     return result
 
 

@@ -162,7 +162,9 @@ def _load(
 
 
 def _carry_over_user_tables(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
-    """Copy user data (imported grants) from the store being replaced into the new one."""
+    """Keep the grants of a store built before grants moved to the community database (as
+    ``legacy_*`` tables, only when they have rows), so a rebuild never loses them before they
+    are moved (``leftbehind.community.grants.move_from_store``)."""
     if not previous.exists() or store_fingerprint(previous) is None:
         return
     con.execute(f"ATTACH '{previous}' AS previous (READ_ONLY)")
@@ -173,9 +175,17 @@ def _carry_over_user_tables(con: duckdb.DuckDBPyConnection, previous: Path) -> N
                 "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'previous'"
             ).fetchall()
         }
-        for table in stages.PRESERVED_TABLES:
-            if table in present:
-                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM previous."{table}"')
+        for table in stages.LEGACY_GRANT_TABLES:
+            for name in (stages.LEGACY_PREFIX + table, table):
+                if (
+                    name in present
+                    and con.execute(f'SELECT count(*) FROM previous."{name}"').fetchall()[0][0]
+                ):
+                    con.execute(
+                        f'CREATE TABLE "{stages.LEGACY_PREFIX}{table}" AS '
+                        f'SELECT * FROM previous."{name}"'
+                    )
+                    break
     finally:
         con.execute("DETACH previous")
 

@@ -45,22 +45,21 @@ DERIVED_TABLES = {
         },
         "boundaries_* sources; lookup_lsoa11_ward17",
     ),
-    "grants": (
-        "Imported 360Giving grants, one row per grant (deduplicated by Identifier), with how "
-        "and where each was located. User data: kept when the store is rebuilt.",
+    "legacy_grants": (
+        "Grants imported into a store built before grants moved to the community database; "
+        "kept by a rebuild only until they are moved there (once). Never read by the site.",
         {},
-        "leftbehind grants import (360Giving Data Standard files)",
+        "leftbehind grants import (older versions)",
     ),
-    "grant_rejects": (
-        "Rows of imported grant files that were rejected, left unlocated or not summed, with the "
-        "row number and the reason.",
+    "legacy_grant_rejects": (
+        "Rejected rows of those older imports (moved with them).",
         {},
-        "leftbehind grants import",
+        "leftbehind grants import (older versions)",
     ),
-    "grant_imports": (
-        "Grant files imported so far (by sha256), so a re-import changes nothing.",
+    "legacy_grant_imports": (
+        "Files of those older imports (by sha256), moved with them.",
         {},
-        "leftbehind grants import",
+        "leftbehind grants import (older versions)",
     ),
     "lookup_district_successors_2019": (
         "English districts abolished in the 2019 reorganisation and their successors (the CNI "

@@ -8,7 +8,6 @@ a stage triggers a rebuild.
 from __future__ import annotations
 
 DERIVED_STAGES: list[str] = [
-    "leftbehind.funding.grants_store:ensure_tables",
     "leftbehind.identify:build_identification",
     "leftbehind.places.stage:build_places",
     "leftbehind.robustness.stage:build_robustness",
@@ -17,6 +16,8 @@ DERIVED_STAGES: list[str] = [
     "leftbehind.observatory.views:build_views",
 ]
 
-# Tables of user data (imported grants) carried over from the existing store when it is rebuilt;
-# a stage above must create them (empty) so every store has them.
-PRESERVED_TABLES: list[str] = ["grants", "grant_rejects", "grant_imports"]
+# Imported grants now live in the community database. A store built before that held them in
+# these tables; a rebuild keeps any rows they have as ``legacy_<table>`` (never read by the site)
+# until ``leftbehind db upgrade`` (or an import, or ``serve``) moves them across, once.
+LEGACY_GRANT_TABLES: list[str] = ["grants", "grant_rejects", "grant_imports"]
+LEGACY_PREFIX = "legacy_"

@@ -54,7 +54,8 @@ def login(
 ) -> Response:
     check_csrf(request, csrf)
     try:
-        who = accounts.authenticate(community(request), email, password)
+        client = request.client.host if request.client else ""
+        who = accounts.authenticate(community(request), email, password, client_ip=client)
     except (NotAuthenticated, TooManyAttempts) as exc:
         status = 429 if isinstance(exc, TooManyAttempts) else 401
         return private_page(

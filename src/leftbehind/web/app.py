@@ -148,6 +148,21 @@ class HeadMiddleware:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
+def _warm_grants(app: FastAPI) -> None:
+    """Move an old store's grants into the community database (once), then place the grants
+    in the default edition, so the first visitor of /funding does not wait."""
+    from leftbehind.funding.grants_store import move_legacy
+
+    settings = app.state.settings
+    try:
+        moved = move_legacy(app.state.community, settings.store_path)
+        if moved:
+            log.warning("%s", moved.message())
+        app.state.funding.grants_summary(None)
+    except Exception as exc:  # never stop the site for this: the first request computes it
+        log.warning("could not prepare the grants summary: %s", exc)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web app. The store is opened lazily; a missing store gives 503 pages."""
     settings = settings or get_settings()
@@ -168,6 +183,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 threading.Thread(
                     target=observatory.warm_search, name="leftbehind-search", daemon=True
                 ).start()
+                threading.Thread(
+                    target=_warm_grants, args=(app,), name="leftbehind-grants", daemon=True
+                ).start()
         yield
         observatory.close()
         community.dispose()
@@ -183,7 +201,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.observatory = observatory
-    app.state.funding = Funding(observatory)
+    app.state.funding = Funding(observatory, community=community)
+    observatory.grants_version = app.state.funding.grants_version
+    observatory.grants_frame = app.state.funding.grants_frame
     app.state.responses = ResponseCache()
     app.state.community = community
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))

@@ -1,5 +1,7 @@
 """Funding pages and API: a needs-based allocation (``/allocate``, ``/api/allocations``) and
-where imported 360Giving grants land per head (``/funding``, ``/api/grants/summary``).
+where imported 360Giving grants land per head (``/funding``, ``/api/grants/summary``), the
+grants themselves (``/funding/grants``, ``/api/grants``) and an admin's upload
+(``POST /funding/upload``).
 
 Only HTTP here: parameters are parsed into :class:`leftbehind.funding.request.AllocationRequest`
 and handed to :class:`leftbehind.observatory.funding.Funding`. Bad values give 422 naming the
@@ -8,17 +10,19 @@ parameter (API) or an inline message next to the field (page).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
 from leftbehind.funding.request import MAX_AREA_YEARS, MAX_DRAW_AREAS, AllocationRequest
+from leftbehind.funding.summary import MAX_PAGE_SIZE
 from leftbehind.observatory.funding import (
     SORT_COLUMNS,
     AllocationResult,
@@ -35,6 +39,16 @@ from leftbehind.web.common import (
     lookup,
     observatory,
     payload_response,
+)
+from leftbehind.web.grant_params import (
+    FunderParam,
+    FunderTypeParam,
+    MaxGrantParam,
+    YearFromParam,
+    YearToParam,
+    filter_query,
+    make_filters,
+    only_params,
 )
 from leftbehind.web.rendering import base_context, html_payload_response, page, render
 
@@ -173,30 +187,76 @@ async def allocations(
     return payload_response(request, result.json)
 
 
+#: Grant responses are revalidated on every request (ETag), so a new import shows at once.
+GRANTS_MAX_AGE = 0
+SUMMARY_PARAMS = ("edition", "from", "to", "max_grant", "funder", "funder_type")
+LIST_PARAMS = (*SUMMARY_PARAMS, "area", "page", "page_size")
+
+
 @api_router.get(
     "/grants/summary",
-    summary="Where imported 360Giving grants land: money per head by group, funder and year",
+    summary="Where imported 360Giving grants land: money per head, and where every penny went",
     description=(
         "The per-head report of `leftbehind grants summary`: grants and money per head in "
         "'left behind' areas, other deprived areas and the nation, by funder, by year and by "
-        "local authority, with coverage (grants located, unlocated, located only to a local "
-        "authority). When no grants have been imported: `imported: false` and how to import "
-        "them."
+        "local authority, with coverage and `reconciliation`: every penny imported, placed in "
+        "the edition's areas, located outside them (by reason: another nation; areas the "
+        "edition does not cover; areas without residents; local authority only) or unlocated "
+        "(by reason), each with `grants` and `amount_pence` adding up exactly to `total`. "
+        "Filters: years (`from`, `to`), `max_grant` (pounds; the report used 1000000), "
+        "`funder` (identifier, or part of the name), `funder_type` (where the data states "
+        "it); `filters_applied` says in words which are in force. Unknown parameters: 422. "
+        "Grants are read from the community database: an import shows here within seconds, "
+        "without a restart. When no grants have been imported: `imported: false` and how to "
+        "import them."
     ),
 )
 async def grants_summary(
     request: Request,
     edition: EditionParam = None,
-    year_from: Annotated[
-        int | None, Query(alias="from", ge=1900, le=2100, description="First award year.")
-    ] = None,
-    year_to: Annotated[
-        int | None, Query(alias="to", ge=1900, le=2100, description="Last award year.")
-    ] = None,
+    year_from: YearFromParam = None,
+    year_to: YearToParam = None,
+    max_grant: MaxGrantParam = None,
+    funder: FunderParam = None,
+    funder_type: FunderTypeParam = None,
 ) -> Response:
+    only_params(request, SUMMARY_PARAMS)
+    filters = make_filters(year_from, year_to, max_grant, funder, funder_type)
     svc = funding(request)
-    _, payload = await run_in_threadpool(svc.grants_summary, edition, year_from, year_to)
-    return payload_response(request, payload)
+    _, payload = await run_in_threadpool(svc.grants_summary, edition, None, None, filters)
+    return payload_response(request, payload, max_age=GRANTS_MAX_AGE)
+
+
+@api_router.get(
+    "/grants",
+    summary="Individual imported grants, newest first, a page at a time",
+    description=(
+        "The grants the filters select (as `/api/grants/summary`), and with `area` only those "
+        "placed (wholly or in part) in that area of the edition, with `share` and "
+        f"`amount_in_area_gbp`. At most {MAX_PAGE_SIZE} a page (`page_size`, default 25). "
+        "`link` is the publisher's page of the grant where the data has one, else the file's "
+        "data source."
+    ),
+)
+async def grants_list(
+    request: Request,
+    edition: EditionParam = None,
+    area: Annotated[
+        str | None, Query(max_length=16, description="An area code of the edition.")
+    ] = None,
+    year_from: YearFromParam = None,
+    year_to: YearToParam = None,
+    max_grant: MaxGrantParam = None,
+    funder: FunderParam = None,
+    funder_type: FunderTypeParam = None,
+    page: Annotated[int, Query(ge=1, le=100_000, description="Page number.")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Grants a page.")] = 25,
+) -> Response:
+    only_params(request, LIST_PARAMS)
+    filters = make_filters(year_from, year_to, max_grant, funder, funder_type)
+    svc = funding(request)
+    _, payload = await run_in_threadpool(svc.grants_list, edition, filters, area, page, page_size)
+    return payload_response(request, payload, max_age=GRANTS_MAX_AGE)
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -303,29 +363,155 @@ async def allocate_page(request: Request) -> Response:
 async def funding_page(
     request: Request,
     edition: PageEditionParam = None,
-    year_from: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
-    year_to: Annotated[int | None, Query(alias="to", ge=1900, le=2100)] = None,
+    year_from: YearFromParam = None,
+    year_to: YearToParam = None,
+    max_grant: MaxGrantParam = None,
+    funder: FunderParam = None,
+    funder_type: FunderTypeParam = None,
 ) -> Response:
+    only_params(request, (*SUMMARY_PARAMS, "uploaded"))
+    filters = make_filters(year_from, year_to, max_grant, funder, funder_type)
     obs = observatory(request)
     svc = funding(request)
     data = await lookup(request, obs.edition, edition)
-    result, _ = await run_in_threadpool(svc.grants_summary, data.id, year_from, year_to)
+    result, _ = await run_in_threadpool(svc.grants_summary, data.id, None, None, filters)
     nation = EDITIONS[data.id].nation if data.id in EDITIONS else "nation"
     figures = grants_figures(result, nation)
-    if figures:
-        span = {"from": year_from, "to": year_to}
-        figures |= {
-            "year_from": year_from,
-            "year_to": year_to,
-            "json_url": "/api/grants/summary?"
-            + urlencode({"edition": data.id, **{k: v for k, v in span.items() if v is not None}}),
-        }
-    return page(
-        request,
-        data,
-        "funding.html",
+    query = filter_query(data.id, filters)
+    figures |= {
+        "filters": filters,
+        "year_from": filters.year_from,
+        "year_to": filters.year_to,
+        "json_url": "/api/grants/summary?" + query,
+        "list_url": "/funding/grants?" + query,
+        "query": query,
+    }
+    admin = await run_in_threadpool(_admin, request)
+    uploaded = request.query_params.get("uploaded", "")
+    done = uploaded.split(":") if admin is not None else []
+    context = dict(
+        uploaded=(
+            {"inserted": int(done[0]), "rows": int(done[1])}
+            if len(done) == 2 and all(p.isdigit() for p in done)
+            else None
+        ),
         title="Where grants go",
         grants=result,
         nation=nation,
+        samples=_samples_only(result),
+        upload=_upload_context(request, admin),
         **figures,
+    )
+    if admin is not None:  # the form carries this visitor's CSRF token: never shared
+        ctx = base_context(request, data)
+        ctx.update(context)
+        return HTMLResponse(render(request, "funding.html", ctx), headers=NO_STORE)
+    return page(request, data, "funding.html", max_age=GRANTS_MAX_AGE, **context)
+
+
+@page_router.get("/funding/grants", response_class=HTMLResponse)
+async def funding_grants_page(
+    request: Request,
+    edition: PageEditionParam = None,
+    area: Annotated[str | None, Query(max_length=16)] = None,
+    year_from: YearFromParam = None,
+    year_to: YearToParam = None,
+    max_grant: MaxGrantParam = None,
+    funder: FunderParam = None,
+    funder_type: FunderTypeParam = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    only_params(request, LIST_PARAMS)
+    filters = make_filters(year_from, year_to, max_grant, funder, funder_type)
+    obs = observatory(request)
+    svc = funding(request)
+    data = await lookup(request, obs.edition, edition)
+    result, _ = await run_in_threadpool(svc.grants_list, data.id, filters, area, page_number, 25)
+    query = filter_query(data.id, filters, area=area)
+
+    def page_url(number: int) -> str:
+        return f"/funding/grants?{query}&page={number}"
+
+    return page(
+        request,
+        data,
+        "funding_grants.html",
+        max_age=GRANTS_MAX_AGE,
+        title="Grants" + (f" in {result.get('area_name') or area}" if area else ""),
+        listing=result,
+        filters=filters,
+        area=area,
+        page_url=page_url,
+        json_url=f"/api/grants?{query}&page={page_number}",
+        summary_url="/funding?" + filter_query(data.id, filters),
+    )
+
+
+# -- an admin's upload -------------------------------------------------------------------------
+NO_STORE = {"Cache-Control": "no-store"}
+#: The largest file accepted by upload (a GrantNav export of a large funder is a few MB).
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_SUFFIXES = (".json", ".csv", ".xlsx")
+
+
+def _admin(request: Request):
+    from leftbehind.web.auth import page_principal
+
+    if "leftbehind_session" not in request.cookies:
+        return None
+    who = page_principal(request)
+    return who if who is not None and who.is_admin else None
+
+
+def _upload_context(request: Request, admin) -> dict[str, Any]:
+    from leftbehind.web.auth import csrf_token
+
+    if admin is None:
+        return {"allowed": False, "max_mb": MAX_UPLOAD_BYTES // 2**20}
+    return {"allowed": True, "csrf": csrf_token(request), "max_mb": MAX_UPLOAD_BYTES // 2**20}
+
+
+def _samples_only(result: dict[str, Any]) -> bool:
+    """Whether every imported file is one of the project's sample files (say so on the page)."""
+    return bool(result.get("imported")) and bool(result.get("samples"))
+
+
+@page_router.post("/funding/upload", response_class=HTMLResponse)
+async def funding_upload(request: Request) -> Response:
+    from leftbehind.web.auth import check_csrf, csrf_token, login_redirect
+    from leftbehind.web.upload import UploadProblem, read_upload
+
+    admin = await run_in_threadpool(_admin, request)
+    if admin is None:
+        if "leftbehind_session" not in request.cookies or request.session.get("uid") is None:
+            return login_redirect(request)
+        return _upload_result(request, 403, error="Only admins may upload grant files.")
+    try:
+        saved = await read_upload(request, "file", MAX_UPLOAD_BYTES, UPLOAD_SUFFIXES)
+    except UploadProblem as exc:
+        return _upload_result(request, exc.status, error=str(exc))
+    try:
+        check_csrf(request, saved.fields.get("csrf"))
+        svc = funding(request)
+        home = request.app.state.settings.home
+        rejects = home / "grant-rejects" / f"{Path(saved.name).stem}.rejects.csv"
+        try:
+            result = await run_in_threadpool(
+                svc.import_files, [saved.path], via="web", rejects_path=rejects
+            )
+        except InvalidInput as exc:
+            return _upload_result(request, 422, error=str(exc))
+    finally:
+        saved.discard()
+    csrf_token(request)
+    return RedirectResponse(
+        "/funding?" + urlencode({"uploaded": f"{result.inserted}:{result.rows}"}), status_code=303
+    )
+
+
+def _upload_result(request: Request, status: int, error: str) -> Response:
+    ctx = base_context(request, None)
+    ctx.update({"title": "Upload grants", "error": error})
+    return HTMLResponse(
+        render(request, "funding_upload.html", ctx, status), status, headers=NO_STORE
     )
