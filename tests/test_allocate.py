@@ -300,3 +300,30 @@ def test_round_table_hits_both_margins(rows, weights):
     assert out.sum(axis=0).tolist() == cols.tolist()
     exact = rows[:, None].astype(float) * cols[None, :] / max(grand, 1)
     assert (np.abs(out - exact) < 1 + 1e-6).all() and (out >= 0).all()
+
+
+@pytest.mark.parametrize("edition", ["england-2019-ward", "england-2023-lsoa"])
+def test_default_allocation_follows_need_on_real_data(con, edition):
+    """Done when: with the default need, money per head in the most in-need tenth of eligible
+    areas is at least 1.5 times that in the least in-need tenth (real data)."""
+    from leftbehind.funding.allocate import edition_areas
+    from leftbehind.funding.sensitivity import sensitivity
+
+    areas = edition_areas(con, edition)
+    params = make_params(budget=2_000_000, years=10)
+    result = allocate(areas, params)
+    # independently of the table: order the funded areas by need weight, cut into tenths
+    a = result.areas.sort_values(["need_weight", "code"], ascending=[False, True])
+    tenth = np.arange(len(a)) * 10 // len(a)
+    per_head = (a.groupby(tenth)["total_pence"].sum() / 100) / a.groupby(tenth)["population"].sum()
+    assert per_head.iloc[0] >= 1.5 * per_head.iloc[-1], per_head.tolist()
+    table = sensitivity(areas, params)
+    default = next(o for o in table["options"] if o["id"] == "exponential")
+    assert default["current"] and default["ratio_top_to_bottom"] >= 1.5
+    assert default["per_head"][0] == pytest.approx(per_head.iloc[0], abs=0.02)
+    equal = next(o for o in table["options"] if o["id"] == "equal")
+    assert max(equal["per_head"]) == pytest.approx(min(equal["per_head"]), abs=0.01)
+    ranks = next(o for o in table["options"] if o["id"] == "ranks")
+    assert ranks["ratio_top_to_bottom"] < 1.2  # the old default: almost per head
+    w = result.areas["need_weight"]
+    assert w.max() / w.min() > 1.5  # not 0.949-1.047 any more

@@ -33,9 +33,9 @@ def _service(community: bool = True):
     from leftbehind.community.schema import check_current
     from leftbehind.observatory.public_funds import PublicFunds
     from leftbehind.observatory.service import Observatory
-    from leftbehind.settings import get_settings
+    from leftbehind.settings import fresh_settings
 
-    settings = get_settings()
+    settings = fresh_settings()
     obs = Observatory(settings.store_path, settings.edition)
     db = None
     if community:

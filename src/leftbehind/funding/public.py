@@ -35,7 +35,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 import numpy as np
@@ -468,8 +468,16 @@ def build_public_funds(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def per(amount_pence: int, count: int) -> float | None:
-    """Pounds per unit, 2 decimals (None when there is nothing to divide by)."""
-    return round(amount_pence / 100 / count, 2) if count else None
+    """Pounds per unit to the penny, halves rounded up (None when there is nothing to divide
+    by).
+
+    >>> per(500, 40), per(250, 500), per(1, 0)
+    (0.13, 0.01, None)
+    """
+    if not count:
+        return None
+    exact = Decimal(int(amount_pence)) / 100 / Decimal(int(count))
+    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def comparison_records(frame: pd.DataFrame) -> list[dict]:

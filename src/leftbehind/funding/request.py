@@ -12,6 +12,7 @@ import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
@@ -141,7 +142,10 @@ class AllocationRequest(BaseModel):
     def _amount(cls, value: Any) -> Any:
         """'£2,000,000', '2m', '250k' -> pounds (a blank optional amount stays blank)."""
         if isinstance(value, str) and value.strip():
-            return parse_amount(value)
+            try:
+                return parse_amount(value)
+            except ValueError as exc:
+                raise PydanticCustomError("amount", str(exc)) from None
         return value
 
     @classmethod

@@ -75,6 +75,11 @@ class PublicFunds:
                     con.close()
             return self._frames["_to24"]
 
+    @staticmethod
+    def covers(edition_id: str) -> bool:
+        """Whether public funds are compared for this edition (the English ones)."""
+        return edition_id in pf.english_editions()
+
     def _edition(self, edition: str | None) -> str:
         edition_id = self.observatory.resolve_edition(edition)
         if edition_id not in pf.english_editions():
