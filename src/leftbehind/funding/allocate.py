@@ -400,9 +400,12 @@ def round_table(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     if grand == 0:
         return np.zeros((n, k), dtype=np.int64)
     # exact floors and remainders in integers: rows_i x cols_j = q x grand + r
-    prod = rows[:, None].astype(object) * cols[None, :].astype(object)
+    if int(rows.max()) * int(cols.max()) < 2**62:  # exact in 64-bit integers
+        prod = rows[:, None] * cols[None, :]
+    else:  # a trillion-pound pot: exact in Python integers
+        prod = rows[:, None].astype(object) * cols[None, :].astype(object)
     base = np.asarray(prod // grand, dtype=np.int64)
-    frac = np.asarray(prod % grand, dtype=np.int64) > 0
+    frac = np.asarray(prod % grand != 0, dtype=bool)
     need_r = rows - base.sum(axis=1)
     need_c = cols - base.sum(axis=0)
     units = int(need_r.sum())
