@@ -327,3 +327,20 @@ def test_default_allocation_follows_need_on_real_data(con, edition):
     assert ranks["ratio_top_to_bottom"] < 1.2  # the old default: almost per head
     w = result.areas["need_weight"]
     assert w.max() / w.min() > 1.5  # not 0.949-1.047 any more
+
+
+def test_the_order_of_the_areas_does_not_change_any_amount():
+    rng = np.random.default_rng(3)
+    n = 60
+    areas = _areas(list(rng.integers(500, 20_000, n)), list(rng.permutation(n) + 1),
+                   list(rng.permutation(n) + 1))  # fmt: skip
+    params = make_params(budget=1_234_567.89, years=7, profile="front_loaded")
+    first = allocate(areas, params)
+    second = allocate(areas.sample(frac=1, random_state=5), params)
+    cols = ["total_pence", "capital_pence", "revenue_pence", "capacity_building_pence"]
+    a = first.areas.set_index("code")[cols].sort_index()
+    b = second.areas.set_index("code")[cols].sort_index()
+    pd.testing.assert_frame_equal(a, b)
+    ya = first.yearly.sort_values(["code", "year"]).reset_index(drop=True)
+    yb = second.yearly.sort_values(["code", "year"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ya, yb)

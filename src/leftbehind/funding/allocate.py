@@ -435,8 +435,16 @@ def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
     floor_p = round(params.floor * 100) if params.floor is not None else 0
     cap_p = round(params.cap * 100) if params.cap is not None else budget_p
 
-    # split: the parts' stated totals exactly, every area's parts summing to its total
-    parts = round_table(total, np.array(part_totals(budget_p, params)))
+    # split: the parts' stated totals exactly, every area's parts summing to its total; rounded
+    # in code order, so the result does not depend on the order the areas come in
+    order = np.argsort(eligible["code"].astype(str).to_numpy(), kind="stable")
+    back = np.empty_like(order)
+    back[order] = np.arange(n)
+
+    def table(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return round_table(rows[order], cols)[back]
+
+    parts = table(total, np.array(part_totals(budget_p, params)))
     capacity, capital, revenue = parts[:, 0], parts[:, 1], parts[:, 2]
 
     years = params.years
@@ -446,7 +454,7 @@ def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
     def by_year(amounts: np.ndarray, weights: np.ndarray) -> np.ndarray:
         stated = largest_remainder((weights / weights.sum() * amounts.sum())[None, :],
                                    np.array([amounts.sum()]))[0]  # fmt: skip
-        return round_table(amounts, stated)
+        return table(amounts, stated)
 
     cap_y = by_year(capacity, cw)
     capital_y = by_year(capital, yw)
