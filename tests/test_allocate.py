@@ -9,10 +9,15 @@ from hypothesis import strategies as st
 from leftbehind.errors import InvalidInput, UnknownName
 from leftbehind.funding.allocate import (
     allocate,
+    capacity_weights,
+    exponential_need,
     largest_remainder,
     make_params,
+    part_totals,
+    round_table,
     to_json,
     to_rows,
+    year_weights,
 )
 
 
@@ -51,9 +56,9 @@ def test_hand_worked_equal_need():
 def test_hand_worked_ranks_floor_and_cap():
     # 4 areas ranked 1..4 on both indices: need (5 - rank) / 4 = 1, .75, .5, .25
     areas = _areas([100] * 4, [1, 2, 3, 4], [1, 2, 3, 4])
-    result = allocate(areas, make_params(budget=1000, years=1))
+    result = allocate(areas, make_params(budget=1000, years=1, need="ranks"))
     assert result.areas["total_pence"].tolist() == [40_000, 30_000, 20_000, 10_000]
-    capped = allocate(areas, make_params(budget=1000, years=1, floor=150, cap=350))
+    capped = allocate(areas, make_params(budget=1000, years=1, need="ranks", floor=150, cap=350))
     # 400 -> cap 350, 100 -> floor 150; the middle two share the rest 3:2
     assert capped.areas["total_pence"].tolist() == [35_000, 30_000, 20_000, 15_000]
     assert capped.areas["at_cap"].tolist() == [True, False, False, False]
@@ -93,7 +98,8 @@ def test_infeasible_and_invalid_are_clear_errors(kwargs, message):
 
 
 def test_unknown_need_or_profile_lists_the_choices():
-    with pytest.raises(UnknownName, match="unknown need 'wealth'; choose one of: ranks, scores"):
+    choices = "unknown need 'wealth'; choose one of: exponential, ranks, scores"
+    with pytest.raises(UnknownName, match=choices):
         make_params(budget=10, years=1, need="wealth")
     with pytest.raises(UnknownName, match="choose one of: flat, front_loaded, table"):
         make_params(budget=10, years=1, profile="lumpy")
@@ -129,7 +135,7 @@ area_lists = st.integers(min_value=1, max_value=30).flatmap(
     years=st.integers(1, 15),
     floor_frac=st.none() | st.floats(0, 1),
     cap_frac=st.none() | st.floats(0, 3),
-    need=st.sampled_from(["ranks", "scores", "equal"]),
+    need=st.sampled_from(["exponential", "ranks", "scores", "equal"]),
     profile=st.sampled_from(["flat", "front_loaded"]),
     other=st.booleans(),
 )
@@ -165,6 +171,23 @@ def test_invariants(data, budget_p, years, floor_frac, cap_frac, need, profile, 
     assert set(result.areas["code"]) == set(areas.loc[eligible, "code"])  # no ineligible money
     for col in ("capital", "revenue", "capacity_building"):
         assert (result.yearly[col] >= 0).all()
+    # every share adds up exactly to the pence it states
+    stated = part_totals(budget_p, params)
+    parts = ("capacity_building_pence", "capital_pence", "revenue_pence")
+    assert tuple(int(result.areas[c].sum()) for c in parts) == stated
+    assert (result.areas[list(parts)].sum(axis=1) == result.areas["total_pence"]).all()
+    by_year = result.yearly.groupby("year")[["capacity_building", "capital", "revenue"]].sum()
+    for col, weights, total in (
+        ("capacity_building", capacity_weights(years), stated[0]),
+        ("capital", year_weights(params), stated[1]),
+        ("revenue", year_weights(params), stated[2]),
+    ):
+        exact = largest_remainder((weights / weights.sum() * total)[None, :], np.array([total]))
+        assert by_year[col].tolist() == exact[0].tolist()
+    per_part = result.yearly.groupby("code")[["capital", "revenue", "capacity_building"]].sum()
+    per_part = per_part.loc[result.areas["code"]]
+    assert (per_part["capital"].to_numpy() == result.areas["capital_pence"]).all()
+    assert (per_part["revenue"].to_numpy() == result.areas["revenue_pence"]).all()
     # more need, same population -> never less
     a = result.areas
     for pop, part in a.groupby("population"):
@@ -207,3 +230,117 @@ def test_largest_remainder_respects_bounds_over_several_rounds():
     assert out.tolist() == [[5, 4, 5]]
     taken = largest_remainder(np.array([[3.9, 3.9, 3.9]]), np.array([6]), lower=1)
     assert taken.sum() == 6 and (taken >= 1).all()
+
+
+def test_hand_worked_exponential_need():
+    """4 areas ranked 1..4 on both indices over N = 4: R = 1, .75, .5, .25 and the IMD's
+    transform X = -23 ln(1 - R (1 - exp(-100/23))) (Technical Report 2019, section 3.9)."""
+    import math
+
+    areas = _areas([100] * 4, [1, 2, 3, 4], [1, 2, 3, 4])
+    x = [-23 * math.log(1 - r * (1 - math.exp(-100 / 23))) for r in (1, 0.75, 0.5, 0.25)]
+    assert [round(v, 4) for v in x] == [100.0, 31.0091, 15.6468, 6.5177]
+    result = allocate(areas, make_params(budget=1000, years=1))
+    # 100,000p x X / sum(X) = 65285.37, 20244.44, 10215.07, 4255.13: floors sum to 99,999;
+    # the one penny left goes to the largest remainder (.44)
+    assert [round(100_000 * v / sum(x), 2) for v in x] == [65285.37, 20244.44, 10215.07, 4255.13]
+    expected = [65_285, 20_245, 10_215, 4_255]
+    assert result.areas["total_pence"].tolist() == expected
+    assert result.areas["need_weight"].tolist() == [round(v / (sum(x) / 4), 4) for v in x]
+    # steeper (k = 2 x 100/23) gives the most in need more; the IMD index alone is the same here
+    steep = allocate(areas, make_params(budget=1000, years=1, steepness=200 / 23))
+    assert steep.areas["total_pence"].iloc[0] > result.areas["total_pence"].iloc[0]
+    imd_only = allocate(areas, make_params(budget=1000, years=1, need_index="imd"))
+    assert imd_only.areas["total_pence"].tolist() == expected
+
+
+def test_need_index_chooses_one_index():
+    # CNI ranks 1, 2; IMD ranks 2, 1 (of 2): cni alone favours area 0, imd alone area 1
+    areas = _areas([100, 100], [1, 2], [2, 1])
+    cni = allocate(areas, make_params(budget=10, years=1, need_index="cni"))
+    imd = allocate(areas, make_params(budget=10, years=1, need_index="imd"))
+    assert cni.areas["total_pence"].tolist() == imd.areas["total_pence"].tolist()[::-1]
+    assert cni.areas["total_pence"].iloc[0] > cni.areas["total_pence"].iloc[1]
+    both = allocate(areas, make_params(budget=10, years=1))
+    assert both.areas["total_pence"].tolist() == [500, 500]
+
+
+def test_exponential_need_matches_the_imd_transform():
+    from leftbehind.indices.transform import exponential_transform
+
+    ranks = np.arange(1, 101)
+    scaled = (101 - ranks) / 100
+    assert np.allclose(exponential_need(scaled), exponential_transform(ranks, 100))
+
+
+def test_shares_state_exact_pence_the_issue_example():
+    """The issue's example: £2,000,000, 10% capacity building, 30% of the rest capital ->
+    capital exactly £540,000.00 (not £539,999.30), whatever the areas."""
+    areas = _areas([1234, 5677, 911, 3333, 70], [1, 5, 9, 3, 7], [2, 4, 8, 6, 1])
+    result = allocate(areas, make_params(budget=2_000_000, years=7, profile="front_loaded"))
+    assert int(result.areas["capital_pence"].sum()) == 54_000_000
+    assert int(result.areas["capacity_building_pence"].sum()) == 20_000_000
+    assert int(result.areas["revenue_pence"].sum()) == 126_000_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.integers(0, 10**9), min_size=1, max_size=40),
+    weights=st.lists(st.integers(0, 1000), min_size=1, max_size=12),
+)
+def test_round_table_hits_both_margins(rows, weights):
+    rows = np.array(rows)
+    grand = int(rows.sum())
+    w = np.array(weights, dtype=float)
+    if w.sum() == 0:
+        w = np.ones(len(w))
+    cols = largest_remainder((w / w.sum() * grand)[None, :], np.array([grand]))[0]
+    out = round_table(rows, cols)
+    assert out.sum(axis=1).tolist() == rows.tolist()
+    assert out.sum(axis=0).tolist() == cols.tolist()
+    exact = rows[:, None].astype(float) * cols[None, :] / max(grand, 1)
+    assert (np.abs(out - exact) < 1 + 1e-6).all() and (out >= 0).all()
+
+
+@pytest.mark.parametrize("edition", ["england-2019-ward", "england-2023-lsoa"])
+def test_default_allocation_follows_need_on_real_data(con, edition):
+    """Done when: with the default need, money per head in the most in-need tenth of eligible
+    areas is at least 1.5 times that in the least in-need tenth (real data)."""
+    from leftbehind.funding.allocate import edition_areas
+    from leftbehind.funding.sensitivity import sensitivity
+
+    areas = edition_areas(con, edition)
+    params = make_params(budget=2_000_000, years=10)
+    result = allocate(areas, params)
+    # independently of the table: order the funded areas by need weight, cut into tenths
+    a = result.areas.sort_values(["need_weight", "code"], ascending=[False, True])
+    tenth = np.arange(len(a)) * 10 // len(a)
+    per_head = (a.groupby(tenth)["total_pence"].sum() / 100) / a.groupby(tenth)["population"].sum()
+    assert per_head.iloc[0] >= 1.5 * per_head.iloc[-1], per_head.tolist()
+    table = sensitivity(areas, params)
+    default = next(o for o in table["options"] if o["id"] == "exponential")
+    assert default["current"] and default["ratio_top_to_bottom"] >= 1.5
+    assert default["per_head"][0] == pytest.approx(per_head.iloc[0], abs=0.02)
+    equal = next(o for o in table["options"] if o["id"] == "equal")
+    assert max(equal["per_head"]) == pytest.approx(min(equal["per_head"]), abs=0.01)
+    ranks = next(o for o in table["options"] if o["id"] == "ranks")
+    assert ranks["ratio_top_to_bottom"] < 1.2  # the old default: almost per head
+    w = result.areas["need_weight"]
+    assert w.max() / w.min() > 1.5  # not 0.949-1.047 any more
+
+
+def test_the_order_of_the_areas_does_not_change_any_amount():
+    rng = np.random.default_rng(3)
+    n = 60
+    areas = _areas(list(rng.integers(500, 20_000, n)), list(rng.permutation(n) + 1),
+                   list(rng.permutation(n) + 1))  # fmt: skip
+    params = make_params(budget=1_234_567.89, years=7, profile="front_loaded")
+    first = allocate(areas, params)
+    second = allocate(areas.sample(frac=1, random_state=5), params)
+    cols = ["total_pence", "capital_pence", "revenue_pence", "capacity_building_pence"]
+    a = first.areas.set_index("code")[cols].sort_index()
+    b = second.areas.set_index("code")[cols].sort_index()
+    pd.testing.assert_frame_equal(a, b)
+    ya = first.yearly.sort_values(["code", "year"]).reset_index(drop=True)
+    yb = second.yearly.sort_values(["code", "year"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ya, yb)

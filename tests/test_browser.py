@@ -295,6 +295,8 @@ PAGES = [
     "/allocate?budget=1000000&years=3&cap=1000",
     "/allocate?budget=1000000&years=3&compare_bidding=true",
     "/funding",
+    "/funding/public",
+    "/local-authorities/E07000076",
 ]
 
 
@@ -356,3 +358,30 @@ def test_type_a_postcode_on_the_home_page_and_land_on_its_area(server, browser, 
         assert _axe(pg, f"ward-{width}") == []
     finally:
         context.close()
+
+
+def test_public_funds_page_and_a_budget_written_with_pounds_and_commas(server, page):
+    page.goto(server + "/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Public funds").click()
+    assert page.url.endswith("/funding/public")
+    assert "UK Shared Prosperity Fund" in page.locator("#not-covered").inner_text()
+    row = page.locator("#luf1-left_behind")
+    assert row.locator("th").inner_text() == "Authorities with 'left behind' areas"
+    assert row.locator("td.per-head").inner_text().startswith("£")
+    assert page.locator("#table-csp tbody tr").count() == 10
+    assert _axe(page, "public-funds") == []
+
+    page.goto(server + "/allocate")
+    page.get_by_label("Budget (£, all years)").fill("£2,000,000")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Calculate the allocation").click()
+    assert page.locator("#total-allocated").inner_text() == "£2,000,000.00"
+    table = page.locator("#sensitivity-table")
+    chosen = table.locator("tr.current")
+    assert "(chosen)" in chosen.inner_text() and "exponential" in chosen.inner_text()
+    ratio = float(chosen.locator("td").last.inner_text().split()[0])
+    assert ratio >= 1.5
+    assert "not a forecast" in page.locator("#social-return").inner_text()
+    assert _axe(page, "allocate-sensitivity") == []
+    assert page.errors == [] and page.csp_blocked == []

@@ -50,15 +50,19 @@ def _parse_rates(rates: list[str] | None) -> dict[str, float]:
     return out
 
 
-def _parse_table(text: str | None) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"--profile-table {text!r} is not comma-separated numbers; write e.g. 3,2,1"
-        ) from None
+def _sensitivity_table(data: dict) -> Table:
+    """Money per head by need decile under each need option."""
+    table = Table(title="Allocation per head by need decile (1 = most in need)")
+    table.add_column("need option")
+    for d in data["deciles"]:
+        table.add_column(str(d), justify="right")
+    table.add_column("1 vs last", justify="right")
+    for opt in data["options"]:
+        label = opt["label"] + (" (chosen)" if opt["current"] else "")
+        cells = ["" if v is None else f"£{v:,.2f}" for v in opt["per_head"]]
+        ratio = opt["ratio_top_to_bottom"]
+        table.add_row(label, *cells, "" if ratio is None else f"{ratio:.2f}x")
+    return table
 
 
 def reconciliation_table(money: dict) -> Table:
@@ -303,19 +307,30 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def allocate_cmd(
         edition: Annotated[str, typer.Option("--edition", help="Identification edition.")],
-        budget: Annotated[float, typer.Option("--budget", help="Total pot in pounds.")],
+        budget: Annotated[
+            str, typer.Option("--budget", help="Total pot in pounds: 2000000, £2,000,000, 2m.")
+        ],
         years: Annotated[int, typer.Option("--years", help="Number of years.")] = 10,
         include_other_deprived: Annotated[
             bool, typer.Option("--include-other-deprived", help="Also fund other deprived areas.")
         ] = False,
-        need: Annotated[str, typer.Option("--need", help="ranks, scores or equal.")] = "ranks",
+        need: Annotated[
+            str, typer.Option("--need", help="exponential (default), ranks, scores or equal.")
+        ] = "exponential",
+        steepness: Annotated[
+            float | None,
+            typer.Option("--steepness", help="k of the exponential need (default 100/23, IMD)."),
+        ] = None,
+        need_index: Annotated[
+            str, typer.Option("--need-index", help="combined (default), cni or imd.")
+        ] = "combined",
         cni_weight: Annotated[
             float, typer.Option("--cni-weight", help="Weight of CNI in need.")
         ] = 0.5,
         floor: Annotated[
-            float | None, typer.Option("--floor", help="Minimum per area (£).")
+            str | None, typer.Option("--floor", help="Minimum per area (£).")
         ] = None,
-        cap: Annotated[float | None, typer.Option("--cap", help="Maximum per area (£).")] = None,
+        cap: Annotated[str | None, typer.Option("--cap", help="Maximum per area (£).")] = None,
         capacity_share: Annotated[
             float, typer.Option("--capacity-share", help="Capacity-building share (0-1).")
         ] = 0.1,
@@ -336,39 +351,53 @@ def register(app: typer.Typer) -> None:
         draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws.")] = 1000,
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
         award: Annotated[
-            float | None,
+            str | None,
             typer.Option("--award", help="Competitive award size (£; default: formula mean)."),
         ] = None,
     ) -> None:
-        """A needs-based, non-competitive allocation of a budget, explained per area."""
+        """A needs-based, non-competitive allocation of a budget, explained per area, with the
+        sensitivity of money per head to the need measure."""
         from leftbehind.funding import allocate as al
         from leftbehind.funding import bidding
+        from leftbehind.funding import sensitivity as se
+        from leftbehind.funding.request import AllocationRequest
         from leftbehind.store.connection import connect
 
         check_choice("format", fmt, FORMATS)
-        groups = ("left_behind", "other_deprived") if include_other_deprived else ("left_behind",)
-        params = al.make_params(
-            budget=budget, years=years,
-            groups=groups,
-            need=need, cni_weight=cni_weight, floor=floor, cap=cap,
-            capacity_share=capacity_share, capital_share=capital_share, profile=profile,
-            profile_table=_parse_table(profile_table),
-        )  # fmt: skip
+        for name, value, valid in (
+            ("need", need, al.NEEDS), ("need-index", need_index, al.NEED_INDICES),
+            ("profile", profile, al.PROFILES),
+        ):  # fmt: skip
+            check_choice(name, value, valid)
+        values = {
+            "budget": budget, "years": years, "include_other_deprived": include_other_deprived,
+            "need": need, "need_index": need_index, "cni_weight": cni_weight, "floor": floor,
+            "cap": cap, "capacity_share": capacity_share, "capital_share": capital_share,
+            "profile": profile, "profile_table": profile_table, "award": award,
+        }  # fmt: skip
+        if steepness is not None:
+            values["steepness"] = steepness
+        request = AllocationRequest.parse(**values)
+        params = request.params()
         con = connect()
         try:
             areas = al.edition_areas(con, edition)
         finally:
             con.close()
         result = al.allocate(areas, params)
+        table_of_need = se.sensitivity(areas, params)
+        scenario = se.social_return(result)
         comparison = None
         if compare_bidding:
             bid = bidding.make_bidding_params(
-                budget=budget, draws=draws, seed=seed,
-                award=award or budget / max(len(result.areas), 1),
+                budget=request.budget, draws=draws, seed=seed,
+                award=request.award or request.budget / max(len(result.areas), 1),
             )  # fmt: skip
             comparison = bidding.compare(areas, result.areas, bid)
         if fmt == "json":
             data = al.to_json(result)
+            data["sensitivity"] = table_of_need
+            data["social_return"] = scenario
             if comparison is not None:
                 data["compare_bidding"] = comparison
             emit_json(data, output)
@@ -376,7 +405,9 @@ def register(app: typer.Typer) -> None:
         if fmt == "csv":
             emit_text(frame_csv(pd.DataFrame(al.to_rows(result))), output)
         else:
-            table = Table(title=f"Allocation of £{budget:,.2f} over {years} years, {edition}")
+            table = Table(
+                title=f"Allocation of £{request.budget:,.2f} over {years} years, {edition}"
+            )
             for col in ("code", "name", "population", "need", "total", "capital", "revenue"):
                 table.add_column(col, justify="left" if col in ("code", "name") else "right")
             for row in result.areas.sort_values("total_pence", ascending=False).itertuples():
@@ -386,6 +417,8 @@ def register(app: typer.Typer) -> None:
                     al.pounds_text(row.revenue_pence),
                 )  # fmt: skip
             out_console.print(table)
+            out_console.print(_sensitivity_table(table_of_need))
+            out_console.print(scenario["text"], markup=False)
         if comparison is not None:
             b, f = comparison["bidding"], comparison["formula"]
             share, count = b["left_behind_share"], b["left_behind_funded"]

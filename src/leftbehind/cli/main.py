@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "leftbehind.cli.identify_cmd",
     "leftbehind.cli.robustness_cmd",
     "leftbehind.cli.funding_cmd",
+    "leftbehind.cli.funds_cmd",
     "leftbehind.cli.profile_cmd",
     "leftbehind.cli.search_cmd",
     "leftbehind.cli.community_cmd",

@@ -241,3 +241,52 @@ class GrantUpdate(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     changes: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+class PublicFundImport(Base):
+    """A user's public funding file (the Levelling Up Fund layout), shown beside the official
+    funds: one row per fund name, replaced whole on re-import."""
+
+    __tablename__ = "public_fund_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fund: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    bids: Mapped[int] = mapped_column(Integer)
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    imported_by: Mapped[str] = mapped_column(String(254), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PublicFundAward(Base):
+    """One award (bid) of an imported fund, as the file gave it (amount in pence)."""
+
+    __tablename__ = "public_fund_awards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("public_fund_imports.id", ondelete="CASCADE"), index=True
+    )
+    bid: Mapped[int] = mapped_column(Integer)
+    lead: Mapped[str] = mapped_column(String(300), default="")
+    bid_name: Mapped[str] = mapped_column(Text, default="")
+    country: Mapped[str] = mapped_column(String(60), default="")
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    lads: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class PublicFundShare(Base):
+    """An award's part for one 2024 local authority (parts add up to the award, in pence)."""
+
+    __tablename__ = "public_fund_shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("public_fund_imports.id", ondelete="CASCADE"), index=True
+    )
+    bid: Mapped[int] = mapped_column(Integer)
+    ltla24_code: Mapped[str] = mapped_column(String(9))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(16))

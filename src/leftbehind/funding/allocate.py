@@ -3,10 +3,16 @@
 The formula (see ``docs/funding.md``):
 
 1. **Eligibility**: areas in the chosen groups of ``identify()`` (default ``left_behind``).
-2. **Need weight**: from the Community Needs Index and the IMD, as ranks (``(N + 1 - rank) / N``
-   over all N areas of the edition, rank 1 = most need), scores (each divided by its mean over
-   all areas), or ``equal``; the two combined with ``cni_weight``; the result divided by its
-   mean over eligible areas, so 1.00 is an average eligible area.
+2. **Need weight**: from the Community Needs Index and the IMD. Default ``exponential``: each
+   index's rank (1 = most need) is scaled to ``R = (N + 1 - rank) / N`` over all N areas of the
+   edition and put through the IMD's own exponential transform (MHCLG, English Indices of
+   Deprivation 2019 Technical Report, section 3.9; :mod:`leftbehind.indices.transform`),
+   ``X = -(100 / k) ln(1 - R (1 - exp(-k)))`` with steepness ``k`` (default ``100 / 23``, the
+   IMD's constant 23), which runs from ~0 (least need) to 100 (most need) and stretches the most
+   deprived tenth from ~50 to 100. Or ``ranks`` (``R`` itself), ``scores`` (each divided by its
+   mean over all areas), or ``equal``; the two indices combined with ``cni_weight`` (or one
+   alone with ``need_index``); the result divided by its mean over eligible areas, so 1.00 is
+   an average eligible area.
 3. **Share**: proportional to population x need weight, then floors and caps applied by water
    filling (raise those below the floor, hold those above the cap, share the rest
    proportionally). Infeasible floors and caps are an error, never a silent violation.
@@ -15,6 +21,12 @@ The formula (see ``docs/funding.md``):
 5. **Split**: a capacity-building share (revenue, front-loaded), then a capital share of the
    rest; the rest is revenue. Capacity building follows a declining profile (years N, N-1 ... 1);
    capital and revenue follow the chosen multi-year profile (flat, front-loaded, or a table).
+   The stated amounts are exact: capacity building is ``round(B x capacity_share)`` pence,
+   capital ``round((B - capacity) x capital_share)``, revenue the rest, and each part's year
+   ``y`` its largest-remainder share of the part by the year weights; the areas' amounts are
+   then rounded as a table whose rows (each area's total, each area's part) and columns (each
+   part, each year) both add up exactly (controlled rounding: every cell is its exact value
+   rounded down or up, found by a maximum flow).
 """
 
 from __future__ import annotations
@@ -27,9 +39,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leftbehind.errors import InvalidInput, UnknownName
+from leftbehind.indices.transform import EXPONENTIAL_CONSTANT
 
 GROUP_CHOICES = ("left_behind", "other_deprived", "rest")
 MAX_POUNDS = 1e12  # a trillion pounds: far above any real pot, far below float trouble
+#: The IMD's steepness: its exponential constant 23 scales ranks to 0-100 with k = 100 / 23.
+IMD_STEEPNESS = 100.0 / EXPONENTIAL_CONSTANT
+NEED_INDICES = ("combined", "cni", "imd")
 
 
 class AllocationParams(BaseModel):
@@ -40,7 +56,11 @@ class AllocationParams(BaseModel):
     budget: float = Field(ge=0.01, le=MAX_POUNDS, description="total pot in pounds over all years")
     years: int = Field(ge=1, le=50)
     groups: tuple[str, ...] = Field(("left_behind",), description="eligible identify() groups")
-    need: Literal["ranks", "scores", "equal"] = "ranks"
+    need: Literal["exponential", "ranks", "scores", "equal"] = "exponential"
+    steepness: float = Field(
+        IMD_STEEPNESS, gt=0, le=50, description="k of the exponential transform (IMD: 100/23)"
+    )
+    need_index: Literal["combined", "cni", "imd"] = "combined"
     cni_weight: float = Field(0.5, ge=0, le=1, description="weight of CNI in need (rest IMD)")
     floor: float | None = Field(
         None, ge=0, le=MAX_POUNDS, description="minimum per area over all years (£)"
@@ -64,14 +84,14 @@ class AllocationParams(BaseModel):
         return tuple(dict.fromkeys(value))
 
 
-NEEDS = ("ranks", "scores", "equal")
+NEEDS = ("exponential", "ranks", "scores", "equal")
 PROFILES = ("flat", "front_loaded", "table")
 
 
 def make_params(**kwargs) -> AllocationParams:
     """Build parameters, turning validation errors into one-line ``InvalidInput`` (an unknown
     ``need`` or ``profile``: ``UnknownName`` listing the choices)."""
-    for name, valid in (("need", NEEDS), ("profile", PROFILES)):
+    for name, valid in (("need", NEEDS), ("profile", PROFILES), ("need_index", NEED_INDICES)):
         if name in kwargs and kwargs[name] not in valid:
             raise UnknownName(f"unknown {name} {kwargs[name]!r}; choose one of: {', '.join(valid)}")
     try:
@@ -117,6 +137,18 @@ def capacity_weights(years: int) -> np.ndarray:
     return np.arange(years, 0, -1, dtype=float)
 
 
+def exponential_need(scaled: np.ndarray, steepness: float = IMD_STEEPNESS) -> np.ndarray:
+    """The IMD's exponential transform of scaled ranks ``R`` in (0, 1] (1 = most need):
+    ``-(100 / k) ln(1 - R (1 - exp(-k)))``, from ~0 to 100; ``k = 100 / 23`` is the IMD's.
+
+    >>> [round(float(x), 2) for x in exponential_need(np.array([1.0, 0.9, 0.5]))]
+    [100.0, 50.43, 15.65]
+    """
+    k = float(steepness)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return -(100.0 / k) * np.log1p(-scaled * -np.expm1(-k))
+
+
 def need_weights(areas: pd.DataFrame, params: AllocationParams) -> np.ndarray:
     """Need weight per row (mean 1 over the rows given): ranks are scaled against the highest
     rank present, scores against their mean, so pass every area of the edition."""
@@ -125,12 +157,15 @@ def need_weights(areas: pd.DataFrame, params: AllocationParams) -> np.ndarray:
         return np.zeros(0)
     if params.need == "equal":
         return np.ones(n)
-    if params.need == "ranks":
+    if params.need in ("ranks", "exponential"):
         parts = []
         for col in ("cni_rank", "imd_rank"):
             rank = pd.to_numeric(areas[col], errors="coerce").to_numpy(float)
             total = np.nanmax(rank) if np.isfinite(rank).any() else 1.0
-            parts.append(np.where(np.isfinite(rank), (total + 1 - rank) / total, np.nan))
+            scaled = (total + 1 - rank) / total
+            if params.need == "exponential":
+                scaled = exponential_need(scaled, params.steepness)
+            parts.append(np.where(np.isfinite(rank), scaled, np.nan))
     else:
         parts = []
         for col in ("cni_score", "imd_score"):
@@ -145,7 +180,8 @@ def need_weights(areas: pd.DataFrame, params: AllocationParams) -> np.ndarray:
                 score / mean if mean and np.isfinite(mean) and mean > 0 else score * np.nan
             )
     cni, imd = parts
-    combined = params.cni_weight * cni + (1 - params.cni_weight) * imd
+    weight = {"cni": 1.0, "imd": 0.0}.get(params.need_index, params.cni_weight)
+    combined = weight * cni + (1 - weight) * imd
     # an area missing one index is judged on the other
     combined = np.where(np.isnan(cni), imd, np.where(np.isnan(imd), cni, combined))
     combined = np.where(np.isfinite(combined) & (combined > 0), combined, np.nan)
@@ -271,9 +307,11 @@ class Allocation:
         return int(self.areas["total_pence"].sum())
 
 
-def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
-    """Allocate over the ``identify()`` frame ``areas`` (needs code, name, group, population,
-    cni_rank, imd_rank; ``cni_score``/``imd_score`` for ``need='scores'``)."""
+def area_totals(
+    areas: pd.DataFrame, params: AllocationParams
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The eligible areas, their need weights (mean 1), populations and totals in pence
+    (steps 1-4 of the formula)."""
     missing = {"code", "group", "population"} - set(areas.columns)
     if missing:
         raise InvalidInput(
@@ -324,21 +362,103 @@ def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
     total = largest_remainder(
         x[None, :], np.array([budget_p]), upper=cap_p, tiebreak=priority[None, :], lower=floor_p
     )[0]
+    return eligible, need, population, total
 
-    # split each area's total into capacity building, capital and revenue (exact pence)
-    capacity = np.floor(total * params.capacity_share + 1e-9).astype(np.int64)
-    rest = total - capacity
-    capital = np.floor(rest * params.capital_share + 1e-9).astype(np.int64)
-    revenue = rest - capital
+
+def part_totals(budget_p: int, params: AllocationParams) -> tuple[int, int, int]:
+    """The stated capacity-building, capital and revenue amounts in pence (exact, summing to
+    the budget).
+
+    >>> part_totals(200_000_000, make_params(budget=2e6, years=10))
+    (20000000, 54000000, 126000000)
+    """
+    capacity = round(budget_p * params.capacity_share)
+    capital = round((budget_p - capacity) * params.capital_share)
+    return capacity, capital, budget_p - capacity - capital
+
+
+def round_table(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Integer table with row sums ``rows`` and column sums ``cols`` (equal grand totals), each
+    cell its exact proportional value ``rows_i x cols_j / total`` rounded down or up.
+
+    Cells start at their floors; the units each row and column still lack are matched by a
+    maximum flow (rows -> cells with a fractional part -> columns), which always succeeds for
+    integer margins (Bacharach 1966; Cox 1987 'controlled rounding').
+
+    >>> round_table(np.array([1, 1, 1]), np.array([2, 1])).tolist()
+    [[1, 0], [1, 0], [0, 1]]
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    grand = int(rows.sum())
+    if grand != int(cols.sum()) or (rows < 0).any() or (cols < 0).any():
+        raise ValueError("row and column totals must be non-negative with equal sums")
+    n, k = len(rows), len(cols)
+    if grand == 0:
+        return np.zeros((n, k), dtype=np.int64)
+    # exact floors and remainders in integers: rows_i x cols_j = q x grand + r
+    if int(rows.max()) * int(cols.max()) < 2**62:  # exact in 64-bit integers
+        prod = rows[:, None] * cols[None, :]
+    else:  # a trillion-pound pot: exact in Python integers
+        prod = rows[:, None].astype(object) * cols[None, :].astype(object)
+    base = np.asarray(prod // grand, dtype=np.int64)
+    frac = np.asarray(prod % grand != 0, dtype=bool)
+    need_r = rows - base.sum(axis=1)
+    need_c = cols - base.sum(axis=0)
+    units = int(need_r.sum())
+    if units == 0:
+        return base
+    ri, cj = np.nonzero(frac)
+    src, sink = 0, n + k + 1
+    heads = np.concatenate([np.zeros(n, np.int64), 1 + ri, 1 + n + np.arange(k)])
+    tails = np.concatenate([1 + np.arange(n), 1 + n + cj, np.full(k, sink)])
+    caps = np.concatenate([need_r, np.ones(len(ri), np.int64), need_c]).astype(np.int32)
+    graph = csr_matrix((caps, (heads, tails)), shape=(n + k + 2, n + k + 2))
+    flow = maximum_flow(graph, src, sink)
+    if flow.flow_value != units:  # pragma: no cover - impossible for integer margins
+        raise AssertionError("controlled rounding failed")
+    used = np.asarray(flow.flow[1 + ri, 1 + n + cj]).reshape(-1) > 0
+    out = base.copy()
+    np.add.at(out, (ri[used], cj[used]), 1)
+    return out
+
+
+def allocate(areas: pd.DataFrame, params: AllocationParams) -> Allocation:
+    """Allocate over the ``identify()`` frame ``areas`` (needs code, name, group, population,
+    cni_rank, imd_rank; ``cni_score``/``imd_score`` for ``need='scores'``)."""
+    eligible, need, population, total = area_totals(areas, params)
+    n = len(eligible)
+    budget_p = int(total.sum())
+    floor_p = round(params.floor * 100) if params.floor is not None else 0
+    cap_p = round(params.cap * 100) if params.cap is not None else budget_p
+
+    # split: the parts' stated totals exactly, every area's parts summing to its total; rounded
+    # in code order, so the result does not depend on the order the areas come in
+    order = np.argsort(eligible["code"].astype(str).to_numpy(), kind="stable")
+    back = np.empty_like(order)
+    back[order] = np.arange(n)
+
+    def table(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return round_table(rows[order], cols)[back]
+
+    parts = table(total, np.array(part_totals(budget_p, params)))
+    capacity, capital, revenue = parts[:, 0], parts[:, 1], parts[:, 2]
 
     years = params.years
     yw = year_weights(params)
-    yw = yw / yw.sum()
     cw = capacity_weights(years)
-    cw = cw / cw.sum()
-    cap_y = largest_remainder(capacity[:, None] * cw[None, :], capacity)
-    capital_y = largest_remainder(capital[:, None] * yw[None, :], capital)
-    revenue_y = largest_remainder(revenue[:, None] * yw[None, :], revenue)
+
+    def by_year(amounts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        stated = largest_remainder((weights / weights.sum() * amounts.sum())[None, :],
+                                   np.array([amounts.sum()]))[0]  # fmt: skip
+        return table(amounts, stated)
+
+    cap_y = by_year(capacity, cw)
+    capital_y = by_year(capital, yw)
+    revenue_y = by_year(revenue, yw)
 
     names = eligible["name"] if "name" in eligible else eligible["code"]
     per_area = pd.DataFrame(

@@ -12,12 +12,14 @@ import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
 from leftbehind.funding import allocate as al
 from leftbehind.funding import bidding
 from leftbehind.groups import DEPRIVED
+from leftbehind.money import parse_amount
 
 MAX_POUNDS = al.MAX_POUNDS
 MAX_DRAWS = 1000
@@ -46,7 +48,8 @@ class AllocationRequest(BaseModel):
     budget: float = Field(
         ge=0.01,
         le=MAX_POUNDS,
-        description="Total pot in pounds over all years (a penny to a trillion), e.g. 10000000.",
+        description="Total pot in pounds over all years (a penny to a trillion), e.g. 10000000, "
+        "£2,000,000, 250k or 1.5m.",
     )
     years: int = Field(
         10,
@@ -59,10 +62,24 @@ class AllocationRequest(BaseModel):
         False,
         description="Also fund other deprived areas (most deprived 10% but not 'left behind').",
     )
-    need: Literal["ranks", "scores", "equal"] = Field(
-        "ranks",
-        description="How need is measured from the Community Needs Index and the IMD: ranks, "
+    need: Literal["exponential", "ranks", "scores", "equal"] = Field(
+        "exponential",
+        description="How need is measured from the Community Needs Index and the IMD: "
+        "exponential (default: the IMD's own exponential transform of the ranks, "
+        "-(100/k) ln(1 - R (1 - exp(-k))) with R = (N + 1 - rank) / N), ranks (R itself), "
         "scores, or equal (every eligible area the same need).",
+    )
+    steepness: float = Field(
+        al.IMD_STEEPNESS,
+        gt=0,
+        le=50,
+        description="Steepness k of the exponential transform (default 100/23 = 4.3478..., the "
+        "IMD's constant 23); larger gives the most in need more.",
+    )
+    need_index: Literal["combined", "cni", "imd"] = Field(
+        "combined",
+        description="Which index measures need: combined (CNI and IMD weighted by cni_weight), "
+        "cni (the Community Needs Index only) or imd (the IMD only).",
     )
     cni_weight: float = Field(
         0.5, ge=0, le=1, description="Weight of the Community Needs Index in need (0-1); "
@@ -120,6 +137,17 @@ class AllocationRequest(BaseModel):
             return None
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("budget", "floor", "cap", "award", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        """'£2,000,000', '2m', '250k' -> pounds (a blank optional amount stays blank)."""
+        if isinstance(value, str) and value.strip():
+            try:
+                return parse_amount(value)
+            except ValueError as exc:
+                raise PydanticCustomError("amount", str(exc)) from None
+        return value
+
     @classmethod
     def parse(cls, **values: Any) -> AllocationRequest:
         """A request from keyword values; a bad value is one-line :class:`InvalidInput` naming
@@ -129,8 +157,9 @@ class AllocationRequest(BaseModel):
         except ValidationError as exc:
             err = exc.errors()[0]
             name = str(err["loc"][0]) if err["loc"] else "budget"
+            msg = str(err["msg"]).removeprefix("Value error, ")
             raise InvalidInput(
-                f"allocation parameter {name}: {err['msg']}; fix the value", parameter=name
+                f"allocation parameter {name}: {msg}; fix the value", parameter=name
             ) from None
 
     def cache_key(self, edition_id: str) -> tuple:
@@ -191,6 +220,7 @@ class AllocationRequest(BaseModel):
         try:
             return al.make_params(
                 budget=self.budget, years=self.years, groups=groups, need=self.need,
+                steepness=self.steepness, need_index=self.need_index,
                 cni_weight=self.cni_weight, floor=self.floor, cap=self.cap,
                 capacity_share=self.capacity_share, capital_share=self.capital_share,
                 profile=self.profile, profile_table=self.weights(),

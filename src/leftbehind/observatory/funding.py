@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leftbehind.export import plain
 from leftbehind.funding import allocate as al
-from leftbehind.funding import bidding
+from leftbehind.funding import bidding, sensitivity
 from leftbehind.funding import summary as gs
 from leftbehind.funding.request import AllocationRequest
 from leftbehind.observatory.limits import Gate
@@ -83,6 +83,8 @@ def allocate_frame(areas: pd.DataFrame, request: AllocationRequest) -> tuple[al.
     scores), and its JSON document (with the bidding comparison when asked for)."""
     allocation = al.allocate(areas, request.params())
     out = al.to_json(allocation)
+    out["sensitivity"] = sensitivity.sensitivity(areas, allocation.params)
+    out["social_return"] = sensitivity.social_return(allocation)
     if request.compare_bidding:
         bid = request.bidding_params(len(allocation.areas))
         out["compare_bidding"] = bidding.compare(areas, allocation.areas, bid)

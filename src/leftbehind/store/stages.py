@@ -9,6 +9,7 @@ from __future__ import annotations
 
 DERIVED_STAGES: list[str] = [
     "leftbehind.identify:build_identification",
+    "leftbehind.funding.public:build_public_funds",
     "leftbehind.places.stage:build_places",
     "leftbehind.robustness.stage:build_robustness",
     "leftbehind.profiles.values:build_profile_inputs",

@@ -34,6 +34,7 @@ from leftbehind.web import (
     measures_api,
     pages,
     places,
+    public_funds,
     rendering,
     search,
 )
@@ -231,6 +232,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(funding.api_router)
+    app.include_router(public_funds.api_router)
     app.include_router(measures_api.router)
     app.include_router(geo.router)
     app.include_router(geo.tiles_router)
@@ -238,6 +240,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(places.router)
     app.include_router(pages.router)
     app.include_router(funding.page_router)
+    app.include_router(public_funds.page_router)
     app.include_router(account_pages.router)
     app.include_router(measure_pages.router)
     return app

@@ -81,8 +81,8 @@ FIELD_TEXT: dict[str, dict[str, str]] = {
     "edition": {"label": "Edition", "error": "Choose one of the editions in the list."},
     "budget": {
         "label": "Budget (£, all years)",
-        "hint": "The whole pot in pounds, for example 10000000 for £10 million.",
-        "error": "Enter the budget in pounds as a number above 0, for example 10000000.",
+        "hint": "The whole pot in pounds, for example £10,000,000, 10000000 or 10m.",
+        "error": "Enter the budget in pounds above 0, for example £2,000,000, 2000000 or 2m.",
     },
     "years": {
         "label": "Years",
@@ -93,7 +93,20 @@ FIELD_TEXT: dict[str, dict[str, str]] = {
         "label": "Also fund other deprived areas (most deprived 10%, but not 'left behind')",
         "error": "Tick the box or leave it empty.",
     },
-    "need": {"label": "How need is measured", "error": "Choose ranks, scores or equal."},
+    "need": {
+        "label": "How need is measured",
+        "error": "Choose exponential, ranks, scores or equal.",
+    },
+    "steepness": {
+        "label": "Steepness of the exponential need (k)",
+        "hint": "4.3478 (100/23) is the IMD's own transform; larger gives the areas most in "
+        "need more, smaller is closer to ranks.",
+        "error": "Enter a number above 0 and at most 50, for example 4.3478.",
+    },
+    "need_index": {
+        "label": "Which index measures need",
+        "error": "Choose both indices, the Community Needs Index only or the IMD only.",
+    },
     "cni_weight": {
         "label": "Weight of community need (CNI), 0 to 1",
         "hint": "0.5 weighs the Community Needs Index and deprivation (IMD) equally; 1 uses "

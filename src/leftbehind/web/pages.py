@@ -19,6 +19,7 @@ from leftbehind.observatory import EditionView, Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
 from leftbehind.web.common import PageEditionParam, lookup, observatory, payload_response
+from leftbehind.web.public_funds import FUNDS_MARK, local_authority_section
 from leftbehind.web.rendering import cached_page, cached_payload, html_payload, page, render
 
 router = APIRouter(include_in_schema=False)
@@ -137,7 +138,14 @@ async def local_authority_page(
             "came_from": from_,
         }
 
-    return await cached_page(request, data, "local_authority.html", context)
+    # The official part is kept rendered; the public funds (imported funds change without a
+    # restart) are put in at each request.
+    official = await cached_payload(request, data, "local_authority.html", context)
+    funds = await run_in_threadpool(local_authority_section, request, la["code"], data.id)
+    html = official.body.decode("utf-8").replace(FUNDS_MARK, funds, 1)
+    return payload_response(
+        request, html_payload(html), max_age=0, headers={"Cache-Control": "public, no-cache"}
+    )
 
 
 # -- summary, methods, docs ------------------------------------------------------------------
