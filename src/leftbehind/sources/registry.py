@@ -58,8 +58,9 @@ class Source:
     def reader(self) -> str:
         """How the file is parsed: ``rdata`` for ``sf`` boundary objects, ``pyreadr`` for plain
         R data frames, ``rdata_points`` for ``sf`` point objects, ``csv``, ``csv_headerless`` for
-        CSV files without a header row (names in :data:`HEADERLESS_CSV`), ``postcodes_json`` for one postcode area of the August 2024
-        postcode lookup and ``names_json`` for its code -> [name, Welsh name] files."""
+        CSV files without a header row (names in :data:`HEADERLESS_CSV`), ``postcodes_json``
+        for one postcode area of the August 2024 postcode lookup and ``names_json`` for its
+        code -> [name, Welsh name] files."""
         if self.id.startswith("boundaries_"):
             return "rdata"
         if self.id in POINT_SOURCES:
