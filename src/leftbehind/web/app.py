@@ -22,11 +22,13 @@ from leftbehind.community import Community
 from leftbehind.community.accounts import session_secret
 from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import Observatory
+from leftbehind.observatory.assets import AssetMap
 from leftbehind.observatory.funding import Funding
 from leftbehind.settings import Settings, get_settings
 from leftbehind.web import (
     account_pages,
     api,
+    assets,
     errors,
     funding,
     geo,
@@ -184,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.observatory = observatory
     app.state.funding = Funding(observatory)
+    app.state.assets = AssetMap(observatory)
     app.state.responses = ResponseCache()
     app.state.community = community
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
@@ -212,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(funding.api_router)
     app.include_router(measures_api.router)
+    app.include_router(assets.api_router)
     app.include_router(geo.router)
     app.include_router(geo.tiles_router)
     app.include_router(search.router)
@@ -220,4 +224,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(funding.page_router)
     app.include_router(account_pages.router)
     app.include_router(measure_pages.router)
+    app.include_router(assets.page_router)
     return app

@@ -18,6 +18,7 @@ from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import EditionView, Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
+from leftbehind.web import assets
 from leftbehind.web.common import PageEditionParam, lookup, observatory, payload_response
 from leftbehind.web.rendering import cached_page, cached_payload, html_payload, page, render
 
@@ -107,6 +108,9 @@ async def area_page(
     )
     measures = await run_in_threadpool(local_measures_html, request, rec)
     html = official.body.decode("utf-8").replace(MEASURES_MARK, measures, 1)
+    if assets.ASSETS_MARK in html:  # the asset map's section (community additions change)
+        section = await run_in_threadpool(assets.area_assets_html, request, data.id, rec)
+        html = html.replace(assets.ASSETS_MARK, section, 1)
     return payload_response(
         request, html_payload(html), max_age=0, headers={"Cache-Control": "public, no-cache"}
     )
@@ -135,6 +139,8 @@ async def local_authority_page(
             "sort": sort,
             "order": order,
             "came_from": from_,
+            "asset_counts": assets.asset_map(request).count_by_local_authority(la["code"]),
+            "la_assets": assets.asset_map(request).in_local_authority(la["code"]),
         }
 
     return await cached_page(request, data, "local_authority.html", context)
@@ -151,6 +157,7 @@ async def summary_page(request: Request, edition: PageEditionParam = None) -> Re
             "title": "Summary by region, local authority and rural-urban class",
             "summary": obs.summary(data.id)[0],
             "comparison": obs.compare(data.id)[0],
+            "library_changes": assets.asset_map(request).library_changes(data.id),
         }
 
     return await cached_page(request, data, "summary.html", context)
