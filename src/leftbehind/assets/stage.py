@@ -253,9 +253,12 @@ def _other_libraries(con: duckdb.DuckDBPyConnection, source: str, prefix: str) -
 
 
 def _date(text: pd.Series) -> pd.Series:
-    t = text.fillna("").astype(str).str.strip()
-    ok = t.str.fullmatch(r"\d{8}")
-    return (t.str[:4] + "-" + t.str[4:6] + "-" + t.str[6:8]).where(ok, None)
+    """ODS dates 'YYYYMMDD' -> 'YYYY-MM-DD' (anything else: None)."""
+    out = [
+        f"{t[:4]}-{t[4:6]}-{t[6:8]}" if re.fullmatch(r"\d{8}", t) else None
+        for t in text.fillna("").astype(str).str.strip()
+    ]
+    return pd.Series(out, index=text.index, dtype=object)
 
 
 def _gp_practices(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

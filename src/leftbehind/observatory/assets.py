@@ -235,6 +235,16 @@ class AssetMap:
                 self._points.popitem(last=False)
         return point
 
+    def bounds(self, code: str) -> list[float] | None:
+        """[west, south, east, north] of an area's boundary (WGS84), or None."""
+        rows = self._rows(
+            "SELECT geometry FROM boundaries WHERE code = ? ORDER BY type LIMIT 1", [code]
+        )
+        if not rows:
+            return None
+        geom = shapely.from_wkb(np.array([bytes(rows[0]["geometry"])], dtype=object))
+        return [round(float(v), 5) for v in shapely.bounds(geom)[0]]
+
     def place(self, postcode: str, area_code: str) -> dict[str, Any]:
         """Where a community asset goes: its postcode's 2021 LSOA and local authority (point
         inside the LSOA), else the area it was added for (point inside the area)."""

@@ -9,6 +9,7 @@ signed-in session (forms): 401 without, 403 for another area's editor, 409 on a 
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Annotated, Any
 
@@ -250,8 +251,16 @@ def area_assets_html(request: Request, edition: str, rec: dict[str, Any]) -> str
             "counts": counts,
             "libraries": libraries,
             "group_labels": GROUP_LABELS,
+            "bounds": json.dumps(amap.bounds(rec["code"])),
+            "layer_categories": _layer_categories(merge(official, added)),
         },
     )
+
+
+def _layer_categories(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The map's checkboxes: the official categories, then 'added by the community'."""
+    out = [(c, CATEGORIES[c]) for c in ("library", "gp_practice", "hospital")]
+    return [*out, ("community", "Added by the community")]
 
 
 # -- forms -----------------------------------------------------------------------------------
