@@ -166,7 +166,7 @@ def _check_placed(con, source: str, want: dict[str, bool], open_only: str) -> di
     for eid in ENGLISH:
         missing = con.execute(
             "SELECT a.asset_id, a.lsoa21_code FROM assets a WHERE a.source = ? AND a.placed "
-            f"AND {open_only} AND NOT EXISTS (SELECT 1 FROM asset_areas x "
+            f"AND a.country_code = 'E92000001' AND {open_only} AND NOT EXISTS (SELECT 1 FROM asset_areas x "
             "WHERE x.asset_id = a.asset_id AND x.edition = ?)",
             [source, eid],
         ).fetchall()
@@ -180,6 +180,16 @@ def _check_placed(con, source: str, want: dict[str, bool], open_only: str) -> di
             ).fetchone()[0]
             assert linked == 0 and in_edition == 0, (eid, lsoa)
         assert len(missing) <= 2
+    # the Welsh ones (GP practices) are in the Welsh edition's areas
+    welsh = [e.id for e in EDITIONS.values() if e.country_code == "W92000004"]
+    for eid in welsh:
+        unlinked = con.execute(
+            "SELECT count(*) FROM assets a WHERE a.source = ? AND a.placed "
+            f"AND a.country_code = 'W92000004' AND {open_only} AND NOT EXISTS (SELECT 1 "
+            "FROM asset_areas x WHERE x.asset_id = a.asset_id AND x.edition = ?)",
+            [source, eid],
+        ).fetchone()[0]
+        assert unlinked == 0
     return {"open": len(rows), "placed": len(placed)}
 
 

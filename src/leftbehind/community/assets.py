@@ -232,7 +232,9 @@ def create_asset(
 
 def _editable(session: Session, who: Principal, asset_id: int) -> CommunityAsset:
     a = session.scalar(
-        select(CommunityAsset).where(CommunityAsset.id == asset_id).with_for_update()
+        select(CommunityAsset)
+        .where(CommunityAsset.id == asset_id)
+        .with_for_update(of=CommunityAsset)
     )
     if a is None or a.deleted_at is not None:
         raise AssetNotFound(f"there is no community asset {asset_id}")
@@ -302,5 +304,3 @@ def delete_asset(
         a.version += 1
         _record(session, who, a.id, "delete", {})
         return a.area_code
-
-

@@ -86,11 +86,13 @@ def _area(request: Request, code: str) -> tuple[str, dict[str, Any]]:
 
 
 def _status(value: str | None) -> str | None:
+    """None (every status), 'current' (open or threatened) or one status."""
     if value in (None, "", "all"):
         return None
-    if value not in ASSET_STATUSES:
+    if value != "current" and value not in ASSET_STATUSES:
         raise InvalidInput(
-            f"'{value}' is not an asset status; use open, closed, threatened or all",
+            f"'{value}' is not an asset status; use current (open or threatened), open, closed, "
+            "threatened or all",
             parameter="status",
         )
     return value
@@ -101,13 +103,21 @@ def _selected(
 ) -> list[dict[str, Any]]:
     category = check_category(category)
     status = _status(status)
-    official = asset_map(request).select(local_authority or None, category, status)
+    # Official assets are open or closed (never 'threatened').
+    official_status = "open" if status == "current" else status
+    official = (
+        []
+        if official_status == "threatened"
+        else asset_map(request).select(local_authority or None, category, official_status)
+    )
     added = [
         a
         for a in repo.published_assets(
             community(request), ltla_code=local_authority or None, category=category
         )
-        if status is None or a["status"] == status
+        if status is None
+        or a["status"] == status
+        or (status == "current" and a["status"] != "closed")
     ]
     return merge(official, added)[: MAX_FEATURES + 1]
 
@@ -141,8 +151,11 @@ async def assets_geojson(
     request: Request,
     local_authority: LaCode = None,
     category: CategoryQ = None,
-    status: Annotated[str | None, Query(max_length=12, description="open (default), closed, "
-                                        "threatened or all.")] = "open",
+    status: Annotated[
+        str | None,
+        Query(max_length=12, description="current (default: open or threatened), open, closed, "
+              "threatened or all."),
+    ] = "current",
 ) -> Response:
     rows = await run_in_threadpool(_selected, request, local_authority, category, status)
     payload = Payload.make(Payload.json(feature_collection(rows)).body, "application/geo+json")
