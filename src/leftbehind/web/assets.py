@@ -98,6 +98,16 @@ def _status(value: str | None) -> str | None:
     return value
 
 
+def _community_or_nothing(fn: Any, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Community additions, or none (logged) while the community database is unavailable: the
+    official assets are still served."""
+    try:
+        return fn(*args, **kwargs)
+    except (SQLAlchemyError, LeftBehindError) as exc:
+        log.warning("community assets unavailable: %s", exc)
+        return []
+
+
 def _selected(
     request: Request, local_authority: str | None, category: str | None, status: str | None
 ) -> list[dict[str, Any]]:
@@ -112,8 +122,11 @@ def _selected(
     )
     added = [
         a
-        for a in repo.published_assets(
-            community(request), ltla_code=local_authority or None, category=category
+        for a in _community_or_nothing(
+            repo.published_assets,
+            community(request),
+            ltla_code=local_authority or None,
+            category=category,
         )
         if status is None
         or a["status"] == status
@@ -243,11 +256,9 @@ def asset_history(request: Request, asset_id: AssetId) -> Response:
 def area_assets_html(request: Request, edition: str, rec: dict[str, Any]) -> str:
     """The area's assets (official, and published community ones) with counts and rates."""
     amap = asset_map(request)
-    try:
-        added = repo.published_assets(community(request), area_codes=[rec["code"]])
-    except (SQLAlchemyError, LeftBehindError) as exc:
-        log.warning("community assets unavailable for %s: %s", rec["code"], exc)
-        added = []
+    added = _community_or_nothing(
+        repo.published_assets, community(request), area_codes=[rec["code"]]
+    )
     try:
         official = amap.in_area(edition, rec["code"])
         counts = amap.area_counts(edition, rec["code"], rec.get("population"), added)
