@@ -166,8 +166,8 @@ def _check_placed(con, source: str, want: dict[str, bool], open_only: str) -> di
     for eid in ENGLISH:
         missing = con.execute(
             "SELECT a.asset_id, a.lsoa21_code FROM assets a WHERE a.source = ? AND a.placed "
-            f"AND a.country_code = 'E92000001' AND {open_only} AND NOT EXISTS (SELECT 1 FROM asset_areas x "
-            "WHERE x.asset_id = a.asset_id AND x.edition = ?)",
+            f"AND a.country_code = 'E92000001' AND {open_only} AND NOT EXISTS (SELECT 1 "
+            "FROM asset_areas x WHERE x.asset_id = a.asset_id AND x.edition = ?)",
             [source, eid],
         ).fetchall()
         for _asset, lsoa in missing:

@@ -144,7 +144,18 @@ def test_becontree_lists_its_gp_practices_and_its_libraries(site, con):
     section = html[html.index('id="assets"'):html.index('id="local-measures"')]
     for _, name in want:
         assert name.replace("'", "&#39;") in section
-    assert 'id="library-change"' in section and "per 10,000" in section.lower()
+    assert 'id="library-change"' in section
+    # counts and rates per 10,000 with comparators, in the Civic Assets dimension
+    fabric = html[html.index("Community life and places to meet"):html.index('id="assets"')]
+    assert 'id="civic-asset-counts"' in fabric
+    counts = {c["category"]: c for c in api["counts"]}
+    gp = counts["gp_practice"]
+    assert gp["count"] == sum(1 for c, _ in want if c == "gp_practice") - sum(
+        1 for a in api["assets"] if a["category"] == "gp_practice" and a["status"] != "open"
+    )
+    population = client.get(f"/api/areas/{A}").json()["population"]
+    assert gp["per_10k"] == round(1e4 * gp["count"] / population, 2)
+    assert gp["complete"] is True and gp["nation"] > 0
 
 
 def test_local_authority_page_lists_and_counts_its_assets(site, con):

@@ -143,14 +143,17 @@ def area_assets(
     drafts: Annotated[bool, Query(description="Also drafts (editors of the area).")] = False,
 ) -> Response:
     who = api_principal(request)
-    edition, _ = _area(request, code)
-    official = asset_map(request).in_area(edition, code)
+    edition, rec = _area(request, code)
+    amap = asset_map(request)
+    official = amap.in_area(edition, code)
     added = repo.list_assets(community(request), who, code, drafts=drafts)
+    published = [a for a in added if a["publication"] == "published"]
     body = {
         "area_code": code,
         "edition": edition,
         "assets": merge(official, added),
-        "libraries": asset_map(request).area_libraries(edition, code),
+        "libraries": amap.area_libraries(edition, code),
+        "counts": amap.area_counts(edition, code, rec.get("population"), published),
     }
     return fresh(request, body, private=who is not None)
 
@@ -253,8 +256,24 @@ def asset_history(request: Request, asset_id: AssetId) -> Response:
 
 
 # -- the area page's section -----------------------------------------------------------------
-def area_assets_html(request: Request, edition: str, rec: dict[str, Any]) -> str:
-    """The area's assets (official, and published community ones) with counts and rates."""
+CIVIC_MARK = "<!--civic-assets-->"
+
+
+def area_assets_html(request: Request, edition: str, rec: dict[str, Any], html: str) -> str:
+    """``html`` (an area page) with its assets section (official, and published community
+    ones) and the counts and rates per 10,000 in the Civic Assets dimension (in the assets
+    section when the page has no such dimension)."""
+    if ASSETS_MARK not in html:
+        return html
+    civic = CIVIC_MARK in html
+    section, counts = _area_sections(request, edition, rec, counts_in_section=not civic)
+    html = html.replace(ASSETS_MARK, section, 1)
+    return html.replace(CIVIC_MARK, counts, 1) if civic else html
+
+
+def _area_sections(
+    request: Request, edition: str, rec: dict[str, Any], counts_in_section: bool
+) -> tuple[str, str]:
     amap = asset_map(request)
     added = _community_or_nothing(
         repo.published_assets, community(request), area_codes=[rec["code"]]
@@ -265,20 +284,24 @@ def area_assets_html(request: Request, edition: str, rec: dict[str, Any]) -> str
         libraries = amap.area_libraries(edition, rec["code"])
     except LeftBehindError as exc:
         log.warning("assets unavailable for %s: %s", rec["code"], exc)
-        return '<p class="no-data">The asset map is not available just now.</p>'
-    return render(
+        return '<p class="no-data">The asset map is not available just now.</p>', ""
+    counts_html = render(
+        request, "asset_counts.html", {"counts": counts, "group_labels": GROUP_LABELS}
+    )
+    section = render(
         request,
         "area_assets.html",
         {
             "area": rec,
             "assets": merge(official, added),
-            "counts": counts,
+            "counts": counts if counts_in_section else [],
             "libraries": libraries,
             "group_labels": GROUP_LABELS,
             "bounds": json.dumps(amap.bounds(rec["code"])),
             "layer_categories": _layer_categories(merge(official, added)),
         },
     )
+    return section, counts_html
 
 
 def _layer_categories(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -108,9 +108,8 @@ async def area_page(
     )
     measures = await run_in_threadpool(local_measures_html, request, rec)
     html = official.body.decode("utf-8").replace(MEASURES_MARK, measures, 1)
-    if assets.ASSETS_MARK in html:  # the asset map's section (community additions change)
-        section = await run_in_threadpool(assets.area_assets_html, request, data.id, rec)
-        html = html.replace(assets.ASSETS_MARK, section, 1)
+    # The asset map's section and counts (community additions change at any time).
+    html = await run_in_threadpool(assets.area_assets_html, request, data.id, rec, html)
     return payload_response(
         request, html_payload(html), max_age=0, headers={"Cache-Control": "public, no-cache"}
     )
