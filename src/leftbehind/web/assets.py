@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -33,6 +35,7 @@ from leftbehind.observatory.assets import (
     feature_collection,
     merge,
 )
+from leftbehind.observatory.payload import json_text
 from leftbehind.web.account_pages import private_page
 from leftbehind.web.auth import (
     api_principal,
@@ -98,6 +101,49 @@ def _status(value: str | None) -> str | None:
     return value
 
 
+class _Kept:
+    """Answers kept per app (the store is read-only while serving), bounded, least recent out:
+    official selections, and map payloads keyed also by the community assets they hold."""
+
+    def __init__(self, keep: int = 64) -> None:
+        self.keep = keep
+        self.items: OrderedDict[tuple, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key: tuple, value: Any) -> Any:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.keep:
+                self.items.popitem(last=False)
+        return value
+
+
+def _kept(request: Request) -> _Kept:
+    state = request.app.state
+    kept = getattr(state, "asset_answers", None)
+    if kept is None:
+        kept = state.asset_answers = _Kept()
+    return kept
+
+
+def _official(
+    request: Request, la: str | None, category: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    """Official assets of a filter (a national layer is about 4,000), kept per app."""
+    key = ("official", la, category, status)
+    rows = _kept(request).get(key)
+    if rows is None:
+        rows = _kept(request).put(key, asset_map(request).select(la, category, status))
+    return rows
+
+
 def _community_or_nothing(fn: Any, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Community additions, or none (logged) while the community database is unavailable: the
     official assets are still served."""
@@ -118,7 +164,7 @@ def _selected(
     official = (
         []
         if official_status == "threatened"
-        else asset_map(request).select(local_authority or None, category, official_status)
+        else _official(request, local_authority or None, category, official_status)
     )
     added = [
         a
@@ -133,6 +179,21 @@ def _selected(
         or (status == "current" and a["status"] != "closed")
     ]
     return merge(official, added)[: MAX_FEATURES + 1]
+
+
+def _geojson_payload(
+    request: Request, local_authority: str | None, category: str | None, status: str | None
+) -> Payload:
+    """The map data of a filter; kept while the community's published assets in it are the same
+    (their ids and versions are part of the key), so a repeated request costs one query."""
+    rows = _selected(request, local_authority, category, status)
+    community_key = tuple((r["id"], r["version"]) for r in rows if r.get("source") == "community")
+    key = ("geojson", local_authority, category, status, community_key)
+    payload = _kept(request).get(key)
+    if payload is None:
+        payload = Payload.make(json_text(feature_collection(rows)), "application/geo+json")
+        _kept(request).put(key, payload)
+    return payload
 
 
 # -- API -------------------------------------------------------------------------------------
@@ -173,8 +234,9 @@ async def assets_geojson(
               "threatened or all."),
     ] = "current",
 ) -> Response:
-    rows = await run_in_threadpool(_selected, request, local_authority, category, status)
-    payload = Payload.make(Payload.json(feature_collection(rows)).body, "application/geo+json")
+    payload = await run_in_threadpool(
+        _geojson_payload, request, local_authority, category, status
+    )
     return payload_response(
         request, payload, max_age=0, headers={"Cache-Control": "public, no-cache"}
     )
