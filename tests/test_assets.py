@@ -279,3 +279,30 @@ def test_barking_and_dagenhams_open_libraries_are_those_of_the_file(con, mirror_
         ).fetchall()
     )
     assert got == want and len(want) >= 5
+
+
+def test_cli_counts_lists_and_explains(store_path, con, mirror_dir):
+    import json
+
+    from typer.testing import CliRunner
+
+    from leftbehind.cli.main import app
+
+    env = {"LEFTBEHIND_HOME": str(store_path.parent), "LEFTBEHIND_DATABASE_URL": None}
+    runner = CliRunner()
+    r = runner.invoke(app, ["assets", "unplaced", "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    (n,) = con.execute("SELECT count(*) FROM assets WHERE NOT placed").fetchone()
+    assert len(report["unplaced"]) == n
+    r = runner.invoke(app, ["assets", "list", "--local-authority", "E09000002", "--category",
+                            "library"], env=env)  # fmt: skip
+    assert r.exit_code == 0
+    rows = list(csv.DictReader(r.stdout.splitlines()))
+    assert {x["ltla_code"] for x in rows} == {"E09000002"} and len(rows) >= 5
+    r = runner.invoke(app, ["assets", "changes", "--json"], env=env)
+    assert r.exit_code == 0
+    assert [g["group"] for g in json.loads(r.stdout)["groups"]][-1] == "nation"
+    r = runner.invoke(app, ["assets", "list", "--local-authority", "E09000002", "--category",
+                            "castle"], env=env)  # fmt: skip
+    assert r.exit_code == 2 and "not an asset category" in r.output and "Traceback" not in r.output
