@@ -189,18 +189,6 @@ def asset_history(
         return out
 
 
-def assets_of_editor(community: Community, principal: Principal) -> list[dict[str, Any]]:
-    """The assets (drafts included) of every area this account edits (its account page)."""
-    query = select(CommunityAsset).where(CommunityAsset.deleted_at.is_(None))
-    if not principal.is_admin:
-        query = query.where(CommunityAsset.area_code.in_(sorted(principal.areas)))
-    with community.read() as session:
-        return [
-            asset_dict(a)
-            for a in session.scalars(query.order_by(CommunityAsset.area_code, CommunityAsset.id))
-        ]
-
-
 # -- writes ----------------------------------------------------------------------------------
 def create_asset(
     community: Community,

@@ -360,13 +360,13 @@ def _area_sections(
             "libraries": libraries,
             "group_labels": GROUP_LABELS,
             "bounds": json.dumps(amap.bounds(rec["code"])),
-            "layer_categories": _layer_categories(merge(official, added)),
+            "layer_categories": _layer_categories(),
         },
     )
     return section, counts_html
 
 
-def _layer_categories(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _layer_categories() -> list[tuple[str, str]]:
     """The map's checkboxes: the official categories, then 'added by the community'."""
     out = [(c, CATEGORIES[c]) for c in ("library", "gp_practice", "hospital")]
     return [*out, ("community", "Added by the community")]
