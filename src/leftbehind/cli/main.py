@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "leftbehind.cli.profile_cmd",
     "leftbehind.cli.search_cmd",
     "leftbehind.cli.community_cmd",
+    "leftbehind.cli.assets_cmd",
     "leftbehind.cli.serve_cmd",
 ]
 

@@ -130,3 +130,106 @@ class ObservationPatch(BaseModel):
 
 #: Fields that may be set to null by a PATCH (the rest keep their value when null or absent).
 NULLABLE = frozenset({"baseline", "target"})
+
+
+# -- community assets ------------------------------------------------------------------------
+#: Kept in step with ``leftbehind.assets.stage.CATEGORIES`` (tests check they agree).
+AssetCategory = Literal[
+    "library", "gp_practice", "hospital", "community_centre", "pub", "green_space",
+    "place_of_worship", "post_office", "sports", "youth", "other",
+]  # fmt: skip
+AssetStatus = Literal["open", "closed", "threatened"]
+Ownership = Literal["community", "council", "public", "private", "unknown"]
+Publication = Literal["draft", "published"]
+#: The decision on a nomination as an Asset of Community Value ('' = not nominated).
+AcvDecision = Literal["", "pending", "listed", "not-listed", "removed"]
+_POSTCODE_TEXT = re.compile(r"^[A-Za-z0-9 ]{0,10}$")
+
+
+def _postcode(value: str) -> str:
+    value = _line(value).upper()
+    if not _POSTCODE_TEXT.match(value):
+        raise ValueError("must be a UK postcode such as RM9 4UN")
+    return value
+
+
+def _evidence(value: str) -> str:
+    value = _url(value)
+    if not value:
+        raise ValueError("give a link to a source or evidence (http or https)")
+    return value
+
+
+Postcode = Annotated[str, Field(max_length=10), AfterValidator(_postcode)]
+Address = Annotated[str, Field(max_length=500), AfterValidator(_line)]
+Group = Annotated[str, Field(max_length=200), AfterValidator(_line)]
+Evidence = Annotated[str, Field(max_length=2000), AfterValidator(_evidence)]
+
+#: Asset fields, in the order of the API, the CSV and the form.
+ASSET_FIELDS = (
+    "category", "name", "description", "address", "postcode", "status", "ownership", "opened",
+    "closed", "evidence_url", "acv_nominating_group", "acv_nomination_date", "acv_decision",
+    "acv_decision_date", "acv_protected_period_start_date", "acv_protected_period_end_date",
+    "acv_notification_to_sell_date", "publication",
+)  # fmt: skip
+#: Asset fields that may be set to null by a PATCH.
+ASSET_NULLABLE = frozenset(
+    {
+        "opened", "closed", "acv_nomination_date", "acv_decision_date",
+        "acv_protected_period_start_date", "acv_protected_period_end_date",
+        "acv_notification_to_sell_date",
+    }
+)  # fmt: skip
+
+
+class AssetIn(BaseModel):
+    """A community asset. The ``acv_*`` fields are those of the planning data specification's
+    ``asset-of-community-value`` (nominating-group, nomination-date, decision, decision-date,
+    protected-period-start-date, notification-to-sell-date) plus the protected period's end."""
+
+    model_config = _STRICT
+
+    category: AssetCategory
+    name: Name
+    description: Text = ""
+    address: Address = ""
+    postcode: Postcode = Field("", description="Places it on the map (e.g. 'RM9 4UN').")
+    status: AssetStatus = "open"
+    ownership: Ownership = "unknown"
+    opened: When | None = None
+    closed: When | None = None
+    evidence_url: Evidence = Field(description="A link to the source or evidence.")
+    acv_nominating_group: Group = ""
+    acv_nomination_date: When | None = None
+    acv_decision: AcvDecision = ""
+    acv_decision_date: When | None = None
+    acv_protected_period_start_date: When | None = None
+    acv_protected_period_end_date: When | None = None
+    acv_notification_to_sell_date: When | None = None
+    publication: Publication = "draft"
+
+
+class AssetPatch(BaseModel):
+    """Changes to a community asset; ``version`` as for measures (409 when stale)."""
+
+    model_config = _STRICT
+
+    category: AssetCategory | None = None
+    name: Name | None = None
+    description: Text | None = None
+    address: Address | None = None
+    postcode: Postcode | None = None
+    status: AssetStatus | None = None
+    ownership: Ownership | None = None
+    opened: When | None = None
+    closed: When | None = None
+    evidence_url: Evidence | None = None
+    acv_nominating_group: Group | None = None
+    acv_nomination_date: When | None = None
+    acv_decision: AcvDecision | None = None
+    acv_decision_date: When | None = None
+    acv_protected_period_start_date: When | None = None
+    acv_protected_period_end_date: When | None = None
+    acv_notification_to_sell_date: When | None = None
+    publication: Publication | None = None
+    version: int | None = Field(None, ge=1)

@@ -290,3 +290,71 @@ class PublicFundShare(Base):
     ltla24_code: Mapped[str] = mapped_column(String(9))
     amount_pence: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(16))
+class CommunityAsset(Base):
+    """An asset a community editor added (a pub, a green space, an Asset of Community Value):
+    the official inventory lives in the evidence store; these survive its rebuilds. The
+    ``acv_*`` fields follow the planning data specification's ``asset-of-community-value``."""
+
+    __tablename__ = "community_assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The area of the editor who added it (any edition's area code).
+    area_code: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    postcode: Mapped[str] = mapped_column(String(16), default="")
+    #: open, closed or threatened.
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    ownership: Mapped[str] = mapped_column(String(16), default="unknown")
+    opened: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    closed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    evidence_url: Mapped[str] = mapped_column(String(2000))
+    acv_nominating_group: Mapped[str] = mapped_column(String(200), default="")
+    acv_nomination_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    acv_decision: Mapped[str] = mapped_column(String(16), default="")
+    acv_decision_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    acv_protected_period_start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    acv_protected_period_end_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    acv_notification_to_sell_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    #: Where it was placed when written (from its postcode, else the area): LSOA 2021, local
+    #: authority, the point shown on maps and how it was found.
+    lsoa21_code: Mapped[str] = mapped_column(String(16), default="")
+    ltla_code: Mapped[str] = mapped_column(String(16), default="")
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    point_method: Mapped[str] = mapped_column(String(24), default="")
+    #: Moderation: draft (the area's editors and admins only) or published (everyone).
+    publication: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    publisher: Mapped[User | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        Index("ix_community_assets_area_publication", "area_code", "publication"),
+        Index("ix_community_assets_ltla", "ltla_code"),
+    )
+
+
+class AssetChange(Base):
+    """Who changed what, when: one row per write to a community asset."""
+
+    __tablename__ = "asset_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("community_assets.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    user_email: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -129,6 +129,22 @@ def _read_rdata_sf(path: Path) -> pd.DataFrame:
     return out
 
 
+def _read_rdata_points(path: Path) -> pd.DataFrame:
+    """An ``sf`` object of points: its attributes, then ``lon`` and ``lat`` (WGS84)."""
+    import rdata
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = rdata.parser.parse_file(path)
+        converted = rdata.conversion.convert(parsed, default_encoding="utf8")
+    frame = next(iter(converted.values()))
+    coords = np.array([np.asarray(p, dtype=np.float64).reshape(2) for p in frame["geometry"]])
+    out = frame.drop(columns=["geometry"]).reset_index(drop=True)
+    out["lon"] = coords[:, 0]
+    out["lat"] = coords[:, 1]
+    return out
+
+
 def _code_or_none(value: str) -> str | None:
     """A GSS code, or None for blanks and the NSPL's pseudo codes ('L99999999')."""
     return None if not value or value.endswith("99999999") else value
@@ -188,8 +204,16 @@ def _read(source: Source, path: Path) -> pd.DataFrame:
         return _read_postcodes_json(path)
     if source.reader == "names_json":
         return _read_names_json(source, path)
+    if source.reader == "rdata_points":
+        return _read_rdata_points(path)
     if source.reader == "csv":
         return pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None})
+    if source.reader == "csv_headerless":
+        from leftbehind.sources.registry import HEADERLESS_CSV
+
+        names = list(HEADERLESS_CSV[source.id])
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, header=None, names=names)
+        return frame.replace({"": None})
     return _read_pyreadr(path)
 
 

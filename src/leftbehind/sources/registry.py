@@ -23,6 +23,23 @@ POSTCODE_NAME_FILES = {
 }
 
 
+#: CSV files published without a header row: their column names (NHS ODS's standard
+#: 27-field practice file, epraccur).
+HEADERLESS_CSV = {
+    "gp_practices_epraccur_2023_02": (
+        "organisation_code", "name", "national_grouping", "high_level_health_geography",
+        "address_line_1", "address_line_2", "address_line_3", "address_line_4",
+        "address_line_5", "postcode", "open_date", "close_date", "status_code",
+        "organisation_sub_type_code", "commissioner", "join_provider_purchaser_date",
+        "left_provider_purchaser_date", "contact_telephone_number", "null_18", "null_19",
+        "null_20", "amended_record_indicator", "null_22", "provider_purchaser", "null_24",
+        "prescribing_setting", "null_26",
+    ),
+}
+#: ``sf`` objects of points (one [lon, lat] pair per row), read to ``lon``/``lat`` columns.
+POINT_SOURCES = frozenset({"points_hospitals22"})
+
+
 @dataclass(frozen=True)
 class Source:
     id: str
@@ -40,10 +57,16 @@ class Source:
     @property
     def reader(self) -> str:
         """How the file is parsed: ``rdata`` for ``sf`` boundary objects, ``pyreadr`` for plain
-        R data frames, ``csv``, ``postcodes_json`` for one postcode area of the August 2024
-        postcode lookup and ``names_json`` for its code -> [name, Welsh name] files."""
+        R data frames, ``rdata_points`` for ``sf`` point objects, ``csv``, ``csv_headerless`` for
+        CSV files without a header row (names in :data:`HEADERLESS_CSV`), ``postcodes_json``
+        for one postcode area of the August 2024 postcode lookup and ``names_json`` for its
+        code -> [name, Welsh name] files."""
         if self.id.startswith("boundaries_"):
             return "rdata"
+        if self.id in POINT_SOURCES:
+            return "rdata_points"
+        if self.id in HEADERLESS_CSV:
+            return "csv_headerless"
         if self.id in POSTCODE_NAME_FILES:
             return "names_json"
         if self.id.startswith(POSTCODE_PREFIX):

@@ -11,6 +11,7 @@ DERIVED_STAGES: list[str] = [
     "leftbehind.identify:build_identification",
     "leftbehind.funding.public:build_public_funds",
     "leftbehind.places.stage:build_places",
+    "leftbehind.assets.stage:build_assets",
     "leftbehind.robustness.stage:build_robustness",
     "leftbehind.profiles.values:build_profile_inputs",
     "leftbehind.observatory.tiles:build_tiles",

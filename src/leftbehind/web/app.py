@@ -22,11 +22,13 @@ from leftbehind.community import Community
 from leftbehind.community.accounts import session_secret
 from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import Observatory
+from leftbehind.observatory.assets import AssetMap
 from leftbehind.observatory.funding import Funding
 from leftbehind.settings import Settings, get_settings
 from leftbehind.web import (
     account_pages,
     api,
+    assets,
     errors,
     funding,
     geo,
@@ -205,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.funding = Funding(observatory, community=community)
     observatory.grants_version = app.state.funding.grants_version
     observatory.grants_frame = app.state.funding.grants_frame
+    app.state.assets = AssetMap(observatory)
     app.state.responses = ResponseCache()
     app.state.community = community
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
@@ -234,6 +237,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(funding.api_router)
     app.include_router(public_funds.api_router)
     app.include_router(measures_api.router)
+    app.include_router(assets.api_router)
     app.include_router(geo.router)
     app.include_router(geo.tiles_router)
     app.include_router(search.router)
@@ -243,4 +247,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_funds.page_router)
     app.include_router(account_pages.router)
     app.include_router(measure_pages.router)
+    app.include_router(assets.page_router)
     return app

@@ -18,6 +18,7 @@ from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import EditionView, Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
+from leftbehind.web import assets
 from leftbehind.web.common import PageEditionParam, lookup, observatory, payload_response
 from leftbehind.web.public_funds import FUNDS_MARK, local_authority_section
 from leftbehind.web.rendering import cached_page, cached_payload, html_payload, page, render
@@ -108,6 +109,8 @@ async def area_page(
     )
     measures = await run_in_threadpool(local_measures_html, request, rec)
     html = official.body.decode("utf-8").replace(MEASURES_MARK, measures, 1)
+    # The asset map's section and counts (community additions change at any time).
+    html = await run_in_threadpool(assets.area_assets_html, request, data.id, rec, html)
     return payload_response(
         request, html_payload(html), max_age=0, headers={"Cache-Control": "public, no-cache"}
     )
@@ -136,6 +139,8 @@ async def local_authority_page(
             "sort": sort,
             "order": order,
             "came_from": from_,
+            "asset_counts": assets.asset_map(request).count_by_local_authority(la["code"]),
+            "la_assets": assets.asset_map(request).in_local_authority(la["code"]),
         }
 
     # The official part is kept rendered; the public funds (imported funds change without a
@@ -159,6 +164,7 @@ async def summary_page(request: Request, edition: PageEditionParam = None) -> Re
             "title": "Summary by region, local authority and rural-urban class",
             "summary": obs.summary(data.id)[0],
             "comparison": obs.compare(data.id)[0],
+            "library_changes": assets.asset_map(request).library_changes(data.id),
         }
 
     return await cached_page(request, data, "summary.html", context)
