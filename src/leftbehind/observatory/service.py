@@ -124,6 +124,17 @@ class Observatory:
         self._tile_payloads: OrderedDict[tuple[str, int, int, int], Payload] = OrderedDict()
         self._postcodes = PostcodeLookup(facts=self._area_fact)
         self._ward_index: NameIndex | None = None
+        self._trends: Any = None
+
+    @property
+    def trends(self) -> Any:
+        """Change over time: the three futures and area trends
+        (:class:`leftbehind.observatory.trend.Trends`)."""
+        if self._trends is None:
+            from leftbehind.observatory.trend import Trends
+
+            self._trends = Trends(self)
+        return self._trends
 
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:

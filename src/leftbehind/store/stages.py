@@ -11,10 +11,12 @@ DERIVED_STAGES: list[str] = [
     "leftbehind.funding.grants_store:ensure_tables",
     "leftbehind.identify:build_identification",
     "leftbehind.places.stage:build_places",
+    "leftbehind.trend.series:build_series",
     "leftbehind.robustness.stage:build_robustness",
     "leftbehind.profiles.values:build_profile_inputs",
     "leftbehind.observatory.tiles:build_tiles",
     "leftbehind.observatory.views:build_views",
+    "leftbehind.observatory.trend:build_trend_views",
 ]
 
 # Tables of user data (imported grants) carried over from the existing store when it is rebuilt;

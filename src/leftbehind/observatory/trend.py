@@ -1,0 +1,283 @@
+"""Change over time in the observatory: the three futures and each area's trend.
+
+Build stage :func:`build_trend_views` (after ``build_views``) prepares, for every edition that
+``trend/futures.toml`` compares on a harmonised series (``[memberships]``), the views
+``futures`` (the three-futures document), ``futures.csv`` (one row per area),
+``trend_local_authorities`` and ``trend_local_authorities.csv``. :class:`Trends` serves them
+and each area's trend from the ``trend_series`` table, read once into memory (a lookup per
+request).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+
+from leftbehind.editions import EDITIONS
+from leftbehind.errors import InvalidInput, StoreMissing
+from leftbehind.groups import GROUP_LABELS
+from leftbehind.observatory import views as v
+from leftbehind.observatory.payload import Payload
+from leftbehind.trend import charts
+from leftbehind.trend import futures as fut
+from leftbehind.trend.series import CHANGES_TABLE, METHODS, RELEASES, SERIES_TABLE, YEARS
+
+if TYPE_CHECKING:
+    from leftbehind.observatory.service import Observatory
+
+VIEW_KEYS = ("futures", "futures.csv", "trend_local_authorities", "trend_local_authorities.csv")
+AREA_CSV_COLUMNS = [
+    "code", "name", "edition", "year", "imd", "rank", "n", "percentile", "method",
+    "group", "group_median", "england_median",
+]  # fmt: skip
+GEOGRAPHY_WORDS = {"lsoa21": "2021 LSOAs", "ward17": "2017 wards (best fit of 2011 LSOAs)"}
+
+
+def _membership(edition: str) -> str:
+    return (
+        f"Groups fixed as identified in {EDITIONS[edition].title}: the same areas are compared "
+        "in every edition."
+    )
+
+
+def edition_trend_views(con: duckdb.DuckDBPyConnection, edition: str, geography: str) -> dict[str, Payload]:
+    """The trend views of one edition."""
+    ed = EDITIONS[edition]
+    series = con.execute(
+        f"SELECT code, year, rank, n, percentile, method FROM {SERIES_TABLE} "
+        "WHERE geography = ?",
+        [geography],
+    ).df()
+    areas = con.execute(
+        "SELECT code, name, \"group\", population, local_authority_code, local_authority "
+        "FROM identification WHERE edition = ? ORDER BY code",
+        [edition],
+    ).df()
+    doc, frame = fut.futures_document(
+        series, areas, edition, geography, _membership(edition), ed.area_words
+    )
+    doc["geography_words"] = GEOGRAPHY_WORDS.get(geography, geography)
+    rows = fut.area_rows(frame)
+    las = fut.local_authority_trajectories(frame, fut.settings().periods)
+    la_columns = list(las[0]) if las else ["code"]
+    return {
+        "futures": Payload.json(doc),
+        "futures.csv": Payload.csv(
+            [{k: (None if pd.isna(x) else x) for k, x in r.items()} for r in rows.to_dict("records")],
+            list(rows.columns),
+        ),
+        "trend_local_authorities": Payload.json(las),
+        "trend_local_authorities.csv": Payload.csv(las, la_columns),
+    }
+
+
+def build_trend_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Build stage: the trend views of every edition with a series (``observatory_views``)."""
+    v._create(con)
+    for edition, geography in fut.settings().memberships.items():
+        if edition in EDITIONS:
+            v._store(con, edition, edition_trend_views(con, edition, geography))
+
+
+def boundary_sentences(changes: list[tuple[str, str, str]], first_year: int) -> list[str]:
+    """Plain sentences on how a 2021 LSOA's boundaries changed (``step, change, from``)."""
+    out = []
+    for step, change, source in changes:
+        if step == "2011-2021":
+            if change == "S":
+                out.append(
+                    f"This LSOA was split from {source} in 2021: for IMD {first_year}-2019 it "
+                    "is given that 2011 LSOA's rank."
+                )
+            elif change == "M":
+                out.append(
+                    f"This LSOA was formed in 2021 by merging {source}: for IMD "
+                    f"{first_year}-2019 it is given their population-weighted mean rank."
+                )
+            elif change == "X":
+                out.append(
+                    f"This LSOA was redrawn in 2021 from parts of {source}: for IMD "
+                    f"{first_year}-2019 it is given a weighted mean of their ranks (best fit)."
+                )
+        else:
+            word = {"S": "was split from", "M": "was formed by merging", "X": "was redrawn from"}
+            out.append(
+                f"Its 2011 LSOA {word.get(change, 'changed from')} {source} (2001 LSOAs) in "
+                "2011: for IMD 2004-2010 the ranks are carried by the same rule."
+            )
+    return out
+
+
+class Trends:
+    """The three futures and per-area trends, for the CLI and the web."""
+
+    def __init__(self, obs: Observatory):
+        self.obs = obs
+        self._lock = threading.Lock()
+        self._series: dict[str, dict[str, list[tuple]]] = {}
+        self._changes: dict[str, list[tuple[str, str, str]]] | None = None
+
+    # -- editions ---------------------------------------------------------------------------
+    def geography(self, edition: str) -> str:
+        memberships = fut.settings().memberships
+        if edition not in memberships:
+            raise InvalidInput(
+                f"edition {edition} has no harmonised IMD series (England only); use one of "
+                + ", ".join(e for e in memberships if e in self.obs.edition_ids()),
+                parameter="edition",
+            )
+        return memberships[edition]
+
+    def futures(self, edition: str | None) -> tuple[dict[str, Any], Payload]:
+        eid = self.obs.resolve_edition(edition)
+        self.geography(eid)
+        payload = self.obs.view(eid, "futures")
+        return v.view_data(payload), payload
+
+    def download(self, edition: str | None, key: str) -> tuple[str, Payload]:
+        eid = self.obs.resolve_edition(edition)
+        self.geography(eid)
+        return eid, self.obs.view(eid, key)
+
+    def local_authorities(self, edition: str | None) -> tuple[str, Payload]:
+        return self.download(edition, "trend_local_authorities")
+
+    # -- areas ------------------------------------------------------------------------------
+    def _load(self, geography: str) -> dict[str, list[tuple]]:
+        hit = self._series.get(geography)
+        if hit is not None:
+            return hit
+        con = self.obs.connection()
+        try:
+            tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+            if SERIES_TABLE not in tables:
+                raise StoreMissing(
+                    "the evidence store has no harmonised IMD series; rebuild it with "
+                    "'leftbehind build'"
+                )
+            rows = con.execute(
+                f"SELECT code, year, rank, n, percentile, method FROM {SERIES_TABLE} "
+                "WHERE geography = ? ORDER BY code, year",
+                [geography],
+            ).fetchall()
+            if self._changes is None and geography == "lsoa21":
+                changes: dict[str, list[tuple[str, str, str]]] = {}
+                for code, step, change, source in con.execute(
+                    f"SELECT lsoa21_code, step, change, from_codes FROM {CHANGES_TABLE} "
+                    "ORDER BY lsoa21_code, step DESC"
+                ).fetchall():
+                    changes.setdefault(code, []).append((step, change, source))
+                self._changes = changes
+        finally:
+            con.close()
+        out: dict[str, list[tuple]] = {}
+        for row in rows:
+            out.setdefault(row[0], []).append(row[1:])
+        with self._lock:
+            return self._series.setdefault(geography, out)
+
+    def warm(self) -> None:
+        for geography in set(fut.settings().memberships.values()):
+            self._load(geography)
+
+    def area(self, edition: str | None, code: str) -> dict[str, Any]:
+        """An area's national percentile in every IMD edition with its group's median and the
+        England median, its future in each period, and how its boundaries changed."""
+        data, rec = self.obs.area(edition, code)
+        geography = self.geography(data.id)
+        series = self._load(geography).get(rec["code"], [])
+        doc, _ = self.futures(data.id)
+        group = rec["group"]
+        traj = {t["group"]: {y["year"]: y["median_percentile"] for y in t["years"]}
+                for t in doc["trajectories"]}  # fmt: skip
+        england = {int(k): x for k, x in doc["england_median"].items()}
+        by_year = {row[0]: row for row in series}
+        titles = {r.year: r.title for r in RELEASES}
+        points = []
+        for year in YEARS:
+            row = by_year.get(year)
+            points.append(
+                {
+                    "year": year,
+                    "imd": titles[year],
+                    "rank": None if row is None else round(row[1], 1),
+                    "n": None if row is None else row[2],
+                    "percentile": None if row is None else round(row[3], 1),
+                    "method": None if row is None else row[4],
+                    "group_median": traj.get(group, {}).get(year),
+                    "england_median": england.get(year),
+                }
+            )
+        cfg = fut.settings()
+        periods = []
+        for a, b in cfg.periods:
+            pa, pb = by_year.get(a), by_year.get(b)
+            change = None if pa is None or pb is None else round(pb[3] - pa[3], 1)
+            future = None if change is None else str(fut.classify([change], cfg.points)[0])
+            periods.append(
+                {
+                    "start": a,
+                    "end": b,
+                    "change": change,
+                    "future": future,
+                    "future_label": fut.FUTURE_LABELS.get(future or "", "No data"),
+                }
+            )
+        methods = sorted({p["method"] for p in points if p["method"]})
+        first = next((p["year"] for p in points if p["percentile"] is not None), None)
+        changes = (self._changes or {}).get(rec["code"], []) if geography == "lsoa21" else []
+        return {
+            "code": rec["code"],
+            "name": rec["name"],
+            "edition": data.id,
+            "geography": geography,
+            "group": group,
+            "group_label": GROUP_LABELS.get(group, group),
+            "membership": doc["membership"],
+            "percentile": fut.PERCENTILE_MEANING,
+            "series": points,
+            "periods": periods,
+            "thresholds": doc["thresholds"],
+            "methods": {m: METHODS[m] for m in methods},
+            "coverage": f"{sum(p['percentile'] is not None for p in points)} of {len(YEARS)} "
+            f"IMD editions ({', '.join(str(y) for y in YEARS)}) on {GEOGRAPHY_WORDS[geography]}",
+            "boundary_changes": boundary_sentences(changes, first or YEARS[0]),
+            "documentation": "docs/trends.md",
+        }
+
+    def area_rows(self, trend: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"code": trend["code"], "name": trend["name"], "edition": trend["edition"],
+             "group": trend["group"], **p}
+            for p in trend["series"]
+        ]  # fmt: skip
+
+    def area_for_page(self, edition: str, code: str) -> dict[str, Any] | None:
+        """The area page's trend section (chart, table, notes), or None without a series."""
+        if edition not in fut.settings().memberships:
+            return None
+        trend = self.area(edition, code)
+        if all(p["percentile"] is None for p in trend["series"]):
+            return None
+        label = {
+            "left_behind": "'Left behind'",
+            "other_deprived": "Other deprived",
+            "rest": "Other",
+        }.get(trend["group"])
+        trend["chart_svg"] = charts.trend_svg(trend["name"] or trend["code"], trend["series"], label)
+        return trend
+
+    def summary_for_page(self, edition: str) -> dict[str, Any] | None:
+        """The summary page's three-futures section, or None without a series."""
+        if edition not in fut.settings().memberships:
+            return None
+        doc, _ = self.futures(edition)
+        doc = dict(doc)
+        doc["charts"] = [
+            charts.futures_svg(p, doc["future_labels"], uid=f"futures-{p['start']}-{p['end']}")
+            for p in doc["periods"]
+        ]
+        return doc
