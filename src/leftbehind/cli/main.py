@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "leftbehind.cli.funding_cmd",
     "leftbehind.cli.profile_cmd",
     "leftbehind.cli.search_cmd",
+    "leftbehind.cli.trend_cmd",
     "leftbehind.cli.community_cmd",
     "leftbehind.cli.serve_cmd",
 ]

@@ -59,6 +59,7 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
         "robustness": obs.robustness(data, rec["code"]),
         "today": obs.todays_wards(data, rec),
         "la": data.local_authorities.get(rec["local_authority_code"] or ""),
+        "trend": obs.trends.area_for_page(data.id, rec["code"]),
     }
 
 
@@ -151,6 +152,7 @@ async def summary_page(request: Request, edition: PageEditionParam = None) -> Re
             "title": "Summary by region, local authority and rural-urban class",
             "summary": obs.summary(data.id)[0],
             "comparison": obs.compare(data.id)[0],
+            "futures": obs.trends.summary_for_page(data.id),
         }
 
     return await cached_page(request, data, "summary.html", context)
