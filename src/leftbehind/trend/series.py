@@ -19,7 +19,8 @@ They are carried to 2021 LSOAs through the official ONS lookups (``lookup_lsoa01
 
 One formula covers all four: ``value(child) = sum(w_p * v_p) / sum(w_p)`` over the child's
 parents ``p`` with ``w_p = population(p) / children(p)``; it reduces to the published value for
-U and S and to the population-weighted mean for M (:func:`carry`). Populations: ONS mid-2019
+U and S (copied, not recomputed, so it is exact) and to the population-weighted mean for M
+(:func:`carry`). Populations: ONS mid-2019
 estimates for 2011 LSOAs; no population of 2001 LSOAs is in the store, so 2001 -> 2011 merges
 and irregular changes weight their parents equally (``EQUAL_WEIGHTS_NOTE``).
 
@@ -173,7 +174,8 @@ def carry(
             LEFT JOIN w ON w.code = l.parent
             WHERE v.value IS NOT NULL)
         SELECT child AS code,
-               CASE WHEN sum(wt) > 0 THEN sum(wt * value) / sum(wt) ELSE avg(value) END
+               CASE WHEN count(DISTINCT parent) = 1 THEN any_value(value)
+                    WHEN sum(wt) > 0 THEN sum(wt * value) / sum(wt) ELSE avg(value) END
                    AS value,
                {_worst("change")} AS change,
                {_worst("prior")} AS prior,
