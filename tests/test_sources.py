@@ -33,7 +33,7 @@ def fake_source(tmp_path: Path, content: bytes, sid: str = "demo_source"):
 
 def test_registry_rows_are_complete_and_pinned():
     sources = load_registry()
-    assert len(sources) == 53 + 133  # the manifest's files and the adopted additions
+    assert len(sources) == 53 + 139  # the manifest's files and the adopted additions
     assert len({s.id for s in sources}) == len(sources)
     for s in sources:
         assert re.fullmatch(r"[0-9a-f]{64}", s.sha256)

@@ -198,7 +198,7 @@ def test_every_2021_lsoa_has_2015_to_2025_and_percentiles_are_national(con):
     for year in (2015, 2019, 2025):
         assert by[year][1] == 33_755
     assert by[2004][1] >= 33_700  # a few 2011 LSOAs have no 2001 LSOA in the lookup
-    for year, (_, _, lo, hi, med, n) in by.items():
+    for year, (_, _, lo, hi, med, _n) in by.items():
         assert 0 < lo < 0.01 and 99.99 < hi < 100, year
         assert abs(med - 50) < 0.2, year
     assert by[2004][5] == 32_482 and by[2015][5] == 32_844 and by[2025][5] == 33_755
@@ -262,7 +262,7 @@ def client(store_path: Path):
 def test_futures_counts_add_up_to_the_groups(client, con):
     doc = client.get("/api/futures?edition=england-2019-ward").json()
     ident = con.execute(
-        "SELECT \"group\", count(*), sum(population) FROM identification "
+        'SELECT "group", count(*), sum(population) FROM identification '
         "WHERE edition = 'england-2019-ward' GROUP BY 1"
     ).fetchall()
     sizes = {g: (n, int(p or 0)) for g, n, p in ident}

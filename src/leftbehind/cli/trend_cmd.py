@@ -110,9 +110,7 @@ def futures(
             _, payload = obs.trends.download(edition, "futures.csv")
     finally:
         obs.close()
-    if fmt == "json":
-        emit_text(payload.body.decode("utf-8"), output)
-    elif fmt == "csv":
+    if fmt in ("json", "csv"):
         emit_text(payload.body.decode("utf-8"), output)
     else:
         emit_text(futures_text(doc), output)

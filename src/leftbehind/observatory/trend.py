@@ -18,21 +18,27 @@ import pandas as pd
 
 from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput, StoreMissing
+from leftbehind.export import frame_csv
 from leftbehind.groups import GROUP_LABELS
 from leftbehind.observatory import views as v
 from leftbehind.observatory.payload import Payload
 from leftbehind.trend import charts
 from leftbehind.trend import futures as fut
+from leftbehind.trend import outcomes as out_
 from leftbehind.trend.series import CHANGES_TABLE, METHODS, RELEASES, SERIES_TABLE, YEARS
 
 if TYPE_CHECKING:
     from leftbehind.observatory.service import Observatory
 
-VIEW_KEYS = ("futures", "futures.csv", "trend_local_authorities", "trend_local_authorities.csv")
+VIEW_KEYS = (
+    "futures", "futures.csv", "trend_local_authorities", "trend_local_authorities.csv",
+    "outcomes",
+)  # fmt: skip
 AREA_CSV_COLUMNS = [
     "code", "name", "edition", "year", "imd", "rank", "n", "percentile", "method",
     "group", "group_median", "england_median",
 ]  # fmt: skip
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 GEOGRAPHY_WORDS = {"lsoa21": "2021 LSOAs", "ward17": "2017 wards (best fit of 2011 LSOAs)"}
 
 
@@ -43,16 +49,19 @@ def _membership(edition: str) -> str:
     )
 
 
-def edition_trend_views(con: duckdb.DuckDBPyConnection, edition: str, geography: str) -> dict[str, Payload]:
+def edition_trend_views(
+    con: duckdb.DuckDBPyConnection, edition: str, geography: str
+) -> dict[str, Payload]:
     """The trend views of one edition."""
     ed = EDITIONS[edition]
+    # the series of the edition's own areas (every area of the series is one of them)
     series = con.execute(
         f"SELECT code, year, rank, n, percentile, method FROM {SERIES_TABLE} "
-        "WHERE geography = ?",
-        [geography],
+        "WHERE geography = ? AND code IN (SELECT code FROM identification WHERE edition = ?)",
+        [geography, edition],
     ).df()
     areas = con.execute(
-        "SELECT code, name, \"group\", population, local_authority_code, local_authority "
+        'SELECT code, name, "group", population, local_authority_code, local_authority '
         "FROM identification WHERE edition = ? ORDER BY code",
         [edition],
     ).df()
@@ -65,21 +74,77 @@ def edition_trend_views(con: duckdb.DuckDBPyConnection, edition: str, geography:
     la_columns = list(las[0]) if las else ["code"]
     return {
         "futures": Payload.json(doc),
-        "futures.csv": Payload.csv(
-            [{k: (None if pd.isna(x) else x) for k, x in r.items()} for r in rows.to_dict("records")],
-            list(rows.columns),
-        ),
+        "futures.csv": Payload.make(frame_csv(rows), CSV_MEDIA_TYPE),
         "trend_local_authorities": Payload.json(las),
-        "trend_local_authorities.csv": Payload.csv(las, la_columns),
+        "trend_local_authorities.csv": Payload.make(
+            frame_csv(pd.DataFrame(las, columns=la_columns)), CSV_MEDIA_TYPE
+        ),
+    }
+
+
+def outcomes_document(con: duckdb.DuckDBPyConnection, edition: str) -> dict[str, Any]:
+    """Comparators of the outcomes beside deprivation for one edition: residents-weighted
+    means over 'left behind', other deprived and all areas."""
+    ed = EDITIONS[edition]
+    # GROUPING SETS: one row per group and one for all areas (group NULL -> 'nation')
+    lonely = con.execute(
+        f"""SELECT coalesce(i."group", 'nation') AS grp,
+                   sum(o.value * i.population) / sum(i.population) AS value, count(*) AS areas
+            FROM {out_.LONELINESS_TABLE} o
+            JOIN identification i ON i.edition = o.edition AND i.code = o.code
+            WHERE o.edition = ? AND i.population > 0
+            GROUP BY GROUPING SETS ((i."group"), ())""",
+        [edition],
+    ).fetchall()
+    measure = out_.LONELINESS_MEASURES.get(ed.nation)
+    loneliness = None
+    if measure is not None and lonely:
+        loneliness = {
+            "nation": ed.nation,
+            **measure,
+            "comparators": {g: round(val, 3) for g, val, _ in lonely if g != "rest"},
+            "note": out_.NOT_COMPARABLE,
+        }
+    health = None
+    if ed.nation == "England":
+        rows = con.execute(
+            f"""SELECT coalesce(i."group", 'nation') AS grp, h.measure, h.year,
+                       sum(h.value * i.population) / sum(i.population) AS value
+                FROM {out_.HEALTH_LA_TABLE} a
+                JOIN identification i ON i.edition = a.edition AND i.code = a.code
+                JOIN {out_.HEALTH_TABLE} h ON h.ltla21_code = a.ltla21_code
+                WHERE a.edition = ? AND i.population > 0 AND h.value IS NOT NULL
+                GROUP BY GROUPING SETS ((i."group", h.measure, h.year), (h.measure, h.year))
+                ORDER BY 2, 3, 1""",
+            [edition],
+        ).fetchall()
+        comps: dict[str, dict[str, dict[str, float]]] = {}
+        for g, m, year, val in rows:
+            if g != "rest":
+                comps.setdefault(m, {}).setdefault(g, {})[str(year)] = round(val, 2)
+        health = {
+            "measures": out_.HEALTH_MEASURES,
+            "comparators": comps,
+            "note": out_.HEALTH_NOTE,
+            "source": "ONS Health Index for England (via humaniverse/healthyr)",
+        }
+    return {
+        "edition": edition,
+        "loneliness": loneliness,
+        "loneliness_note": out_.NORTHERN_IRELAND_NOTE if ed.nation == "Northern Ireland" else None,
+        "health": health,
     }
 
 
 def build_trend_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Build stage: the trend views of every edition with a series (``observatory_views``)."""
+    """Build stage: the trend views of every edition with a series, and every edition's
+    outcomes comparators (``observatory_views``)."""
     v._create(con)
     for edition, geography in fut.settings().memberships.items():
         if edition in EDITIONS:
             v._store(con, edition, edition_trend_views(con, edition, geography))
+    for edition in EDITIONS:
+        v._store(con, edition, {"outcomes": Payload.json(outcomes_document(con, edition))})
 
 
 def boundary_sentences(changes: list[tuple[str, str, str]], first_year: int) -> list[str]:
@@ -119,6 +184,7 @@ class Trends:
         self._lock = threading.Lock()
         self._series: dict[str, dict[str, list[tuple]]] = {}
         self._changes: dict[str, list[tuple[str, str, str]]] | None = None
+        self._outcomes: dict[str, Any] | None = None
 
     # -- editions ---------------------------------------------------------------------------
     def geography(self, edition: str) -> str:
@@ -267,7 +333,9 @@ class Trends:
             "other_deprived": "Other deprived",
             "rest": "Other",
         }.get(trend["group"])
-        trend["chart_svg"] = charts.trend_svg(trend["name"] or trend["code"], trend["series"], label)
+        trend["chart_svg"] = charts.trend_svg(
+            trend["name"] or trend["code"], trend["series"], label
+        )
         return trend
 
     def summary_for_page(self, edition: str) -> dict[str, Any] | None:
@@ -281,3 +349,102 @@ class Trends:
             for p in doc["periods"]
         ]
         return doc
+
+    # -- outcomes beside deprivation ----------------------------------------------------------
+    def _load_outcomes(self) -> dict[str, Any]:
+        if self._outcomes is not None:
+            return self._outcomes
+        con = self.obs.connection()
+        try:
+            lonely = {
+                (e, c): (value, rank, n)
+                for e, c, value, rank, n in con.execute(
+                    f"SELECT edition, code, value, rank, n FROM {out_.LONELINESS_TABLE}"
+                ).fetchall()
+            }
+            areas = {
+                (e, c): la
+                for e, c, la in con.execute(
+                    f"SELECT edition, code, ltla21_code FROM {out_.HEALTH_LA_TABLE}"
+                ).fetchall()
+            }
+            health: dict[str, dict[str, dict[str, float]]] = {}
+            for la, year, measure, value in con.execute(
+                f"SELECT ltla21_code, year, measure, value FROM {out_.HEALTH_TABLE}"
+            ).fetchall():
+                health.setdefault(la, {}).setdefault(measure, {})[str(year)] = value
+            names = dict(
+                con.execute(
+                    "SELECT DISTINCT ltla22_code, ltla22_name FROM lookup_lsoa11_lsoa21_ltla22"
+                ).fetchall()
+            )
+        finally:
+            con.close()
+        with self._lock:
+            if self._outcomes is None:
+                self._outcomes = {
+                    "loneliness": lonely, "areas": areas, "health": health, "names": names,
+                }  # fmt: skip
+        return self._outcomes
+
+    def outcomes(self, edition: str | None, code: str) -> dict[str, Any]:
+        """Loneliness (the nation's own measure) and the ONS Health Index of the area's
+        district 2015-2021, with comparators."""
+        data, rec = self.obs.area(edition, code)
+        doc = v.view_data(self.obs.view(data.id, "outcomes"))
+        store = self._load_outcomes()
+        key = (data.id, rec["code"])
+        loneliness = None
+        if doc["loneliness"] is not None:
+            hit = store["loneliness"].get(key)
+            loneliness = {
+                **doc["loneliness"],
+                "value": None if hit is None else round(hit[0], 3),
+                "rank": None if hit is None else hit[1],
+                "n": None if hit is None else hit[2],
+            }
+        health = None
+        la = store["areas"].get(key)
+        if doc["health"] is not None and la is not None:
+            values = store["health"].get(la, {})
+            measures = []
+            for m, label in doc["health"]["measures"].items():
+                comps = doc["health"]["comparators"].get(m, {})
+                years = sorted(set(values.get(m, {})) | set(comps.get("nation", {})))
+                measures.append(
+                    {
+                        "measure": m,
+                        "label": label,
+                        "years": [
+                            {
+                                "year": int(y),
+                                "value": values.get(m, {}).get(y),
+                                "left_behind": comps.get("left_behind", {}).get(y),
+                                "other_deprived": comps.get("other_deprived", {}).get(y),
+                                "nation": comps.get("nation", {}).get(y),
+                            }
+                            for y in years
+                        ],
+                    }
+                )
+            health = {
+                "local_authority_code": la,
+                "local_authority": store["names"].get(la),
+                "measures": measures,
+                "note": doc["health"]["note"],
+                "source": doc["health"]["source"],
+            }
+        return {
+            "code": rec["code"],
+            "name": rec["name"],
+            "edition": data.id,
+            "loneliness": loneliness,
+            "loneliness_note": doc.get("loneliness_note"),
+            "health": health,
+        }
+
+    def outcomes_for_page(self, edition: str, code: str) -> dict[str, Any] | None:
+        got = self.outcomes(edition, code)
+        if got["loneliness"] is None and got["health"] is None and not got["loneliness_note"]:
+            return None
+        return got

@@ -12,6 +12,7 @@ DERIVED_STAGES: list[str] = [
     "leftbehind.identify:build_identification",
     "leftbehind.places.stage:build_places",
     "leftbehind.trend.series:build_series",
+    "leftbehind.trend.outcomes:build_outcomes",
     "leftbehind.robustness.stage:build_robustness",
     "leftbehind.profiles.values:build_profile_inputs",
     "leftbehind.observatory.tiles:build_tiles",

@@ -88,7 +88,12 @@ def trend_svg(
         )
     series = [
         ("england_median", "England median", COLOURS["england"], "4 4"),
-        ("group_median", f"{group_label} areas (median)" if group_label else "", COLOURS["group"], "6 3"),
+        (
+            "group_median",
+            f"{group_label} areas (median)" if group_label else "",
+            COLOURS["group"],
+            "6 3",
+        ),
         ("percentile", "This area", COLOURS["area"], ""),
     ]
     legend_x = WIDTH - right - 190
@@ -128,7 +133,9 @@ def futures_svg(period: dict[str, Any], labels: dict[str, str], uid: str = "futu
     title = f"Where people live: IMD {period['start']} to {period['end']}"
     words = " ".join(
         f"{g['label']}: "
-        + ", ".join(f"{labels[f].lower()} {g['futures'][f]['population_share'] or 0:.0f}%" for f in futures)
+        + ", ".join(
+            f"{labels[f].lower()} {g['futures'][f]['population_share'] or 0:.0f}%" for f in futures
+        )
         + "."
         for g in groups
     )

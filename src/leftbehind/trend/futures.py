@@ -106,7 +106,9 @@ def classify(change: np.ndarray | pd.Series, points: float) -> np.ndarray:
     ['further_behind', 'keeping_pace', 'keeping_pace', 'keeping_pace', 'closing_the_gap', None]
     """
     c = np.asarray(change, dtype=float)
-    out = np.where(c < -points, "further_behind", np.where(c > points, "closing_the_gap", "keeping_pace"))
+    out = np.where(
+        c < -points, "further_behind", np.where(c > points, "closing_the_gap", "keeping_pace")
+    )
     return np.where(np.isnan(c), None, out).astype(object)
 
 
@@ -137,9 +139,7 @@ def _share(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def futures_frame(
-    series: pd.DataFrame, areas: pd.DataFrame
-) -> pd.DataFrame:
+def futures_frame(series: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
     """One row per area of ``areas`` (``code, name, group, population, local_authority_code,
     local_authority``) with its percentile in every year (``p2004`` ...)."""
     table = wide(series)
@@ -147,9 +147,7 @@ def futures_frame(
     return areas.merge(table, left_on="code", right_index=True, how="left")
 
 
-def period_summary(
-    frame: pd.DataFrame, start: int, end: int, points: float
-) -> dict[str, Any]:
+def period_summary(frame: pd.DataFrame, start: int, end: int, points: float) -> dict[str, Any]:
     """Areas and residents by group and future between two editions."""
     change = frame[f"p{end}"] - frame[f"p{start}"]
     future = classify(change.to_numpy(), points)
@@ -229,9 +227,7 @@ def _people(n: float) -> str:
     return f"{n:,.0f}"
 
 
-def headline_sentences(
-    doc: dict[str, Any], area_words: str
-) -> list[str]:
+def headline_sentences(doc: dict[str, Any], area_words: str) -> list[str]:
     """The headline in plain words: residents of left-behind and other deprived areas by
     future, per period."""
     out = []
@@ -274,27 +270,21 @@ def futures_document(
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """The three-futures document of an edition and the per-area frame it was made from.
 
-    ``series``: ``code, year, rank, n, percentile, method`` on ``geography``; ``areas``: the
+    ``series``: ``code, year, rank, n, percentile, method`` of the edition's areas on
+    ``geography`` (every area of the series is one of them); ``areas``: the
     edition's identification (``code, name, group, population, local_authority_code,
     local_authority``)."""
     cfg = cfg or settings()
     frame = futures_frame(series, areas)
     all_years = wide(series)
     england = {y: _median(all_years[y]) for y in YEARS}
+    by_method = series.groupby(["year", "method"]).size().sort_index()
     coverage = {
         "areas": len(areas),
         "by_year": {
             str(y): {
                 "areas_with_data": int(frame[f"p{y}"].notna().sum()),
-                "by_method": {
-                    str(k): int(v)
-                    for k, v in series[(series["year"] == y) & series["code"].isin(areas["code"])][
-                        "method"
-                    ]
-                    .value_counts()
-                    .sort_index()
-                    .items()
-                },
+                "by_method": {str(m): int(k) for (yy, m), k in by_method.items() if yy == y},
             }
             for y in YEARS
         },
@@ -343,4 +333,5 @@ def area_rows(frame: pd.DataFrame, cfg: FuturesSettings | None = None) -> pd.Dat
         out[f"future_{a}_{b}"] = classify(change.to_numpy(), cfg.points)
     for y in YEARS:
         out[f"p{y}"] = out[f"p{y}"].round(2)
+    out["population"] = out["population"].round().astype("Int64")
     return out

@@ -219,7 +219,9 @@ def lsoa21_series(con: duckdb.DuckDBPyConnection, release: Release) -> duckdb.Du
     ).fetchall()[0][0]
     ranks = _england(release, "imd_rank")
     if release.geography == "lsoa21":
-        body = f"SELECT code, value AS rank, NULL::VARCHAR AS c11, NULL::VARCHAR AS c21 FROM ({ranks})"
+        body = (
+            f"SELECT code, value AS rank, NULL::VARCHAR AS c11, NULL::VARCHAR AS c21 FROM ({ranks})"
+        )
     elif release.geography == "lsoa11":
         step = carry(con, ranks, LOOKUP_11_21, WEIGHTS_11).sql_query()
         body = f"SELECT code, value AS rank, NULL::VARCHAR AS c11, change AS c21 FROM ({step})"
@@ -303,8 +305,12 @@ def build_series(con: duckdb.DuckDBPyConnection) -> None:
     """Build stage: tables ``trend_series`` and ``trend_boundary_changes``."""
     parts = []
     for release in RELEASES:
-        parts.append(f"SELECT 'lsoa21' AS geography, * FROM ({lsoa21_series(con, release).sql_query()})")
-        parts.append(f"SELECT 'ward17' AS geography, * FROM ({ward17_series(con, release).sql_query()})")
+        parts.append(
+            f"SELECT 'lsoa21' AS geography, * FROM ({lsoa21_series(con, release).sql_query()})"
+        )
+        parts.append(
+            f"SELECT 'ward17' AS geography, * FROM ({ward17_series(con, release).sql_query()})"
+        )
     con.execute(f"DROP TABLE IF EXISTS {SERIES_TABLE}")
     con.execute(
         f"""CREATE TABLE {SERIES_TABLE} AS

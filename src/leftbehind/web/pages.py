@@ -60,6 +60,7 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
         "today": obs.todays_wards(data, rec),
         "la": data.local_authorities.get(rec["local_authority_code"] or ""),
         "trend": obs.trends.area_for_page(data.id, rec["code"]),
+        "outcomes": obs.trends.outcomes_for_page(data.id, rec["code"]),
     }
 
 

@@ -105,11 +105,23 @@ async def futures_local_authorities(request: Request, edition: EditionParam = No
     response_class=Response,
     responses=csv_responses("One row per local authority."),
 )
-async def futures_local_authorities_csv(
-    request: Request, edition: EditionParam = None
-) -> Response:
+async def futures_local_authorities_csv(request: Request, edition: EditionParam = None) -> Response:
     obs = observatory(request)
     eid, payload = await run_in_threadpool(
         obs.trends.download, _edition(edition), "trend_local_authorities.csv"
     )
     return csv_download(request, payload, f"leftbehind-{eid}-futures-local-authorities.csv")
+
+
+@router.get(
+    "/areas/{code}/outcomes",
+    summary="Loneliness (the nation's own measure) and the ONS Health Index of the area's "
+    "district 2015-2021, with comparators",
+    description="Loneliness is measured differently in each nation: never compare values "
+    "across nations. The Health Index is England's, by local authority (2021 districts).",
+    responses=NOT_FOUND,
+)
+async def area_outcomes(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    got = await run_in_threadpool(obs.trends.outcomes, _edition(edition), code)
+    return json_response(request, got)
