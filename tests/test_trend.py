@@ -349,3 +349,66 @@ def test_cli_futures_json_is_the_api_document(store_home, client):
     assert json.loads(res.stdout) == client.get(f"/api/areas/{BECONTREE}/trend").json()
     res = CliRunner().invoke(app, ["futures", "--edition", "scotland-2022-iz"])
     assert res.exit_code == 2 and "no harmonised IMD series" in res.output
+
+
+# -- outcomes beside deprivation ----------------------------------------------------------------
+def test_loneliness_of_a_ward_is_the_residents_weighted_mean_of_its_lsoas(client, con):
+    rows = con.execute(
+        """SELECT l.perc, p.residents * x.share FROM place_crosswalk x
+           JOIN loneliness_england_lsoa21 l ON l.lsoa21_code = x.from_code
+           JOIN population21_lsoa21 p ON p.lsoa21_code = x.from_code
+           WHERE x.from_type = 'lsoa21' AND x.edition = 'england-2019-ward'
+             AND x.area_code = ?""",
+        [BECONTREE],
+    ).fetchall()
+    assert len(rows) >= 5
+    expected = sum(v * w for v, w in rows) / sum(w for _, w in rows)
+    got = client.get(f"/api/areas/{BECONTREE}/outcomes").json()
+    lo = got["loneliness"]
+    assert lo["nation"] == "England" and lo["unit"] == "%"
+    assert lo["value"] == pytest.approx(expected, abs=0.001)
+    assert 1 <= lo["rank"] <= lo["n"] == 7_421
+    assert set(lo["comparators"]) == {"left_behind", "other_deprived", "nation"}
+
+
+def test_lsoa_loneliness_and_district_health_index_are_the_sources_values(client, con):
+    got = client.get("/api/areas/E01035188/outcomes?edition=england-2023-lsoa").json()
+    perc = con.execute(
+        "SELECT perc FROM loneliness_england_lsoa21 WHERE lsoa21_code = 'E01035188'"
+    ).fetchall()[0][0]
+    assert got["loneliness"]["value"] == pytest.approx(perc, abs=0.001)
+    h = got["health"]
+    assert h["local_authority_code"] == "E06000001" and h["local_authority"] == "Hartlepool"
+    wellbeing = next(m for m in h["measures"] if m["measure"] == "personal_well_being")
+    source = dict(
+        con.execute(
+            "SELECT year::INTEGER, personal_well_being FROM "
+            "health_index_england_ltla21_subdomains WHERE ltla21_code = 'E06000001'"
+        ).fetchall()
+    )
+    assert [y["year"] for y in wellbeing["years"]] == list(range(2015, 2022))
+    assert {y["year"]: y["value"] for y in wellbeing["years"]} == pytest.approx(source)
+    england_2015 = next(m for m in h["measures"] if m["measure"] == "overall_score")
+    assert england_2015["years"][0]["nation"] == pytest.approx(100, abs=1.5)
+
+
+def test_each_nation_keeps_its_own_loneliness_measure(client):
+    obs = client.app.state.observatory
+    for edition, nation, unit in (
+        ("wales-2022-msoa", "Wales", "z-score"),
+        ("scotland-2022-iz", "Scotland", "z-score"),
+    ):
+        code = next(iter(obs.edition(edition).records))
+        got = client.get(f"/api/areas/{code}/outcomes?edition={edition}").json()
+        assert got["loneliness"]["nation"] == nation and got["loneliness"]["unit"] == unit
+        assert "same nation" in got["loneliness"]["note"]
+        assert got["health"] is None  # the Health Index is England's
+    code = next(iter(obs.edition("northern-ireland-2022-soa").records))
+    got = client.get(f"/api/areas/{code}/outcomes?edition=northern-ireland-2022-soa").json()
+    assert got["loneliness"] is None and "super data zones" in got["loneliness_note"]
+
+
+def test_area_page_shows_loneliness_and_health(client):
+    html = client.get(f"/areas/{BECONTREE}").text
+    assert 'id="outcomes-heading"' in html and "Personal well-being" in html
+    assert "Access to green space" in html and "Barking and Dagenham" in html
