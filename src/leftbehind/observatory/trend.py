@@ -11,9 +11,11 @@ request).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from leftbehind.editions import EDITIONS
@@ -26,9 +28,6 @@ from leftbehind.trend import charts
 from leftbehind.trend import futures as fut
 from leftbehind.trend import outcomes as out_
 from leftbehind.trend.series import CHANGES_TABLE, METHODS, RELEASES, SERIES_TABLE, YEARS
-
-if TYPE_CHECKING:
-    from leftbehind.observatory.service import Observatory
 
 VIEW_KEYS = (
     "futures", "futures.csv", "trend_local_authorities", "trend_local_authorities.csv",
@@ -176,13 +175,35 @@ def boundary_sentences(changes: list[tuple[str, str, str]], first_year: int) -> 
     return out
 
 
+@dataclass(frozen=True)
+class _Series:
+    """The harmonised series of one geography in memory: columns as lists, and each code's
+    slice of them."""
+
+    index: dict[str, tuple[int, int]]
+    year: list[int]
+    rank: list[float]
+    n: list[int]
+    percentile: list[float]
+    method: list[str]
+
+    def rows(self, code: str) -> list[tuple[int, float, int, float, str]]:
+        a, b = self.index.get(code, (0, 0))
+        return [
+            (self.year[i], self.rank[i], self.n[i], self.percentile[i], self.method[i])
+            for i in range(a, b)
+        ]
+
+
 class Trends:
     """The three futures and per-area trends, for the CLI and the web."""
 
-    def __init__(self, obs: Observatory):
+    def __init__(self, obs: Any):
+        """``obs``: the :class:`~leftbehind.observatory.service.Observatory` (not imported:
+        the service creates this object on first use)."""
         self.obs = obs
         self._lock = threading.Lock()
-        self._series: dict[str, dict[str, list[tuple]]] = {}
+        self._series: dict[str, _Series] = {}
         self._changes: dict[str, list[tuple[str, str, str]]] | None = None
         self._outcomes: dict[str, Any] | None = None
 
@@ -212,7 +233,7 @@ class Trends:
         return self.download(edition, "trend_local_authorities")
 
     # -- areas ------------------------------------------------------------------------------
-    def _load(self, geography: str) -> dict[str, list[tuple]]:
+    def _load(self, geography: str) -> _Series:
         hit = self._series.get(geography)
         if hit is not None:
             return hit
@@ -224,11 +245,11 @@ class Trends:
                     "the evidence store has no harmonised IMD series; rebuild it with "
                     "'leftbehind build'"
                 )
-            rows = con.execute(
+            cols = con.execute(
                 f"SELECT code, year, rank, n, percentile, method FROM {SERIES_TABLE} "
                 "WHERE geography = ? ORDER BY code, year",
                 [geography],
-            ).fetchall()
+            ).fetchnumpy()
             if self._changes is None and geography == "lsoa21":
                 changes: dict[str, list[tuple[str, str, str]]] = {}
                 for code, step, change, source in con.execute(
@@ -239,11 +260,20 @@ class Trends:
                 self._changes = changes
         finally:
             con.close()
-        out: dict[str, list[tuple]] = {}
-        for row in rows:
-            out.setdefault(row[0], []).append(row[1:])
+        # one row per edition, sorted by code: each code's rows are one slice of the columns
+        codes = np.asarray(cols["code"]).astype(str)
+        firsts, starts = np.unique(codes, return_index=True)
+        ends = np.append(starts[1:], len(codes))
+        series = _Series(
+            index={c: (int(a), int(b)) for c, a, b in zip(firsts, starts, ends, strict=True)},
+            year=np.asarray(cols["year"]).tolist(),
+            rank=np.asarray(cols["rank"]).tolist(),
+            n=np.asarray(cols["n"]).tolist(),
+            percentile=np.asarray(cols["percentile"]).tolist(),
+            method=np.asarray(cols["method"]).astype(str).tolist(),
+        )
         with self._lock:
-            return self._series.setdefault(geography, out)
+            return self._series.setdefault(geography, series)
 
     def warm(self) -> None:
         for geography in set(fut.settings().memberships.values()):
@@ -254,7 +284,7 @@ class Trends:
         England median, its future in each period, and how its boundaries changed."""
         data, rec = self.obs.area(edition, code)
         geography = self.geography(data.id)
-        series = self._load(geography).get(rec["code"], [])
+        series = self._load(geography).rows(rec["code"])
         doc, _ = self.futures(data.id)
         group = rec["group"]
         traj = {t["group"]: {y["year"]: y["median_percentile"] for y in t["years"]}
