@@ -384,4 +384,23 @@ def test_public_funds_page_and_a_budget_written_with_pounds_and_commas(server, p
     assert ratio >= 1.5
     assert "not a forecast" in page.locator("#social-return").inner_text()
     assert _axe(page, "allocate-sensitivity") == []
+
+
+def test_trend_chart_on_the_area_page_and_futures_on_the_summary(server, page):
+    page.goto(f"{server}/areas/{BECONTREE}")
+    chart = page.locator("#trend svg[role=img]")
+    chart.scroll_into_view_if_needed()
+    assert chart.is_visible()
+    assert page.locator("#trend-title").text_content().startswith("Becontree")
+    assert page.locator("#trend polyline").count() == 3  # area, its group, England
+    assert page.locator("#trend table tbody tr").count() == 6
+    _shot(page, "area-trend")
+    assert _axe(page, "area-trend") == []
+    page.goto(f"{server}/summary?edition=england-2019-ward")
+    bars = page.locator("#futures svg[role=img]")
+    assert bars.count() == 2 and bars.first.is_visible()
+    assert "kept pace" in page.locator("#futures-2015-2025-desc").text_content()
+    page.goto(f"{server}/areas/E01035188?edition=england-2023-lsoa")
+    assert "formed in 2021 by merging" in page.locator("#trend").text_content()
+    assert _axe(page, "lsoa-trend") == []
     assert page.errors == [] and page.csp_blocked == []

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "leftbehind.cli.funds_cmd",
     "leftbehind.cli.profile_cmd",
     "leftbehind.cli.search_cmd",
+    "leftbehind.cli.trend_cmd",
     "leftbehind.cli.community_cmd",
     "leftbehind.cli.assets_cmd",
     "leftbehind.cli.serve_cmd",

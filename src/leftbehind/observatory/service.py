@@ -133,6 +133,7 @@ class Observatory:
         self.grants_version: Callable[[], tuple] | None = None
         self.grants_frame: Callable[[tuple], Any] | None = None
         self._profiles_version: tuple | None = None
+        self._trends: Any = None
 
     def _grants_version_now(self) -> tuple | None:
         """The grants' version; cached profiles of an older version are dropped."""
@@ -145,6 +146,16 @@ class Observatory:
                     self._profiles.clear()
                     self._profiles_version = version
         return version
+
+    @property
+    def trends(self) -> Any:
+        """Change over time: the three futures and area trends
+        (:class:`leftbehind.observatory.trend.Trends`)."""
+        if self._trends is None:
+            from leftbehind.observatory.trend import Trends
+
+            self._trends = Trends(self)
+        return self._trends
 
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:

@@ -12,10 +12,13 @@ DERIVED_STAGES: list[str] = [
     "leftbehind.funding.public:build_public_funds",
     "leftbehind.places.stage:build_places",
     "leftbehind.assets.stage:build_assets",
+    "leftbehind.trend.series:build_series",
+    "leftbehind.trend.outcomes:build_outcomes",
     "leftbehind.robustness.stage:build_robustness",
     "leftbehind.profiles.values:build_profile_inputs",
     "leftbehind.observatory.tiles:build_tiles",
     "leftbehind.observatory.views:build_views",
+    "leftbehind.observatory.trend:build_trend_views",
 ]
 
 # Imported grants now live in the community database. A store built before that held them in

@@ -39,6 +39,7 @@ from leftbehind.web import (
     public_funds,
     rendering,
     search,
+    trend,
 )
 from leftbehind.web.common import ResponseCache
 
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if vendor is not None:
         app.mount("/vendor/maplibre", StaticFiles(directory=str(vendor)), name="maplibre")
 
+    app.include_router(trend.router)
     app.include_router(api.router)
     app.include_router(funding.api_router)
     app.include_router(public_funds.api_router)

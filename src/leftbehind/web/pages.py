@@ -61,6 +61,8 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
         "robustness": obs.robustness(data, rec["code"]),
         "today": obs.todays_wards(data, rec),
         "la": data.local_authorities.get(rec["local_authority_code"] or ""),
+        "trend": obs.trends.area_for_page(data.id, rec["code"]),
+        "outcomes": obs.trends.outcomes_for_page(data.id, rec["code"]),
     }
 
 
@@ -165,6 +167,7 @@ async def summary_page(request: Request, edition: PageEditionParam = None) -> Re
             "summary": obs.summary(data.id)[0],
             "comparison": obs.compare(data.id)[0],
             "library_changes": assets.asset_map(request).library_changes(data.id),
+            "futures": obs.trends.summary_for_page(data.id),
         }
 
     return await cached_page(request, data, "summary.html", context)
