@@ -124,6 +124,8 @@ class Observatory:
         self._tile_payloads: OrderedDict[tuple[str, int, int, int], Payload] = OrderedDict()
         self._postcodes = PostcodeLookup(facts=self._area_fact)
         self._ward_index: NameIndex | None = None
+        self._subsets: OrderedDict[tuple, Payload] = OrderedDict()
+        self._feature_index: dict[tuple[str, str], dict[str, str]] = {}
 
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -623,11 +625,105 @@ class Observatory:
         return self.view_data(edition, "robustness_overview")
 
     # -- map layers ---------------------------------------------------------------------------
-    def geojson(self, edition: str | None, group: str | None, detail: str) -> Payload:
-        return self.view(edition, f"geojson:{detail}:{group or 'all'}")
+    def geojson(
+        self,
+        edition: str | None,
+        group: str | None,
+        detail: str,
+        local_authority: str | None = None,
+        region: str | None = None,
+    ) -> Payload:
+        """The areas layer (prepared), or only the areas of a local authority and/or region
+        (code or name; unknown ones are :class:`AreaNotFound`), cut from the prepared layer."""
+        if not local_authority and not region:
+            return self.view(edition, f"geojson:{detail}:{group or 'all'}")
+        data = self.edition(edition)
+        key = ("areas", data.id, detail, group or "all",
+               (local_authority or "").strip().lower(), (region or "").strip().lower())  # fmt: skip
+        hit = self._subsets.get(key)
+        if hit is not None:
+            return hit
+        rows = self.filter_areas(data.id, group, region, local_authority)
+        by_code = self._features(data.id, f"geojson:{detail}:all")
+        items = [by_code[r["code"]] for r in rows if r["code"] in by_code]
+        return self._keep_subset(key, items)
 
-    def la_geojson(self, edition: str | None) -> Payload:
-        return self.view(edition, "geojson:la")
+    def la_geojson(self, edition: str | None, local_authority: str | None = None) -> Payload:
+        """The outlines of the edition's local authorities, or of one (code or name)."""
+        if not local_authority:
+            return self.view(edition, "geojson:la")
+        data, la = self.local_authority_named(edition, local_authority)
+        key = ("la", data.id, la["code"])
+        hit = self._subsets.get(key)
+        if hit is not None:
+            return hit
+        by_code = self._features(data.id, "geojson:la")
+        return self._keep_subset(key, [by_code[la["code"]]] if la["code"] in by_code else [])
+
+    def local_authority_named(self, edition: str | None, text: str) -> tuple[EditionView, dict]:
+        """A local authority by code or exact name (case-insensitive)."""
+        data = self.edition(edition)
+        wanted = text.strip().lower()
+        for la in data.local_authorities.values():
+            if wanted in (la["code"].lower(), la["name"].lower()):
+                return data, la
+        try:
+            return self.local_authority(data.id, text)
+        except AreaNotFound as exc:
+            raise AreaNotFound(
+                f"query parameter 'local_authority': {exc}", matches=exc.matches
+            ) from None
+
+    def local_authority_bounds(self, edition: str | None, code: str) -> list[float] | None:
+        """[west, south, east, north] of a local authority's outline, or None without one."""
+        import json
+
+        data = self.edition(edition)
+        text = self._features(data.id, "geojson:la").get(code)
+        if text is None:
+            return None
+        xs: list[float] = []
+        ys: list[float] = []
+
+        def walk(node: Any) -> None:
+            if node and isinstance(node[0], (int, float)):
+                xs.append(float(node[0]))
+                ys.append(float(node[1]))
+            else:
+                for child in node:
+                    walk(child)
+
+        walk(json.loads(text)["geometry"]["coordinates"])
+        if not xs:
+            return None
+        return [round(min(xs), 4), round(min(ys), 4), round(max(xs), 4), round(max(ys), 4)]
+
+    def _features(self, edition: str, key: str) -> dict[str, str]:
+        """A prepared FeatureCollection split into feature texts by area code (kept)."""
+        import json
+
+        cache_key = (edition, key)
+        hit = self._feature_index.get(cache_key)
+        if hit is None:
+            collection = v.view_data(self.view(edition, key))
+            hit = {}
+            for feat in collection["features"]:
+                props = feat.get("properties") or {}
+                code = props.get("c") or props.get("code")
+                hit[code] = json.dumps(feat, ensure_ascii=False, separators=(",", ":"))
+            with self._lock:
+                hit = self._feature_index.setdefault(cache_key, hit)
+        return hit
+
+    def _keep_subset(self, key: tuple, items: list[str]) -> Payload:
+        from leftbehind.geojson import feature_collection
+
+        payload = Payload.make(feature_collection(items), "application/geo+json")
+        with self._lock:
+            self._subsets[key] = payload
+            while len(self._subsets) > 512:
+                self._subsets.popitem(last=False)
+        return payload
 
     def cached_tile(self, geography: str, z: int, x: int, y: int) -> Payload | None:
         """A tile already served once (the hot path), or None."""

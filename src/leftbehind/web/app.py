@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -37,7 +37,7 @@ from leftbehind.web import (
     rendering,
     search,
 )
-from leftbehind.web.common import ResponseCache
+from leftbehind.web.common import ResponseCache, reject_unknown_query
 
 log = logging.getLogger("leftbehind.web")
 
@@ -180,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     app.state.observatory = observatory

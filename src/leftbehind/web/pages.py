@@ -135,6 +135,7 @@ async def local_authority_page(
             "sort": sort,
             "order": order,
             "came_from": from_,
+            "la_map_bounds": json.dumps(obs.local_authority_bounds(data.id, la["code"]) or ""),
         }
 
     return await cached_page(request, data, "local_authority.html", context)
