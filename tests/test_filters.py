@@ -132,7 +132,8 @@ def test_council_page_has_a_map_of_its_areas(client):
     assert r.status_code == 200
     html = r.text
     assert 'id="map"' in html and "/static/map.js" in html
-    assert f"/api/areas.geojson?edition=england-2019-ward&amp;detail=map&amp;local_authority={THANET}" in html
+    wanted = "/api/areas.geojson?edition=england-2019-ward&amp;detail=map&amp;local_authority="
+    assert wanted + THANET in html
     bounds = html.split('data-bounds="', 1)[1].split('"', 1)[0]
     west, south, east, north = (float(v) for v in bounds.strip("[]").split(","))
     assert 1.1 < west < east < 1.5 and 51.2 < south < north < 51.45  # Thanet, on the Kent coast
