@@ -44,9 +44,38 @@ def fmt_value(value: Any, unit: str | None = None) -> str:
     if unit in ("share", "proportion", "rate") and abs(value) <= 1:
         return f"{100 * value:,.1f}%"
     text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
-    if unit and unit not in ("score", "count", "number", "ratio", "index"):
-        return f"{text} {unit}"
+    if unit in UNIT_WORDS:
+        return f"{text} {UNIT_WORDS[unit]}" if UNIT_WORDS[unit] else text
+    if unit:  # an unexpected unit: in words, never an identifier
+        return f"{text} {unit.replace('_', ' ')}"
     return text
+
+
+#: How each framework unit is written after a value ('' : the number alone; what it measures
+#: is said in the indicator's label and :func:`unit_note`).
+UNIT_WORDS = {
+    "km": "km",
+    "per_1000": "per 1,000 people",
+    "ratio_100": "",
+    "score": "",
+    "count": "",
+    "number": "",
+    "ratio": "",
+    "index": "",
+}
+
+
+def unit_note(unit: str | None, nation_value: Any = None, nation: str | None = None) -> str:
+    """What a unit means, in words, with the nation's own value where the scale has no fixed
+    reference: ``'ratio, England = 118.7'`` for a standardised ratio."""
+    where = nation or "England"
+    if unit == "ratio_100":
+        if isinstance(nation_value, int | float) and not isinstance(nation_value, bool):
+            return f"ratio, {where} = {nation_value:,.1f}"
+        return "ratio"
+    if unit == "per_1000":
+        return "per 1,000 people a year"
+    return ""
 
 
 def ordinal(n: Any) -> str:
@@ -68,6 +97,7 @@ def setup_templates(templates: Jinja2Templates, settings: Settings) -> None:
     env = templates.env
     env.filters["num"] = fmt_number
     env.filters["value"] = fmt_value
+    env.filters["unit_note"] = unit_note
     env.filters["ordinal"] = ordinal
     env.filters["money"] = format_pounds
     env.filters["pence"] = format_pence
