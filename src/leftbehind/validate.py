@@ -113,8 +113,10 @@ def explain_disagreement(
     >>> row = pd.Series({"code": "W1", "cni_rank": 740, "imd_rank": 456, "left_behind": True})
     >>> alt = {"mid-2019 populations": pd.Series({"W1": 460})}
     >>> e = explain_disagreement(row, 743, 743, "IMD rank", alt)
-    >>> e["distances"]
-    ['CNI rank 740 is 3 places inside the cut-off (743)', 'IMD rank 456 is 287 places inside the cut-off (743)']
+    >>> e["distances"][0]
+    'CNI rank 740 is 3 places inside the cut-off (743)'
+    >>> e["distances"][1]
+    'IMD rank 456 is 287 places inside the cut-off (743)'
     >>> e["method_choices"][0]["imd_rank"], e["method_choices"][0]["agrees_with_published"]
     (460, False)
     >>> e["moved_by"]

@@ -563,6 +563,46 @@ class Observatory:
             "note": "There is no nine-dimension profile for this area.",
         }
 
+    def local_authority_profile(self, edition: str | None, code: str) -> dict[str, Any]:
+        """The nine-dimension profile of a local authority (its small areas together), or the
+        facts only where the edition has no indicator framework; kept once computed."""
+        from leftbehind.profiles.profile import profile as build_profile
+
+        data, la = self.local_authority(edition, code)
+        key = (data.id, "la:" + la["code"])
+        hit = self._profiles.get(key)
+        if hit is not None:
+            return hit[0]
+        con = self.connection()
+        try:
+            prof = build_profile(con, la["code"], data.id)
+        except (UnknownName, AreaNotFound):
+            prof = {
+                "code": la["code"],
+                "name": la["name"],
+                "edition": data.id,
+                "dimensions": [],
+                "summary_sentences": [],
+                "note": "There is no nine-dimension profile for this local authority.",
+            }
+        finally:
+            con.close()
+        prof = plain(prof)
+        with self._lock:
+            self._profiles[key] = (prof, Payload.json(prof))
+        return prof
+
+    def built_at(self) -> str | None:
+        """When the evidence store was built (UTC, ISO 8601), from its build manifest."""
+        con = self.connection()
+        try:
+            row = con.execute("SELECT value FROM build_manifest WHERE key = 'built_at'").fetchone()
+        except duckdb.Error:
+            row = None
+        finally:
+            con.close()
+        return row[0] if row else None
+
     @staticmethod
     def chart(prof: dict[str, Any]) -> str | None:
         """The SVG chart of a profile (percentiles per dimension against the comparators)."""

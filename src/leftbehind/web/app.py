@@ -27,6 +27,7 @@ from leftbehind.settings import Settings, get_settings
 from leftbehind.web import (
     account_pages,
     api,
+    briefing,
     errors,
     funding,
     geo,
@@ -217,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(geo.tiles_router)
     app.include_router(search.router)
     app.include_router(places.router)
+    app.include_router(briefing.router)
     app.include_router(pages.router)
     app.include_router(funding.page_router)
     app.include_router(account_pages.router)
