@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "leftbehind.cli.robustness_cmd",
     "leftbehind.cli.funding_cmd",
     "leftbehind.cli.profile_cmd",
+    "leftbehind.cli.briefing_cmd",
     "leftbehind.cli.search_cmd",
     "leftbehind.cli.community_cmd",
     "leftbehind.cli.serve_cmd",

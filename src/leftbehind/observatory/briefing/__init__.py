@@ -176,19 +176,26 @@ def local_authority_briefing(
     }
 
 
-def render_html(context: dict[str, Any], stylesheet_href: str | None = None) -> str:
-    """The briefing as one HTML document; ``stylesheet_href`` links the stylesheet (the web
-    page, whose CSP forbids inline styles), otherwise it is left for :func:`to_pdf`."""
+def render_html(
+    context: dict[str, Any], stylesheet_href: str | None = None, inline_css: bool = False
+) -> str:
+    """The briefing as one HTML document. ``stylesheet_href`` links the stylesheet (the web
+    page, whose CSP forbids inline styles); ``inline_css`` embeds it (a file to keep);
+    with neither it is left for :func:`to_pdf`, which applies it."""
     template = environment().get_template("briefing.html")
-    return template.render(**context, stylesheet_href=stylesheet_href)
+    return template.render(
+        **context,
+        stylesheet_href=stylesheet_href,
+        inline_css=stylesheet() if inline_css else None,
+    )
 
 
-def _no_network(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-    from weasyprint.urls import default_url_fetcher
+def url_fetcher() -> Any:
+    """WeasyPrint's fetcher allowed only ``data:`` URLs: a briefing loads nothing from the
+    network or the file system (the stylesheet is passed in, charts are inline SVG)."""
+    from weasyprint.urls import URLFetcher
 
-    if url.startswith("data:"):
-        return default_url_fetcher(url, timeout, ssl_context)
-    raise ValueError(f"briefings load nothing from outside: refused {url[:80]}")
+    return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
 
 
 def to_pdf(html: str) -> bytes:
@@ -206,7 +213,7 @@ def to_pdf(html: str) -> bytes:
     try:
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
         logging.getLogger("fontTools").setLevel(logging.ERROR)
-        document = HTML(string=html, base_url=".", url_fetcher=_no_network)
+        document = HTML(string=html, base_url=".", url_fetcher=url_fetcher())
         return document.write_pdf(stylesheets=[CSS(string=stylesheet())])
     finally:
         _PDF_SLOTS.release()
