@@ -39,6 +39,12 @@ from leftbehind.store.connection import connect as connect_store
 log = logging.getLogger("leftbehind.observatory")
 
 AreaSort = Literal["name", "group", "imd_rank", "cni_rank", "population"]
+#: At most this many places side by side (bounded work for anonymous requests).
+MAX_COMPARED = 4
+COMPARE_AREAS_CSV_COLUMNS = [
+    "edition", "code", "name", "dimension_id", "dimension", "indicator_id", "indicator", "unit",
+    "value", "percentile", "left_behind", "other_deprived", "nation", "source",
+]  # fmt: skip
 PROFILE_CSV_COLUMNS = [
     "code", "name", "edition", "group", "dimension_id", "dimension", "indicator_id",
     "indicator", "value", "unit", "percentile", "left_behind", "other_deprived", "nation",
@@ -591,6 +597,116 @@ class Observatory:
         with self._lock:
             self._profiles[key] = (prof, Payload.json(prof))
         return prof
+
+    def compare_areas(self, edition: str | None, codes: list[str]) -> dict[str, Any]:
+        """Two to four places of one edition (areas or local authorities, so one nation) side
+        by side on every indicator, with the comparators. Without an edition, the edition of
+        the first code that is an area. Unknown codes are :class:`AreaNotFound`; fewer than
+        two, more than four or repeated codes :class:`InvalidInput` naming ``areas``."""
+        wanted = [c.strip() for c in codes if c and c.strip()]
+        if not 2 <= len(wanted) <= MAX_COMPARED:
+            raise InvalidInput(
+                f"choose from 2 to {MAX_COMPARED} areas to compare (got {len(wanted)}), e.g. "
+                "areas=E05000028,E05001536",
+                parameter="areas",
+            )
+        if len({c.upper() for c in wanted}) != len(wanted):
+            raise InvalidInput("each area can be compared only once", parameter="areas")
+        if not edition:
+            for code in wanted:
+                found = self.locate(code)
+                if found is not None:
+                    edition = found[0].id
+                    break
+        data = self.edition(edition)
+        places: list[dict[str, Any]] = []
+        for code in wanted:
+            rec = data.lookup(code)
+            if rec is not None:
+                prof, _ = self.profile(data.id, rec["code"])
+                places.append({"code": rec["code"], "name": rec["name"] or rec["code"],
+                               "kind": "area", "group": rec["group"],
+                               "population": rec.get("population"), "profile": prof,
+                               "url": f"/areas/{rec['code']}?edition={data.id}"})  # fmt: skip
+                continue
+            la = data.local_authorities.get(code) or data.local_authorities.get(code.upper())
+            if la is None:
+                raise AreaNotFound(
+                    f"query parameter 'areas': {self.not_found(data, code)}",
+                    matches=data.index.search(code, limit=5),
+                )
+            prof = self.local_authority_profile(data.id, la["code"])
+            url = f"/local-authorities/{la['code']}?edition={data.id}"
+            places.append({"code": la["code"], "name": la["name"], "kind": "local_authority",
+                           "group": None, "population": la.get("population"), "profile": prof,
+                           "url": url})  # fmt: skip
+        rows: dict[str, dict[str, Any]] = {}
+        dims: list[dict[str, Any]] = []
+        for place in places:
+            supporting = place["profile"].get("supporting") or []
+            extra = (
+                [{"id": "supporting", "label": "Supporting indicators", "indicators": supporting}]
+                if supporting
+                else []
+            )
+            for dim in [*(place["profile"].get("dimensions") or []), *extra]:
+                if dim["id"] not in {d["id"] for d in dims}:
+                    dims.append({"id": dim["id"], "label": dim["label"], "indicators": []})
+                target = next(d for d in dims if d["id"] == dim["id"])
+                for ind in dim.get("indicators") or []:
+                    row = rows.get(ind["id"])
+                    if row is None:
+                        row = rows[ind["id"]] = {
+                            "id": ind["id"],
+                            "label": ind["label"],
+                            "unit": ind["unit"],
+                            "direction": ind.get("direction"),
+                            "source": ind.get("source"),
+                            "comparators": ind.get("comparators") or {},
+                            "values": {},
+                            "percentiles": {},
+                        }
+                        target["indicators"].append(row)
+                    row["values"][place["code"]] = ind.get("value")
+                    row["percentiles"][place["code"]] = ind.get("percentile")
+        for place in places:
+            place.pop("profile")
+        return {
+            "edition": data.id,
+            "edition_label": data.label,
+            "nation": data.info.get("nation"),
+            "areas": places,
+            "dimensions": dims,
+        }
+
+    @staticmethod
+    def compare_areas_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+        """The comparison as rows (:data:`COMPARE_AREAS_CSV_COLUMNS`): one per area and
+        indicator, with the comparators."""
+        out = []
+        for dim in result["dimensions"]:
+            for ind in dim["indicators"]:
+                comp = ind["comparators"]
+                for place in result["areas"]:
+                    out.append(
+                        {
+                            "edition": result["edition"],
+                            "code": place["code"],
+                            "name": place["name"],
+                            "dimension_id": dim["id"],
+                            "dimension": dim["label"],
+                            "indicator_id": ind["id"],
+                            "indicator": ind["label"],
+                            "unit": ind["unit"],
+                            "value": ind["values"].get(place["code"]),
+                            "percentile": ind["percentiles"].get(place["code"]),
+                            "left_behind": comp.get("left_behind"),
+                            "other_deprived": comp.get("other_deprived"),
+                            "nation": comp.get("nation"),
+                            "source": ind["source"],
+                        }
+                    )
+        return out
 
     def built_at(self) -> str | None:
         """When the evidence store was built (UTC, ISO 8601), from its build manifest."""

@@ -28,6 +28,7 @@ from leftbehind.web import (
     account_pages,
     api,
     briefing,
+    compare_areas,
     errors,
     funding,
     geo,
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(places.router)
     app.include_router(briefing.router)
+    app.include_router(compare_areas.router)
     app.include_router(pages.router)
     app.include_router(funding.page_router)
     app.include_router(account_pages.router)
