@@ -122,6 +122,15 @@ class Edition(BaseModel):
     cni_threshold: float = Field(0.1, gt=0, le=1)
     imd_threshold: float = Field(0.1, gt=0, le=1)
     population_year: str
+    alternative_small_sql: dict[str, str] = Field(
+        default_factory=dict,
+        description="for `population_weighted_score`: other defensible populations, label -> "
+        "SQL like `small_sql` (small, code, population); validation reports the ranks they "
+        "give to every area where our list and the published one differ",
+    )
+    published_population: int | None = Field(
+        None, description="people in the published list's areas, as the report states them"
+    )
     published_count: int | None = Field(
         description="number of areas flagged in the published list; None when there is no "
         "published list to validate against (`published_left_behind` is then False everywhere)"
@@ -203,6 +212,15 @@ ENGLAND_2019_WARD = Edition(
     imd_index="imd-2019",
     population_year="ONS mid-2017 LSOA population estimates",
     published_count=225,
+    # 'There are 225 left behind wards in England, with a total population of 2,396,610'
+    # (APPG for 'left behind' neighbourhoods, 2023, citing Local Trust, 2019).
+    published_population=2_396_610,
+    alternative_small_sql={
+        "ONS mid-2019 populations": """
+        SELECT l.lsoa11_code AS small, l.ward17_code AS code, p.total_population AS population
+        FROM lookup_lsoa11_ward17 l JOIN population19_lsoa11 p USING (lsoa11_code)
+        WHERE l.lsoa11_code LIKE 'E%'""",
+    },
     areas_sql="""
         SELECT ward17_code AS code, ward17_name AS name, cni_rank, published_left_behind,
                lad19_code AS local_authority_code, lad19_name AS local_authority

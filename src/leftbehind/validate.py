@@ -20,7 +20,7 @@ from leftbehind.editions import EDITIONS, ENGLAND_2019_WARD, Edition
 from leftbehind.identify import _resolve, identify
 from leftbehind.indices.aggregate import aggregate
 from leftbehind.indices.imd import imd_from_store
-from leftbehind.indices.transform import decile_of_rank
+from leftbehind.indices.transform import decile_of_rank, rank_descending
 
 # Official proportions are published to 4 decimal places, rounded half up: ours is identical
 # when it lies within half a unit of the last place.
@@ -53,6 +53,128 @@ def disagreement_reasons(row: pd.Series, cni_cut: int, imd_cut: int, imd_label: 
     if pd.isna(imd) or imd > imd_cut:
         reasons.append(imd_txt)
     return reasons
+
+
+def _ranked(values: pd.Series, descending: bool) -> pd.Series:
+    """Ranks 1..n (1 = most deprived), ties broken by code as in :func:`identify`."""
+    values = values.dropna().sort_index(kind="stable")
+    order = values.to_numpy() if descending else -values.to_numpy()
+    return pd.Series(rank_descending(order), index=values.index)
+
+
+def method_choice_ranks(con: duckdb.DuckDBPyConnection, ed: Edition) -> dict[str, pd.Series]:
+    """IMD ranks of every area (by code) under the other defensible method choices of an
+    edition that averages small-area scores: each alternative population
+    (``Edition.alternative_small_sql``) and the population-weighted average of the small
+    areas' *ranks* instead of their scores. Empty for other methods."""
+    if ed.imd_method != "population_weighted_score" or not (ed.imd_index and ed.small_sql):
+        return {}
+    lsoa = imd_from_store(con, ed.imd_index)[["code", "score", "rank"]]
+    out: dict[str, pd.Series] = {}
+
+    def weighted(sql: str, column: str) -> pd.Series:
+        small = _df(con, sql).merge(lsoa, left_on="small", right_on="code", suffixes=("", "_s"))
+        small["w"] = small[column] * small["population"]
+        sums = small.groupby("code")[["w", "population"]].sum()
+        return sums["w"] / sums["population"].replace(0, np.nan)
+
+    for label, sql in ed.alternative_small_sql.items():
+        out[label] = _ranked(weighted(sql, "score"), descending=True)
+    out["average of the LSOAs' ranks instead of their scores"] = _ranked(
+        weighted(ed.small_sql, "rank"), descending=False
+    )
+    return out
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return con.execute(sql).df()
+
+
+def _distance(rank: Any, cut: int, what: str) -> str | None:
+    if rank is None or pd.isna(rank):
+        return None
+    rank = int(rank)
+    if rank <= cut:
+        return f"{what} {rank:,} is {_places(cut - rank)} inside the cut-off ({cut:,})"
+    return f"{what} {rank:,} is {_places(rank - cut)} outside the cut-off ({cut:,})"
+
+
+def _places(n: int) -> str:
+    return f"{n:,} place" if n == 1 else f"{n:,} places"
+
+
+def explain_disagreement(
+    row: pd.Series, cni_cut: int, imd_cut: int, imd_label: str, choices: dict[str, pd.Series]
+) -> dict[str, Any]:
+    """The same depth for an extra area as for a missed one: each rank and how far it is from
+    its cut-off, what each other method choice gives, and which choices (if any) bring our
+    flag into line with the published list.
+
+    >>> row = pd.Series({"code": "W1", "cni_rank": 740, "imd_rank": 456, "left_behind": True})
+    >>> alt = {"mid-2019 populations": pd.Series({"W1": 460})}
+    >>> e = explain_disagreement(row, 743, 743, "IMD rank", alt)
+    >>> e["distances"][0]
+    'CNI rank 740 is 3 places inside the cut-off (743)'
+    >>> e["distances"][1]
+    'IMD rank 456 is 287 places inside the cut-off (743)'
+    >>> e["method_choices"][0]["imd_rank"], e["method_choices"][0]["agrees_with_published"]
+    (460, False)
+    >>> e["moved_by"]
+    []
+    """
+    distances = [
+        d
+        for d in (
+            _distance(row["cni_rank"], cni_cut, "CNI rank"),
+            _distance(row["imd_rank"], imd_cut, imd_label),
+        )
+        if d
+    ]
+    cni_in = not pd.isna(row["cni_rank"]) and int(row["cni_rank"]) <= cni_cut
+    published = not bool(row["left_behind"])  # a disagreement: the published flag is the other
+    entries = []
+    for label, ranks in choices.items():
+        rank = ranks.get(row["code"])
+        if rank is None or pd.isna(rank):
+            entries.append({"choice": label, "imd_rank": None, "left_behind": None,
+                            "agrees_with_published": None})  # fmt: skip
+            continue
+        flag = cni_in and int(rank) <= imd_cut
+        entries.append(
+            {
+                "choice": label,
+                "imd_rank": int(rank),
+                "left_behind": flag,
+                "agrees_with_published": flag == published,
+            }
+        )
+    moved_by = [e["choice"] for e in entries if e["agrees_with_published"]]
+    sentences = [f"{_capital(d)}." for d in distances]
+    for e in entries:
+        if e["imd_rank"] is None:
+            continue
+        side = "inside" if e["imd_rank"] <= imd_cut else "outside"
+        effect = (
+            "which would match the published list"
+            if e["agrees_with_published"]
+            else "which would not change our flag"
+        )
+        sentences.append(f"With the {e['choice']}: IMD rank {e['imd_rank']:,} ({side}), {effect}.")
+    if choices and not moved_by:
+        sentences.append(
+            "No method choice we tried moves it across a cut-off; the published list differs "
+            "for a reason that is not published (such as OCSI's own ward apportionment)."
+        )
+    return {
+        "distances": distances,
+        "method_choices": entries,
+        "moved_by": moved_by,
+        "explanation": " ".join(sentences),
+    }
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def validate_identification(
@@ -98,7 +220,9 @@ def validate_identification(
     ours, pub = df["left_behind"], df["published_left_behind"]
     label = _imd_label(ed)
     rows = []
-    for _, row in df[ours != pub].iterrows():
+    differ = df[ours != pub]
+    choices = method_choice_ranks(con, ed) if len(differ) else {}
+    for _, row in differ.iterrows():
         rows.append(
             {
                 "code": row["code"],
@@ -109,6 +233,7 @@ def validate_identification(
                 "imd_score": None if pd.isna(row["imd_score"]) else float(row["imd_score"]),
                 "local_authority": row["local_authority"],
                 "reasons": disagreement_reasons(row, a["cni_cut"], a["imd_cut"], label),
+                **explain_disagreement(row, a["cni_cut"], a["imd_cut"], label, choices),
             }
         )
     rows.sort(key=lambda r: (r["status"], r["code"]))
@@ -281,7 +406,7 @@ def render_validation(report: dict[str, Any]) -> str:
         for d in ident["disagreements"]:
             lines.append(
                 f"| {d['code']} | {d['name']} | {d['status']} | {d['cni_rank']} | "
-                f"{d['imd_rank']} | {'; '.join(d['reasons'])} |"
+                f"{d['imd_rank']} | {'; '.join(d['reasons'])}. {d.get('explanation', '')} |"
             )
     imd = report.get("imd")
     if imd:

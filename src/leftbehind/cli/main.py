@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "leftbehind.cli.funding_cmd",
     "leftbehind.cli.funds_cmd",
     "leftbehind.cli.profile_cmd",
+    "leftbehind.cli.briefing_cmd",
     "leftbehind.cli.search_cmd",
     "leftbehind.cli.trend_cmd",
     "leftbehind.cli.community_cmd",

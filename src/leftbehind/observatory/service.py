@@ -41,6 +41,12 @@ from leftbehind.store.connection import connect as connect_store
 log = logging.getLogger("leftbehind.observatory")
 
 AreaSort = Literal["name", "group", "imd_rank", "cni_rank", "population"]
+#: At most this many places side by side (bounded work for anonymous requests).
+MAX_COMPARED = 4
+COMPARE_AREAS_CSV_COLUMNS = [
+    "edition", "code", "name", "dimension_id", "dimension", "indicator_id", "indicator", "unit",
+    "value", "percentile", "left_behind", "other_deprived", "nation", "source",
+]  # fmt: skip
 PROFILE_CSV_COLUMNS = [
     "code", "name", "edition", "group", "dimension_id", "dimension", "indicator_id",
     "indicator", "value", "unit", "percentile", "left_behind", "other_deprived", "nation",
@@ -134,6 +140,8 @@ class Observatory:
         self.grants_frame: Callable[[tuple], Any] | None = None
         self._profiles_version: tuple | None = None
         self._trends: Any = None
+        self._subsets: OrderedDict[tuple, Payload] = OrderedDict()
+        self._feature_index: dict[tuple[str, str], dict[str, str]] = {}
 
     def _grants_version_now(self) -> tuple | None:
         """The grants' version; cached profiles of an older version are dropped."""
@@ -600,6 +608,156 @@ class Observatory:
             "note": "There is no nine-dimension profile for this area.",
         }
 
+    def local_authority_profile(self, edition: str | None, code: str) -> dict[str, Any]:
+        """The nine-dimension profile of a local authority (its small areas together), or the
+        facts only where the edition has no indicator framework; kept once computed."""
+        from leftbehind.profiles.profile import profile as build_profile
+
+        data, la = self.local_authority(edition, code)
+        key = (data.id, "la:" + la["code"])
+        hit = self._profiles.get(key)
+        if hit is not None:
+            return hit[0]
+        con = self.connection()
+        try:
+            prof = build_profile(con, la["code"], data.id)
+        except (UnknownName, AreaNotFound):
+            prof = {
+                "code": la["code"],
+                "name": la["name"],
+                "edition": data.id,
+                "dimensions": [],
+                "summary_sentences": [],
+                "note": "There is no nine-dimension profile for this local authority.",
+            }
+        finally:
+            con.close()
+        prof = plain(prof)
+        with self._lock:
+            self._profiles[key] = (prof, Payload.json(prof))
+        return prof
+
+    def compare_areas(self, edition: str | None, codes: list[str]) -> dict[str, Any]:
+        """Two to four places of one edition (areas or local authorities, so one nation) side
+        by side on every indicator, with the comparators. Without an edition, the edition of
+        the first code that is an area. Unknown codes are :class:`AreaNotFound`; fewer than
+        two, more than four or repeated codes :class:`InvalidInput` naming ``areas``."""
+        wanted = [c.strip() for c in codes if c and c.strip()]
+        if not 2 <= len(wanted) <= MAX_COMPARED:
+            raise InvalidInput(
+                f"choose from 2 to {MAX_COMPARED} areas to compare (got {len(wanted)}), e.g. "
+                "areas=E05000028,E05001536",
+                parameter="areas",
+            )
+        if len({c.upper() for c in wanted}) != len(wanted):
+            raise InvalidInput("each area can be compared only once", parameter="areas")
+        if not edition:
+            for code in wanted:
+                found = self.locate(code)
+                if found is not None:
+                    edition = found[0].id
+                    break
+        data = self.edition(edition)
+        places: list[dict[str, Any]] = []
+        for code in wanted:
+            rec = data.lookup(code)
+            if rec is not None:
+                prof, _ = self.profile(data.id, rec["code"])
+                places.append({"code": rec["code"], "name": rec["name"] or rec["code"],
+                               "kind": "area", "group": rec["group"],
+                               "population": rec.get("population"), "profile": prof,
+                               "url": f"/areas/{rec['code']}?edition={data.id}"})  # fmt: skip
+                continue
+            la = data.local_authorities.get(code) or data.local_authorities.get(code.upper())
+            if la is None:
+                raise AreaNotFound(
+                    f"query parameter 'areas': {self.not_found(data, code)}",
+                    matches=data.index.search(code, limit=5),
+                )
+            prof = self.local_authority_profile(data.id, la["code"])
+            url = f"/local-authorities/{la['code']}?edition={data.id}"
+            places.append({"code": la["code"], "name": la["name"], "kind": "local_authority",
+                           "group": None, "population": la.get("population"), "profile": prof,
+                           "url": url})  # fmt: skip
+        rows: dict[str, dict[str, Any]] = {}
+        dims: list[dict[str, Any]] = []
+        for place in places:
+            supporting = place["profile"].get("supporting") or []
+            extra = (
+                [{"id": "supporting", "label": "Supporting indicators", "indicators": supporting}]
+                if supporting
+                else []
+            )
+            for dim in [*(place["profile"].get("dimensions") or []), *extra]:
+                if dim["id"] not in {d["id"] for d in dims}:
+                    dims.append({"id": dim["id"], "label": dim["label"], "indicators": []})
+                target = next(d for d in dims if d["id"] == dim["id"])
+                for ind in dim.get("indicators") or []:
+                    row = rows.get(ind["id"])
+                    if row is None:
+                        row = rows[ind["id"]] = {
+                            "id": ind["id"],
+                            "label": ind["label"],
+                            "unit": ind["unit"],
+                            "direction": ind.get("direction"),
+                            "source": ind.get("source"),
+                            "comparators": ind.get("comparators") or {},
+                            "values": {},
+                            "percentiles": {},
+                        }
+                        target["indicators"].append(row)
+                    row["values"][place["code"]] = ind.get("value")
+                    row["percentiles"][place["code"]] = ind.get("percentile")
+        for place in places:
+            place.pop("profile")
+        return {
+            "edition": data.id,
+            "edition_label": data.label,
+            "nation": data.info.get("nation"),
+            "areas": places,
+            "dimensions": dims,
+        }
+
+    @staticmethod
+    def compare_areas_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+        """The comparison as rows (:data:`COMPARE_AREAS_CSV_COLUMNS`): one per area and
+        indicator, with the comparators."""
+        out = []
+        for dim in result["dimensions"]:
+            for ind in dim["indicators"]:
+                comp = ind["comparators"]
+                for place in result["areas"]:
+                    out.append(
+                        {
+                            "edition": result["edition"],
+                            "code": place["code"],
+                            "name": place["name"],
+                            "dimension_id": dim["id"],
+                            "dimension": dim["label"],
+                            "indicator_id": ind["id"],
+                            "indicator": ind["label"],
+                            "unit": ind["unit"],
+                            "value": ind["values"].get(place["code"]),
+                            "percentile": ind["percentiles"].get(place["code"]),
+                            "left_behind": comp.get("left_behind"),
+                            "other_deprived": comp.get("other_deprived"),
+                            "nation": comp.get("nation"),
+                            "source": ind["source"],
+                        }
+                    )
+        return out
+
+    def built_at(self) -> str | None:
+        """When the evidence store was built (UTC, ISO 8601), from its build manifest."""
+        con = self.connection()
+        try:
+            row = con.execute("SELECT value FROM build_manifest WHERE key = 'built_at'").fetchone()
+        except duckdb.Error:
+            row = None
+        finally:
+            con.close()
+        return row[0] if row else None
+
     @staticmethod
     def chart(prof: dict[str, Any]) -> str | None:
         """The SVG chart of a profile (percentiles per dimension against the comparators)."""
@@ -662,11 +820,105 @@ class Observatory:
         return self.view_data(edition, "robustness_overview")
 
     # -- map layers ---------------------------------------------------------------------------
-    def geojson(self, edition: str | None, group: str | None, detail: str) -> Payload:
-        return self.view(edition, f"geojson:{detail}:{group or 'all'}")
+    def geojson(
+        self,
+        edition: str | None,
+        group: str | None,
+        detail: str,
+        local_authority: str | None = None,
+        region: str | None = None,
+    ) -> Payload:
+        """The areas layer (prepared), or only the areas of a local authority and/or region
+        (code or name; unknown ones are :class:`AreaNotFound`), cut from the prepared layer."""
+        if not local_authority and not region:
+            return self.view(edition, f"geojson:{detail}:{group or 'all'}")
+        data = self.edition(edition)
+        key = ("areas", data.id, detail, group or "all",
+               (local_authority or "").strip().lower(), (region or "").strip().lower())  # fmt: skip
+        hit = self._subsets.get(key)
+        if hit is not None:
+            return hit
+        rows = self.filter_areas(data.id, group, region, local_authority)
+        by_code = self._features(data.id, f"geojson:{detail}:all")
+        items = [by_code[r["code"]] for r in rows if r["code"] in by_code]
+        return self._keep_subset(key, items)
 
-    def la_geojson(self, edition: str | None) -> Payload:
-        return self.view(edition, "geojson:la")
+    def la_geojson(self, edition: str | None, local_authority: str | None = None) -> Payload:
+        """The outlines of the edition's local authorities, or of one (code or name)."""
+        if not local_authority:
+            return self.view(edition, "geojson:la")
+        data, la = self.local_authority_named(edition, local_authority)
+        key = ("la", data.id, la["code"])
+        hit = self._subsets.get(key)
+        if hit is not None:
+            return hit
+        by_code = self._features(data.id, "geojson:la")
+        return self._keep_subset(key, [by_code[la["code"]]] if la["code"] in by_code else [])
+
+    def local_authority_named(self, edition: str | None, text: str) -> tuple[EditionView, dict]:
+        """A local authority by code or exact name (case-insensitive)."""
+        data = self.edition(edition)
+        wanted = text.strip().lower()
+        for la in data.local_authorities.values():
+            if wanted in (la["code"].lower(), la["name"].lower()):
+                return data, la
+        try:
+            return self.local_authority(data.id, text)
+        except AreaNotFound as exc:
+            raise AreaNotFound(
+                f"query parameter 'local_authority': {exc}", matches=exc.matches
+            ) from None
+
+    def local_authority_bounds(self, edition: str | None, code: str) -> list[float] | None:
+        """[west, south, east, north] of a local authority's outline, or None without one."""
+        import json
+
+        data = self.edition(edition)
+        text = self._features(data.id, "geojson:la").get(code)
+        if text is None:
+            return None
+        xs: list[float] = []
+        ys: list[float] = []
+
+        def walk(node: Any) -> None:
+            if node and isinstance(node[0], (int, float)):
+                xs.append(float(node[0]))
+                ys.append(float(node[1]))
+            else:
+                for child in node:
+                    walk(child)
+
+        walk(json.loads(text)["geometry"]["coordinates"])
+        if not xs:
+            return None
+        return [round(min(xs), 4), round(min(ys), 4), round(max(xs), 4), round(max(ys), 4)]
+
+    def _features(self, edition: str, key: str) -> dict[str, str]:
+        """A prepared FeatureCollection split into feature texts by area code (kept)."""
+        import json
+
+        cache_key = (edition, key)
+        hit = self._feature_index.get(cache_key)
+        if hit is None:
+            collection = v.view_data(self.view(edition, key))
+            hit = {}
+            for feat in collection["features"]:
+                props = feat.get("properties") or {}
+                code = props.get("c") or props.get("code")
+                hit[code] = json.dumps(feat, ensure_ascii=False, separators=(",", ":"))
+            with self._lock:
+                hit = self._feature_index.setdefault(cache_key, hit)
+        return hit
+
+    def _keep_subset(self, key: tuple, items: list[str]) -> Payload:
+        from leftbehind.geojson import feature_collection
+
+        payload = Payload.make(feature_collection(items), "application/geo+json")
+        with self._lock:
+            self._subsets[key] = payload
+            while len(self._subsets) > 512:
+                self._subsets.popitem(last=False)
+        return payload
 
     def labels(self, edition: str | None) -> Payload:
         """Where the map writes local authorities' names (JSON)."""

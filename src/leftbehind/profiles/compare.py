@@ -12,6 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from leftbehind.editions import get_edition
 from leftbehind.profiles import framework, values
 
 #: What the report says per dimension: which comparator 'left behind' areas fare worse than.
@@ -35,6 +36,28 @@ REPORT_FINDINGS: dict[str, tuple[str, str]] = {
         "less charitable grant funding per head than other deprived areas",
     ),
 }
+
+
+#: Figures the report states, per dimension, that this data can test: (indicator id without
+#: its edition prefix, the ratio of 'left behind' to the comparator the report gives, its
+#: words). "More than 10% of working age adults in 'left behind' neighbourhoods receive
+#: disability benefits - nearly double the national average rate" (APPG 2023, p. 19).
+REPORT_FIGURES: dict[str, tuple[str, float, str]] = {
+    "disability": ("illness_disability", 2.0, "nearly double the national average rate"),
+}
+#: Indicators whose source is the index that defines the groups: comparing the groups on them
+#: is circular (the groups differ on them by construction).
+GROUPING_SOURCES = ("cni",)
+
+
+def defines_grouping(source_table: str) -> bool:
+    """True when an indicator comes from the Community Needs Index, which (with the IMD)
+    defines the 'left behind' and other deprived groups.
+
+    >>> defines_grouping("cni2019_england_ward17"), defines_grouping("imd2019_england_lsoa11")
+    (True, False)
+    """
+    return str(source_table).startswith(GROUPING_SOURCES)
 
 
 def _verdict(value: float, other: float, direction: str) -> str:
@@ -67,23 +90,64 @@ def compare_table(con: duckdb.DuckDBPyConnection, edition: str) -> pd.DataFrame:
                 "nation": nat,
                 "vs_other_deprived": _verdict(lb, od, ind["direction"]),
                 "vs_nation": _verdict(lb, nat, ind["direction"]),
+                "defines_grouping": defines_grouping(ind["source_table"]),
                 "source": ind["source"],
             }
         )
     return pd.DataFrame(rows)
 
 
+def _num(value: float, unit: str) -> str:
+    return format_value(value, unit)
+
+
 def report_checks(table: pd.DataFrame, grants_available: bool = False) -> list[dict]:
-    """Per dimension: what the report found, and whether this data agrees."""
+    """Per dimension: what the report found and whether this data agrees, quantitatively.
+
+    Each check lists its indicators with the 'left behind' value, the comparator's, their
+    difference and ratio; indicators from the index that defines the groups are marked
+    ``defines_grouping`` and left out of the verdict (a check with only such indicators is
+    ``circular``: the groups differ on it by construction). Where the report states a figure,
+    ``report`` gives its value, ours and the difference. ``against_nation`` says where
+    'left behind' areas fare better than the nation when the report compares them with
+    other deprived areas (for example shorter road distances to services).
+    """
     checks = []
     for dim in framework.DIMENSIONS:
         against, finding = REPORT_FINDINGS[dim.id]
         sub = table[table["dimension"] == dim.id]
         column = "vs_other_deprived" if against == "other_deprived" else "vs_nation"
-        verdicts = [v for v in sub[column] if v != "no data"]
-        worse = [r["label"] for _, r in sub.iterrows() if r[column] == "worse"]
-        not_worse = [r["label"] for _, r in sub.iterrows() if r[column] in ("better", "same")]
-        if not verdicts:
+        circular_col = (
+            sub["defines_grouping"].astype(bool)
+            if "defines_grouping" in sub
+            else pd.Series(False, index=sub.index)
+        )
+        items = []
+        for idx, r in sub.iterrows():
+            lb, comp = r["left_behind"], r[against]
+            ok = lb is not None and comp is not None and not (pd.isna(lb) or pd.isna(comp))
+            items.append(
+                {
+                    "id": r["id"],
+                    "label": r["label"],
+                    "unit": r["unit"],
+                    "left_behind": float(lb) if ok else None,
+                    "comparator": float(comp) if ok else None,
+                    "difference": float(lb - comp) if ok else None,
+                    "ratio": float(lb / comp) if ok and comp else None,
+                    "verdict": r[column],
+                    "defines_grouping": bool(circular_col.loc[idx]),
+                }
+            )
+        tested = [i for i in items if not i["defines_grouping"]]
+        verdicts = [i for i in tested if i["verdict"] != "no data"]
+        worse = [i["label"] for i in verdicts if i["verdict"] == "worse"]
+        not_worse = [i["label"] for i in verdicts if i["verdict"] in ("better", "same")]
+        circular = bool(items) and not tested
+        against_words = "other deprived areas" if against == "other_deprived" else "England"
+        if circular:
+            status = "circular"
+        elif not verdicts:
             status = "no data"
         elif not not_worse:
             status = "agrees"
@@ -91,32 +155,99 @@ def report_checks(table: pd.DataFrame, grants_available: bool = False) -> list[d
             status = "partly agrees"
         else:
             status = "disagrees"
-        against_words = "other deprived areas" if against == "other_deprived" else "England"
-        if status == "no data":
+        if status == "circular":
+            detail = (
+                "Circular: every indicator here comes from the Community Needs Index, which "
+                "defines the groups, so 'left behind' areas differ on it by construction; this "
+                "data cannot test the finding."
+            )
+        elif status == "no data":
             detail = "No data yet to test this" + (
                 "." if grants_available else " (import 360Giving grants to fill it)."
             )
-        elif status == "agrees":
-            count = {1: "its one indicator", 2: "both indicators"}.get(
-                len(worse), f"all {len(worse)} indicators"
-            )
-            detail = f"'Left behind' areas fare worse than {against_words} on {count}."
         else:
-            detail = (
-                f"'Left behind' areas fare worse than {against_words} on {len(worse)} of "
-                f"{len(verdicts)} indicators; not on: {'; '.join(not_worse)}."
+            parts = "; ".join(
+                f"{i['label']}: {_num(i['left_behind'], i['unit'])} vs "
+                f"{_num(i['comparator'], i['unit'])}"
+                for i in verdicts
             )
-        checks.append(
-            {
-                "dimension": dim.id,
-                "label": dim.label,
-                "report_finding": f"'Left behind' areas have {finding}.",
-                "compared_with": against,
-                "status": status,
-                "detail": detail,
-            }
-        )
+            if status == "agrees":
+                count = {1: "its one indicator", 2: "both indicators"}.get(
+                    len(worse), f"all {len(worse)} indicators"
+                )
+                detail = (
+                    f"'Left behind' areas fare worse than {against_words} on {count} ({parts})."
+                )
+            else:
+                detail = (
+                    f"'Left behind' areas fare worse than {against_words} on {len(worse)} of "
+                    f"{len(verdicts)} indicators; not on: {'; '.join(not_worse)} ({parts})."
+                )
+            skipped = [i["label"] for i in items if i["defines_grouping"]]
+            if skipped:
+                detail += (
+                    f" Not counted, as circular (it defines the groups): {'; '.join(skipped)}."
+                )
+        check: dict = {
+            "dimension": dim.id,
+            "label": dim.label,
+            "report_finding": f"'Left behind' areas have {finding}.",
+            "compared_with": against,
+            "status": status,
+            "circular": circular,
+            "detail": detail,
+            "indicators": items,
+            "report": None,
+            "against_nation": None,
+        }
+        figure = REPORT_FIGURES.get(dim.id)
+        if figure is not None:
+            stem, value, words = figure
+            hit = next((i for i in items if i["id"].split("_", 1)[1] == stem), None)
+            if hit is not None and hit["ratio"] is not None:
+                ours = hit["ratio"]
+                check["report"] = {
+                    "statement": words,
+                    "indicator": hit["id"],
+                    "measure": f"ratio of 'left behind' areas to {against_words}",
+                    "report_value": value,
+                    "our_value": round(ours, 3),
+                    "difference": round(ours - value, 3),
+                }
+                check["detail"] += (
+                    f" The report says {words} (a ratio of about {value:.1f}); ours is "
+                    f"{ours:.2f} ({_num(hit['left_behind'], hit['unit'])} vs "
+                    f"{_num(hit['comparator'], hit['unit'])}), {abs(ours - value):.2f} "
+                    f"{'lower' if ours < value else 'higher'}."
+                )
+        if against == "other_deprived":
+            better = []
+            for _, r in sub.iterrows():
+                if bool(r.get("defines_grouping", False)) or r["vs_nation"] != "better":
+                    continue
+                better.append(
+                    {"id": r["id"], "label": r["label"], "left_behind": float(r["left_behind"]),
+                     "nation": float(r["nation"])}
+                )  # fmt: skip
+            if better:
+                words = "; ".join(
+                    f"{b['label']}: {_num(b['left_behind'], r_unit(sub, b['id']))} vs "
+                    f"{_num(b['nation'], r_unit(sub, b['id']))}"
+                    for b in better
+                )
+                check["against_nation"] = {
+                    "better_than_nation": better,
+                    "sentence": (
+                        f"Against England, though, 'left behind' areas fare better on "
+                        f"{len(better)} of {len(tested)} indicators: {words}."
+                    ),
+                }
+        checks.append(check)
     return checks
+
+
+def r_unit(sub: pd.DataFrame, indicator_id: str) -> str:
+    return str(sub.loc[sub["id"] == indicator_id, "unit"].iloc[0])
 
 
 def compare(con: duckdb.DuckDBPyConnection, edition: str) -> dict:
@@ -155,8 +286,23 @@ def compare(con: duckdb.DuckDBPyConnection, edition: str) -> dict:
             }
         )
         table = pd.DataFrame(indicators)
+    ed = get_edition(edition)
+    headline = None
+    if ed.published_count is not None:
+        ours_pop = groups["left_behind"]["population"]
+        headline = {
+            "report": {"areas": ed.published_count, "population": ed.published_population},
+            "ours": {"areas": groups["left_behind"]["areas"], "population": ours_pop},
+            "difference": {
+                "areas": groups["left_behind"]["areas"] - ed.published_count,
+                "population": None
+                if ed.published_population is None
+                else ours_pop - ed.published_population,
+            },
+        }
     return {
         "edition": edition,
+        "headline": headline,
         "groups": groups,
         "indicators": indicators,
         "checks": report_checks(table, grants_available=grants is not None),
@@ -208,8 +354,10 @@ def markdown(result: dict) -> str:
         )
     lines += ["", "## Does the data agree with the report?", ""]
     for c in result["checks"]:
+        extra = (c.get("against_nation") or {}).get("sentence")
         lines.append(
             f"- **{c['label']}** ({c['status']}): the report finds "
             f"{c['report_finding'][0].lower()}{c['report_finding'][1:]} {c['detail']}"
+            + (f" {extra}" if extra else "")
         )
     return "\n".join(lines) + "\n"

@@ -55,7 +55,7 @@ DISTANCE_PHRASES = {
     "post_office_distance": "a post office",
     "shop_distance": "a food shop",
 }
-#: Ratios where 100 is the England average.
+#: Standardised ratios (compared with England's own value, which is not 100).
 RATIO_PHRASES = {
     "emergency_hospital": "Emergency stays in hospital",
     "illness_disability": "Claims for illness and disability benefits",
@@ -153,15 +153,18 @@ def _sentence(ind: dict, area_type: str) -> str | None:
             f"By road, {DISTANCE_PHRASES[key]} is {value:.1f} km away on average, "
             f"compared with {england:.1f} km across England."
         )
-    if unit == "ratio_100" and key in RATIO_PHRASES:
-        times = value / 100
+    if unit == "ratio_100" and key in RATIO_PHRASES and england:
+        # A standardised ratio: compared with England's own value (118.7 for emergency stays
+        # in 2019, not 100), never with the nominal 100.
+        times = value / england
+        numbers = f"({value:,.1f} here, {england:,.1f} across England)"
         if abs(times - 1) < 0.05:
-            return f"{RATIO_PHRASES[key]} are about the same as the England average."
+            return f"{RATIO_PHRASES[key]} are about the same as across England {numbers}."
         if times >= 1:
-            return f"{RATIO_PHRASES[key]} are {times:.1f} times the England average."
+            return f"{RATIO_PHRASES[key]} are {times:.2f} times the England rate {numbers}."
         return (
-            f"{RATIO_PHRASES[key]} are lower than the England average, "
-            f"at {round(times * 100)}% of it."
+            f"{RATIO_PHRASES[key]} are lower than across England, "
+            f"at {round(times * 100)}% of the England rate {numbers}."
         )
     if unit == "count" and england is not None:
         return (
@@ -200,7 +203,19 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
     out: list[dict] = []
     name = result["name"]
     where = result.get("local_authority") or {}
-    if area_type == "custom":
+    population = result.get("population") or 0
+    if not population and not result.get("small_areas"):
+        # A ward no small area has its best fit in (a few 2019 wards): no people are counted
+        # here and there is no boundary, so say so instead of 'home to about 0 people'.
+        kind = values.TYPE_WORDS.get(area_type, "place").split(" (")[0]
+        where_words = f" in {where['name']}" if where.get("name") else ""
+        opening = (
+            f"{name} is a {kind}{where_words} with no population estimate and no boundary of "
+            "its own here: no small area (LSOA) has its best fit in it, so the people who live "
+            f"here are counted in the neighbouring {PLURAL.get(area_type, 'areas')}, and there "
+            "is no data for its profile."
+        )
+    elif area_type == "custom":
         opening = (
             f"This area is made of {result['small_areas']} small areas, "
             f"home to about {result['population']:,} people."
@@ -216,7 +231,7 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
         {
             "text": opening,
             "indicator": None,
-            "value": result["population"],
+            "value": result["population"] or None,
             "england": None,
             "source": "ONS population estimates",
         }
@@ -269,7 +284,7 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
         )
     for _, _, ind, text in picked_bad:
         out.append(_item(text, ind))
-    if not picked_good and not picked_bad:
+    if not picked_good and not picked_bad and scored:
         out.append(
             {
                 "text": "On most measures here, this place is close to the England average.",

@@ -529,7 +529,10 @@ def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
     comparators: dict[str, np.ndarray] = {}
     comparator_population: dict[str, float] = {}
     for name in COMPARATORS:
-        rows = np.ones(len(base), bool) if name == "nation" else group == name
+        # The nation is the edition's areas (as in the summary): small areas outside every
+        # identified area (e.g. the City of London and the Isles of Scilly, which have no CNI)
+        # are left out, so there is one population of England everywhere.
+        rows = group != "" if name == "nation" else group == name
         comparators[name] = _safe_ratio(num[rows].sum(axis=0), den[rows].sum(axis=0))
         comparator_population[name] = float(population[rows].sum())
     return EditionData(

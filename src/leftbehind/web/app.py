@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -29,6 +29,8 @@ from leftbehind.web import (
     account_pages,
     api,
     assets,
+    briefing,
+    compare_areas,
     errors,
     funding,
     geo,
@@ -41,7 +43,7 @@ from leftbehind.web import (
     search,
     trend,
 )
-from leftbehind.web.common import ResponseCache
+from leftbehind.web.common import ResponseCache, reject_unknown_query
 
 log = logging.getLogger("leftbehind.web")
 
@@ -202,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     app.state.observatory = observatory
@@ -244,6 +247,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(geo.tiles_router)
     app.include_router(search.router)
     app.include_router(places.router)
+    app.include_router(briefing.router)
+    app.include_router(compare_areas.router)
     app.include_router(pages.router)
     app.include_router(funding.page_router)
     app.include_router(public_funds.page_router)

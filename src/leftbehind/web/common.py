@@ -200,3 +200,62 @@ async def lookup(request: Request, fn: Callable[..., T], *args: Any) -> T:
     if observatory(request).ready:
         return fn(*args)
     return await run_in_threadpool(fn, *args)
+
+
+# -- unknown query parameters ----------------------------------------------------------------
+_ACCEPTED: dict[int, frozenset[str]] = {}
+
+
+def _accepted_query_names(route: Any) -> frozenset[str]:
+    """The query parameter names a route declares (aliases, the fields of query models, and
+    those of its dependencies), computed once per route."""
+    hit = _ACCEPTED.get(id(route))
+    if hit is not None:
+        return hit
+    names: set[str] = set()
+    stack = [getattr(route, "dependant", None)]
+    while stack:
+        dependant = stack.pop()
+        if dependant is None:
+            continue
+        stack.extend(dependant.dependencies)
+        for field in dependant.query_params:
+            annotation = getattr(field.field_info, "annotation", None) or getattr(
+                field, "type_", None
+            )
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                for name, info in annotation.model_fields.items():
+                    names.add(info.alias or name)
+            else:
+                names.add(field.alias)
+    accepted = frozenset(names)
+    _ACCEPTED[id(route)] = accepted
+    return accepted
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """App-wide dependency: an API request (``/api/...``, ``/tiles/...``) with a query
+    parameter its operation does not declare is 422 naming it, as /docs promises (pages take
+    any query so links with tracking parameters still work)."""
+    path = request.url.path
+    if not path.startswith(("/api/", "/tiles/")) or not request.query_params:
+        return
+    route = request.scope.get("route")
+    if route is None:
+        return
+    accepted = _accepted_query_names(route)
+    unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in accepted]
+    if unknown:
+        from fastapi.exceptions import RequestValidationError
+
+        allowed = ", ".join(sorted(accepted)) or "none"
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": f"unknown parameter; this operation accepts: {allowed}",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown[:20]
+            ]
+        )

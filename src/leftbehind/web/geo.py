@@ -27,6 +27,15 @@ GEOJSON: dict[int | str, dict] = {
 }
 tiles_router = APIRouter(tags=["geography"], responses=ERROR_RESPONSES)
 
+LocalAuthorityParam = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="Only the areas of this local authority (code or name), e.g. E07000114 "
+        "(Thanet); unknown: 404 with close matches.",
+    ),
+]
+
 Detail = Annotated[
     Literal["full", "map"],
     Query(
@@ -41,16 +50,22 @@ Detail = Annotated[
     "/areas.geojson",
     summary="Boundaries of an edition's areas with their group (GeoJSON, WGS84)",
     response_class=Response,
-    responses=GEOJSON,
+    responses={**GEOJSON, **NOT_FOUND},
 )
 async def areas_geojson(
     request: Request,
     edition: EditionParam = None,
     group: GroupParam = None,
     detail: Detail = "full",
+    local_authority: LocalAuthorityParam = None,
+    region: Annotated[
+        str | None, Query(max_length=100, description="Only areas of this region (code or name).")
+    ] = None,
 ) -> Response:
     obs = observatory(request)
-    payload = await run_in_threadpool(obs.geojson, edition, group, detail)
+    payload = await run_in_threadpool(
+        obs.geojson, edition, group, detail, local_authority, region
+    )
     return payload_response(request, payload, max_age=3600)
 
 
@@ -58,11 +73,13 @@ async def areas_geojson(
     "/local-authorities.geojson",
     summary="Outlines of the local authorities of an edition (GeoJSON, simplified for the map)",
     response_class=Response,
-    responses=GEOJSON,
+    responses={**GEOJSON, **NOT_FOUND},
 )
-async def local_authorities_geojson(request: Request, edition: EditionParam = None) -> Response:
+async def local_authorities_geojson(
+    request: Request, edition: EditionParam = None, local_authority: LocalAuthorityParam = None
+) -> Response:
     obs = observatory(request)
-    payload = await run_in_threadpool(obs.la_geojson, edition)
+    payload = await run_in_threadpool(obs.la_geojson, edition, local_authority)
     return payload_response(request, payload, max_age=3600)
 
 

@@ -1,4 +1,5 @@
-"""Templates and the common page context (HTML only; no domain logic)."""
+"""Templates and the common page context (HTML only; no domain logic). Numbers and units are
+written by :mod:`leftbehind.wording` (shared with the printable briefings)."""
 
 from __future__ import annotations
 
@@ -17,57 +18,14 @@ from leftbehind.money import format_pence, format_pounds
 from leftbehind.observatory import EditionView, Payload
 from leftbehind.settings import Settings
 from leftbehind.web.common import ResponseCache, observatory, payload_response, response_cache
-
-
-def fmt_number(value: Any, digits: int = 0) -> str:
-    if value is None or value == "":
-        return "no data"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int) or (isinstance(value, float) and digits == 0 and value.is_integer()):
-        return f"{int(value):,}"
-    if isinstance(value, float):
-        return f"{value:,.{digits or 1}f}"
-    return str(value)
-
-
-def fmt_value(value: Any, unit: str | None = None) -> str:
-    if value is None:
-        return "no data"
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return str(value)
-    unit = (unit or "").strip()
-    if unit == "gbp_per_head":
-        return f"£{value:,.2f} per person"
-    if unit in ("%", "percent", "percentage"):
-        return f"{value:,.1f}%"
-    if unit in ("share", "proportion", "rate") and abs(value) <= 1:
-        return f"{100 * value:,.1f}%"
-    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
-    if unit and unit not in ("score", "count", "number", "ratio", "index"):
-        return f"{text} {unit}"
-    return text
-
-
-def ordinal(n: Any) -> str:
-    if n is None:
-        return "no data"
-    n = round(float(n))
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def fmt_percent(value: Any, digits: int = 1) -> str:
-    """'12.3%' from a share between 0 and 1."""
-    if value is None:
-        return "no data"
-    return f"{100 * float(value):.{digits}f}%"
+from leftbehind.wording import fmt_number, fmt_percent, fmt_value, ordinal, unit_note
 
 
 def setup_templates(templates: Jinja2Templates, settings: Settings) -> None:
     env = templates.env
     env.filters["num"] = fmt_number
     env.filters["value"] = fmt_value
+    env.filters["unit_note"] = unit_note
     env.filters["ordinal"] = ordinal
     env.filters["money"] = format_pounds
     env.filters["pence"] = format_pence

@@ -95,3 +95,28 @@
   });
   input.addEventListener("blur", function () { setTimeout(close, 150); });
 })();
+
+/* Wide tables and charts on narrow screens: they scroll sideways inside their box; a visible
+   hint says so (and shadows at the edges show there is more), only while there is more. */
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll(".table-scroll, .chart");
+  if (!boxes.length) return;
+  function update(box) {
+    var more = box.scrollWidth > box.clientWidth + 2;
+    box.classList.toggle("is-scrollable", more);
+    var hint = box.previousElementSibling;
+    if (!hint || !hint.classList || !hint.classList.contains("scroll-hint")) {
+      if (!more) return;
+      hint = document.createElement("p");
+      hint.className = "scroll-hint";
+      hint.setAttribute("aria-hidden", "true");
+      hint.textContent = "Scroll sideways to see more \u2192";
+      box.parentNode.insertBefore(hint, box);
+    }
+    hint.hidden = !more;
+  }
+  function all() { for (var i = 0; i < boxes.length; i++) update(boxes[i]); }
+  all();
+  window.addEventListener("resize", all);
+})();
