@@ -19,7 +19,24 @@ STEP_LABELS = {
     "parse": "parse files",
     "load": "load tables",
     "derive": "derive areas, boundaries",
+    "stages": "derived stages",
 }
+
+
+def step_label(step: str) -> tuple[str, str]:
+    """The progress bar of a build step and its words; ``stages:<name>`` names the derived
+    stage now running (the long part of a build) on the one 'derived stages' bar.
+
+    >>> step_label("stages:profile_inputs")
+    ('stages', 'derived stages: profile inputs')
+    >>> step_label("stages:done"), step_label("load")
+    (('stages', 'derived stages'), ('load', 'load tables'))
+    """
+    key, _, detail = step.partition(":")
+    label = STEP_LABELS.get(key, key)
+    if detail and detail != "done":
+        label = f"{label}: {detail.replace('_', ' ')}"
+    return key, label
 
 
 def build_with_progress(settings: Settings, force: bool = False) -> BuildResult:
@@ -27,7 +44,7 @@ def build_with_progress(settings: Settings, force: bool = False) -> BuildResult:
     from leftbehind.store.build import build_store
 
     with Progress(
-        TextColumn("{task.description:<26}"),
+        TextColumn("{task.description:<44}"),
         BarColumn(),
         MofNCompleteColumn(),
         console=err_console,
@@ -36,9 +53,10 @@ def build_with_progress(settings: Settings, force: bool = False) -> BuildResult:
         tasks: dict[str, TaskID] = {}
 
         def report(step: str, done: int, total: int) -> None:
+            step, label = step_label(step)
             if step not in tasks:
-                tasks[step] = progress.add_task(STEP_LABELS.get(step, step), total=total)
-            progress.update(tasks[step], completed=done, total=total)
+                tasks[step] = progress.add_task(label, total=total)
+            progress.update(tasks[step], completed=done, total=total, description=label)
 
         return build_store(settings, force=force, progress=report)
 

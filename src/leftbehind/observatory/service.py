@@ -41,6 +41,10 @@ from leftbehind.store.connection import connect as connect_store
 log = logging.getLogger("leftbehind.observatory")
 
 AreaSort = Literal["name", "group", "imd_rank", "cni_rank", "population"]
+CHART_CSV_COLUMNS = [
+    "code", "name", "edition", "dimension_id", "dimension", "area", "left_behind",
+    "other_deprived", "nation",
+]  # fmt: skip
 #: At most this many places side by side (bounded work for anonymous requests).
 MAX_COMPARED = 4
 COMPARE_AREAS_CSV_COLUMNS = [
@@ -764,6 +768,28 @@ class Observatory:
         from leftbehind.profiles.charts import profile_svg
 
         return profile_svg(prof) if prof.get("dimensions") else None
+
+    @staticmethod
+    def chart_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:
+        """The data of the profile chart (:data:`CHART_CSV_COLUMNS`): per dimension the
+        area's position from 0 (least need in the nation) to 100 (most), and the groups'."""
+        rows = []
+        for dim in prof.get("dimensions") or []:
+            comps = dim.get("comparator_need_percentiles") or {}
+            rows.append(
+                {
+                    "code": prof.get("code"),
+                    "name": prof.get("name"),
+                    "edition": prof.get("edition"),
+                    "dimension_id": dim.get("id"),
+                    "dimension": dim.get("label"),
+                    "area": dim.get("need_percentile"),
+                    "left_behind": comps.get("left_behind"),
+                    "other_deprived": comps.get("other_deprived"),
+                    "nation": comps.get("nation"),
+                }
+            )
+        return rows
 
     @staticmethod
     def profile_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:

@@ -242,9 +242,13 @@ def _build(settings: Settings, force: bool, progress: Progress | None) -> BuildR
             con.unregister("incoming")
             report("derive", 2, 3)
             docs.create_table_docs(con, sources)
-            for func in _stage_functions():
+            funcs = _stage_functions()
+            for i, func in enumerate(funcs):
+                # the long part of a build: each derived stage by name ('stages:<name>')
+                report(f"stages:{func.__name__.removeprefix('build_')}", i, len(funcs))
                 func(con)
                 docs.add_table_docs(con, getattr(inspect.getmodule(func), "TABLE_DOCS", {}))
+            report("stages:done", len(funcs), len(funcs))
             _carry_over_user_tables(con, target)
             report("derive", 3, 3)
             docs.document_remaining(con)

@@ -30,6 +30,7 @@ from leftbehind.web import (
     api,
     assets,
     briefing,
+    charts,
     compare_areas,
     errors,
     funding,
@@ -103,6 +104,16 @@ class HeadersMiddleware:
 
     def __init__(self, app: ASGIApp, csp: str | None = None):
         self.app = app
+        policy = csp or content_security_policy()
+        # Chart-only pages under /embed/ are made to be framed by other sites (an <iframe>
+        # snippet): any ancestor may frame them, and X-Frame-Options is left out.
+        self.embed = [
+            (b"content-security-policy",
+             policy.replace("frame-ancestors 'none'", "frame-ancestors *").encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"permissions-policy", PERMISSIONS_POLICY.encode()),
+        ]  # fmt: skip
         self.security = [
             (b"content-security-policy", (csp or content_security_policy()).encode()),
             (b"x-frame-options", b"DENY"),
@@ -118,12 +129,13 @@ class HeadersMiddleware:
             return
         path: str = scope.get("path", "")
         static = path.startswith(("/static/", "/vendor/"))
+        security = self.embed if path.startswith("/embed/") else self.security
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                headers.extend(h for h in self.security if h[0] not in names)
+                headers.extend(h for h in security if h[0] not in names)
                 if static and b"cache-control" not in names:
                     headers.append((b"cache-control", b"public, max-age=3600"))
                 message["headers"] = headers
@@ -249,6 +261,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(places.router)
     app.include_router(briefing.router)
     app.include_router(compare_areas.router)
+    app.include_router(charts.router)
     app.include_router(pages.router)
     app.include_router(funding.page_router)
     app.include_router(public_funds.page_router)

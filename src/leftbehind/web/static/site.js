@@ -105,6 +105,8 @@
   function update(box) {
     var more = box.scrollWidth > box.clientWidth + 2;
     box.classList.toggle("is-scrollable", more);
+    // a box that scrolls can be reached and scrolled with the keyboard
+    if (more && !box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
     var hint = box.previousElementSibling;
     if (!hint || !hint.classList || !hint.classList.contains("scroll-hint")) {
       if (!more) return;
