@@ -37,7 +37,14 @@ def samples_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def store_home(mirror_dir: Path) -> Path:
-    """A LEFTBEHIND_HOME holding a store built from the mirror (built once, then reused)."""
+    """A LEFTBEHIND_HOME holding a store built from the mirror (built once, then reused) and a
+    community database at the current schema (as ``leftbehind db upgrade`` leaves it), so no
+    test depends on another having created it. Another test process building the same home
+    (pytest-xdist) is waited for; its store is then up to date."""
+    import time
+
+    from leftbehind.community.schema import upgrade
+    from leftbehind.errors import StoreBusy
     from leftbehind.settings import fresh_settings
     from leftbehind.store.build import build_store
 
@@ -45,7 +52,16 @@ def store_home(mirror_dir: Path) -> Path:
     os.environ["LEFTBEHIND_HOME"] = str(TEST_HOME)
     os.environ["LEFTBEHIND_MIRROR"] = str(mirror_dir)
     settings = fresh_settings()
-    build_store(settings)
+    deadline = time.monotonic() + 1800
+    while True:
+        try:
+            build_store(settings)
+            break
+        except StoreBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+    upgrade(settings.community_url)
     return TEST_HOME
 
 
