@@ -126,6 +126,7 @@ class Observatory:
         self._postcodes = PostcodeLookup(facts=self._area_fact)
         self._ward_index: NameIndex | None = None
         self._view_keys: dict[str, frozenset[str]] = {}
+        self._area_boxes: dict[str, dict[str, list[float]]] = {}
 
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -630,6 +631,23 @@ class Observatory:
 
     def la_geojson(self, edition: str | None) -> Payload:
         return self.view(edition, "geojson:la")
+
+    def area_map_bounds(
+        self, edition: str | None, code: str, margin: float = 0.8
+    ) -> list[float] | None:
+        """[west, south, east, north] around an area and its neighbours: the area's own box
+        widened by ``margin`` of its size on every side (None for an area without boundary)."""
+        data = self.edition(edition)
+        boxes = self._area_boxes.get(data.id)
+        if boxes is None:
+            boxes = self._area_boxes.setdefault(data.id, self.view_data(data.id, "area_bounds"))
+        box = boxes.get(code)
+        if box is None:
+            return None
+        w, s, e, n = box
+        dx = max(e - w, 0.005) * margin
+        dy = max(n - s, 0.003) * margin
+        return [round(w - dx, 4), round(s - dy, 4), round(e + dx, 4), round(n + dy, 4)]
 
     def labels(self, edition: str | None) -> Payload:
         """Where the map writes local authorities' names (JSON)."""

@@ -59,6 +59,7 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
         "robustness": obs.robustness(data, rec["code"]),
         "today": obs.todays_wards(data, rec),
         "la": data.local_authorities.get(rec["local_authority_code"] or ""),
+        "area_map_bounds": obs.area_map_bounds(data.id, rec["code"]),
     }
 
 
