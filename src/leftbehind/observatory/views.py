@@ -55,8 +55,8 @@ TABLE_DOCS = {
     VIEWS_TABLE: {
         "edition": "Identification edition the view belongs to",
         "key": "View name (edition, areas, local_authorities, summary, compare, robustness, "
-        "robustness_overview, validation, geojson:{map|full}:{all|group}, geojson:la, labels, area_bounds, "
-        "crosswalk:{ward|lsoa21})",
+        "robustness_overview, validation, geojson:{map|full}:{all|group}, geojson:la, labels, "
+        "area_bounds, crosswalk:{ward|lsoa21})",
         "media_type": "Media type of the body (application/json, application/geo+json, text/csv)",
         "gzipped": "The response body (UTF-8), gzip-compressed",
         "bytes": "Length of the body before compression",
