@@ -21,7 +21,7 @@ import shapely
 
 from leftbehind.errors import UnknownName
 from leftbehind.places import crosswalk
-from test_browser import CHROMIUM, _axe, _shot, _wait_painted, browser, server  # noqa: F401
+from test_browser import ARTIFACTS, CHROMIUM, _axe, _shot, _wait_painted, browser, server  # noqa: F401
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -256,4 +256,51 @@ def test_home_map_names_councils_then_areas_when_zoomed_in(server, browser):  # 
         assert errors == []
         if width == 375:
             assert _axe(pg, "home-labels-phone") == []
+        context.close()
+
+
+# -- the area page's small map ------------------------------------------------------------------
+def test_area_map_bounds_hold_the_area_and_room_for_its_neighbours(client, con):
+    from leftbehind.observatory import Observatory
+
+    obs = client.app.state.observatory
+    assert isinstance(obs, Observatory)
+    box = obs.area_map_bounds("england-2019-ward", "E05000028")
+    blob = con.execute(
+        "SELECT geometry FROM boundaries WHERE code = 'E05000028' AND type = 'ward17'"
+    ).fetchone()[0]
+    w, s, e, n = shapely.bounds(shapely.from_wkb(bytes(blob))).tolist()
+    assert box[0] < w and box[1] < s and box[2] > e and box[3] > n
+    # widened by 0.8 of the area's size on each side (to the stored 4 decimals)
+    assert box[2] - box[0] == pytest.approx((e - w) * 2.6, abs=1e-3)
+    assert obs.area_map_bounds("england-2019-ward", "E05999999") is None
+    page = client.get("/areas/E05000028").text
+    assert 'data-highlight="E05000028"' in page and "Where Becontree is" in page
+
+
+@pytest.mark.browser
+def test_area_page_map_outlines_the_area_among_its_neighbours(server, browser):  # noqa: F811
+    if not CHROMIUM.exists():
+        pytest.skip("Debian Chromium not installed")
+    for width, height in ((1280, 900), (375, 740)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        pg.goto(server + "/areas/E05000028")
+        _wait_painted(pg)
+        drawn = pg.evaluate(
+            "() => [...new Set(__map.queryRenderedFeatures({layers: ['areas-fill']})"
+            ".map(f => f.properties.c))]"
+        )
+        assert "E05000028" in drawn and len(drawn) >= 5  # the area and its neighbours
+        selected = pg.evaluate(
+            "() => __map.queryRenderedFeatures({layers: ['areas-selected']})"
+            ".map(f => f.properties.c)"
+        )
+        assert selected and set(selected) == {"E05000028"}
+        pg.locator("#map").screenshot(path=str(ARTIFACTS / f"area-map-{width}.png"))
+        assert errors == []
+        if width == 375:
+            assert _axe(pg, "area-map-phone") == []
         context.close()

@@ -137,6 +137,7 @@ class Observatory:
         self._postcodes = PostcodeLookup(facts=self._area_fact)
         self._ward_index: NameIndex | None = None
         self._view_keys: dict[str, frozenset[str]] = {}
+        self._area_boxes: dict[str, dict[str, list[float]]] = {}
         #: Where imported grants come from (set by the site to the ``Funding`` service):
         #: ``grants_version() -> version`` (cheap) and ``grants_frame(version) -> frame|None``.
         #: Profiles (dimension 9) read them; a new version clears the cached profiles.
@@ -945,6 +946,23 @@ class Observatory:
             while len(self._subsets) > 512:
                 self._subsets.popitem(last=False)
         return payload
+
+    def area_map_bounds(
+        self, edition: str | None, code: str, margin: float = 0.8
+    ) -> list[float] | None:
+        """[west, south, east, north] around an area and its neighbours: the area's own box
+        widened by ``margin`` of its size on every side (None for an area without boundary)."""
+        data = self.edition(edition)
+        boxes = self._area_boxes.get(data.id)
+        if boxes is None:
+            boxes = self._area_boxes.setdefault(data.id, self.view_data(data.id, "area_bounds"))
+        box = boxes.get(code)
+        if box is None:
+            return None
+        w, s, e, n = box
+        dx = max(e - w, 0.005) * margin
+        dy = max(n - s, 0.003) * margin
+        return [round(w - dx, 4), round(s - dy, 4), round(e + dx, 4), round(n + dy, 4)]
 
     def labels(self, edition: str | None) -> Payload:
         """Where the map writes local authorities' names (JSON)."""

@@ -14,6 +14,7 @@ API call needs, as the bytes to send with their gzip copy and ETag:
 * ``validation``: agreement with the published list;
 * ``geojson:{detail}:{group}`` (``detail`` map or full, ``group`` all or one group) and
   ``geojson:la``: the map layers; ``labels``: where the map writes local authorities' names;
+  ``area_bounds``: each drawn area's [west, south, east, north] (an area page's small map);
 * ``crosswalk:{ward|lsoa21}``: today's wards / 2021 LSOAs -> the edition's areas (CSV).
 
 A server reads these at launch instead of computing them, so its first answer of any page is as
@@ -53,7 +54,7 @@ TABLE_DOCS = {
         "edition": "Identification edition the view belongs to",
         "key": "View name (edition, areas, local_authorities, summary, compare, robustness, "
         "robustness_overview, validation, geojson:{map|full}:{all|group}, geojson:la, labels, "
-        "crosswalk:{ward|lsoa21})",
+        "area_bounds, crosswalk:{ward|lsoa21})",
         "media_type": "Media type of the body (application/json, application/geo+json, text/csv)",
         "gzipped": "The response body (UTF-8), gzip-compressed",
         "bytes": "Length of the body before compression",
@@ -281,9 +282,13 @@ def map_layers(
     frame = _boundaries(con, [ed.geography])
     drawn = frame[frame["code"].isin({r["code"] for r in records})]
     bounds = None
+    area_bounds: dict[str, list[float]] = {}
     if len(drawn):
         shapes = shapely.from_wkb([bytes(b) for b in drawn["geometry"]])
         bounds = [round(float(v), 3) for v in shapely.total_bounds(shapes)]
+        boxes = shapely.bounds(shapes).round(4).tolist()
+        area_bounds = dict(zip(drawn["code"].tolist(), boxes, strict=True))
+    out["area_bounds"] = Payload.json(area_bounds)
     for detail, props in LAYER_PROPERTIES.items():
         features: dict[str, list[str]] = {"all": [], **{g: [] for g in GROUPS}}
         for rec, item in area_features(con, records, ed.geography, detail, props):

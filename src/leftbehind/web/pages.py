@@ -63,6 +63,7 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
         "la": data.local_authorities.get(rec["local_authority_code"] or ""),
         "trend": obs.trends.area_for_page(data.id, rec["code"]),
         "outcomes": obs.trends.outcomes_for_page(data.id, rec["code"]),
+        "area_map_bounds": obs.area_map_bounds(data.id, rec["code"]),
     }
 
 

@@ -1,4 +1,5 @@
-/* The home page map: areas shaded by group, local-authority outlines, hover names, click to open.
+/* The map of areas shaded by group (home page; an area page's small map, with the area outlined:
+   data-highlight), local-authority outlines, hover names, click to open.
    Everything here is an enhancement: the page lists the same areas without JavaScript. */
 (function () {
   "use strict";
@@ -66,6 +67,12 @@
     onAreas({ id: "areas-hover", type: "line", filter: ["==", ["get", "c"], ""],
       paint: { "line-color": "#000000", "line-width": 2.5 } })
   );
+  // On an area page: the area itself, outlined.
+  var highlight = el.getAttribute("data-highlight");
+  if (highlight) {
+    style.layers.push(onAreas({ id: "areas-selected", type: "line", filter: ["==", ["get", "c"], highlight],
+      paint: { "line-color": "#000000", "line-width": 3.5 } }));
+  }
 
   var initial = [[-6.5, 49.8], [1.9, 55.9]];
   try {
