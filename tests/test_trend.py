@@ -310,8 +310,12 @@ def test_trend_of_a_merged_lsoa_says_how_its_boundaries_changed(client):
 
 def test_trend_and_futures_refuse_editions_without_a_series(client):
     r = client.get("/api/futures?edition=wales-2022-msoa")
+    assert r.status_code == 422  # the schema lists England's editions only
+    assert "england-2019-ward" in r.json()["error"]["message"]
+    welsh = next(iter(client.app.state.observatory.edition("wales-2022-msoa").records))
+    r = client.get(f"/api/areas/{welsh}/trend")
     assert r.status_code == 422
-    assert "no harmonised IMD series" in r.json()["error"]["message"]
+    assert "no harmonised IMD series (England only)" in r.json()["error"]["message"]
     assert client.get("/api/areas/E0500002/trend").status_code == 404
 
 

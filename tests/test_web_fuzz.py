@@ -51,6 +51,13 @@ OPERATIONS = [
     "/api/measures/{measure_id}/history",
     "/api/measures.json",
     "/api/measures.csv",
+    "/api/areas/{code}/trend",
+    "/api/areas/{code}/trend.csv",
+    "/api/areas/{code}/outcomes",
+    "/api/futures",
+    "/api/futures.csv",
+    "/api/futures/local-authorities",
+    "/api/futures/local-authorities.csv",
 ]
 #: Operations with rules across parameters that a schema cannot state (an allocation's floor
 #: x areas within the budget, one profile weight per year, the work caps; a first year not
