@@ -152,6 +152,9 @@ def test_period_summary_counts_areas_and_residents_by_group_and_future():
     }  # fmt: skip
     assert lb["futures"]["further_behind"]["population_share"] == pytest.approx(66.7)
     assert lb["median_change"] == -3.0
+    # England medians: 2015 of (4, 9, 3, 8, 5, 60) = 6.5; 2025 of (1, 2, 12, 8, 40) = 8
+    assert (lb["median_start"], lb["median_end"]) == (4.0, 2.0)
+    assert (lb["gap_start"], lb["gap_end"], lb["gap_change"]) == (-2.5, -6.0, -3.5)
     od = s["other_deprived"]
     assert od["areas_with_data"] == 1 and od["futures"]["keeping_pace"]["population_share"] == 100
     assert s["rest"]["futures"]["further_behind"]["areas"] == 1
@@ -310,8 +313,12 @@ def test_trend_of_a_merged_lsoa_says_how_its_boundaries_changed(client):
 
 def test_trend_and_futures_refuse_editions_without_a_series(client):
     r = client.get("/api/futures?edition=wales-2022-msoa")
+    assert r.status_code == 422  # the schema lists England's editions only
+    assert "england-2019-ward" in r.json()["error"]["message"]
+    welsh = next(iter(client.app.state.observatory.edition("wales-2022-msoa").records))
+    r = client.get(f"/api/areas/{welsh}/trend")
     assert r.status_code == 422
-    assert "no harmonised IMD series" in r.json()["error"]["message"]
+    assert "no harmonised IMD series (England only)" in r.json()["error"]["message"]
     assert client.get("/api/areas/E0500002/trend").status_code == 404
 
 
@@ -331,7 +338,9 @@ def test_area_page_shows_the_trend_chart_and_summary_the_futures(client):
     assert "English IMD 2004" in html and "<polyline" in html
     summary = client.get("/summary?edition=england-2019-ward").text
     assert 'id="futures-heading"' in summary and "futures-2015-2025-title" in summary
-    assert "Fell further behind" in summary
+    assert (
+        "Fell further behind" in summary and "Gap to the England median, 2015 and 2025" in summary
+    )
     lsoa = client.get("/areas/E01035188?edition=england-2023-lsoa").text
     assert "This LSOA was formed in 2021 by merging" in lsoa
     wales = client.get("/summary?edition=wales-2022-msoa").text

@@ -53,6 +53,13 @@ OPERATIONS = [
     "/api/measures.csv",
     "/api/compare-areas",
     "/api/compare-areas.csv",
+    "/api/areas/{code}/trend",
+    "/api/areas/{code}/trend.csv",
+    "/api/areas/{code}/outcomes",
+    "/api/futures",
+    "/api/futures.csv",
+    "/api/futures/local-authorities",
+    "/api/futures/local-authorities.csv",
 ]
 #: Operations with rules across parameters that a schema cannot state (an allocation's floor
 #: x areas within the budget, one profile weight per year, the work caps; a first year not

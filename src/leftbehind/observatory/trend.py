@@ -38,6 +38,8 @@ AREA_CSV_COLUMNS = [
     "group", "group_median", "england_median",
 ]  # fmt: skip
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+#: Editions compared on a harmonised series (``[memberships]`` of ``trend/futures.toml``).
+TREND_EDITIONS: tuple[str, ...] = tuple(e for e in fut.settings().memberships if e in EDITIONS)
 GEOGRAPHY_WORDS = {"lsoa21": "2021 LSOAs", "ward17": "2017 wards (best fit of 2011 LSOAs)"}
 
 

@@ -148,15 +148,24 @@ def futures_frame(series: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
 
 
 def period_summary(frame: pd.DataFrame, start: int, end: int, points: float) -> dict[str, Any]:
-    """Areas and residents by group and future between two editions."""
+    """Areas and residents by group and future between two editions, and each group's median
+    percentile and gap to the England median at both (``frame`` holds every area of the
+    series, so its medians are England's)."""
     change = frame[f"p{end}"] - frame[f"p{start}"]
     future = classify(change.to_numpy(), points)
     pop = frame["population"].fillna(0).to_numpy(dtype=float)
+    # every area of the series is in the frame: its medians are England's
+    england = {y: _median(frame[f"p{y}"]) for y in (start, end)}
     groups = []
     for g in GROUPS:
         mask = (frame["group"] == g).to_numpy()
         known = mask & (future != None)  # noqa: E711 (elementwise on an object array)
         total_pop = float(pop[known].sum())
+        med = {y: _median(frame.loc[mask, f"p{y}"]) for y in (start, end)}
+        gap = {
+            y: None if med[y] is None or england[y] is None else round(med[y] - england[y], 2)
+            for y in (start, end)
+        }
         entry: dict[str, Any] = {
             "group": g,
             "label": GROUP_LABELS[g],
@@ -164,6 +173,13 @@ def period_summary(frame: pd.DataFrame, start: int, end: int, points: float) -> 
             "population": int(pop[mask].sum()),
             "areas_with_data": int(known.sum()),
             "median_change": _median(change[mask]),
+            "median_start": med[start],
+            "median_end": med[end],
+            "gap_start": gap[start],
+            "gap_end": gap[end],
+            "gap_change": None
+            if gap[start] is None or gap[end] is None
+            else round(gap[end] - gap[start], 2),
             "futures": {},
         }
         for f in FUTURES:

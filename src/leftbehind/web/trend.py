@@ -6,12 +6,15 @@ Pages show the same data through the summary page's and the area page's context
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from leftbehind.observatory import Payload
-from leftbehind.observatory.trend import AREA_CSV_COLUMNS
+from leftbehind.observatory.trend import AREA_CSV_COLUMNS, TREND_EDITIONS
 from leftbehind.web.api import AreaCode
 from leftbehind.web.common import (
     ERROR_RESPONSES,
@@ -26,8 +29,20 @@ from leftbehind.web.common import (
 
 router = APIRouter(prefix="/api", tags=["trend"], responses=ERROR_RESPONSES)
 
+#: Only the editions with a harmonised IMD series (England's), so the schema lists them.
+TrendEditionId = StrEnum("TrendEditionId", {e: e for e in TREND_EDITIONS})  # type: ignore[misc]
+TrendEditionParam = Annotated[
+    TrendEditionId | None,
+    Query(
+        description="Edition whose groups are compared (England's: "
+        + ", ".join(TREND_EDITIONS)
+        + "). Default: the server's configured edition, or for an area the edition holding "
+        "its code.",
+    ),
+]
 
-def _edition(edition: EditionParam) -> str | None:
+
+def _edition(edition: StrEnum | None) -> str | None:
     return edition.value if edition is not None else None
 
 
@@ -40,7 +55,9 @@ def _edition(edition: EditionParam) -> str | None:
     "`leftbehind trend CODE --json`.",
     responses=NOT_FOUND,
 )
-async def area_trend(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
+async def area_trend(
+    request: Request, code: AreaCode, edition: TrendEditionParam = None
+) -> Response:
     obs = observatory(request)
     trend = await run_in_threadpool(obs.trends.area, _edition(edition), code)
     return json_response(request, trend)
@@ -53,7 +70,7 @@ async def area_trend(request: Request, code: AreaCode, edition: EditionParam = N
     responses={**csv_responses("One row per IMD edition."), **NOT_FOUND},
 )
 async def area_trend_csv(
-    request: Request, code: AreaCode, edition: EditionParam = None
+    request: Request, code: AreaCode, edition: TrendEditionParam = None
 ) -> Response:
     obs = observatory(request)
     trend = await run_in_threadpool(obs.trends.area, _edition(edition), code)
@@ -71,7 +88,7 @@ async def area_trend_csv(
     "thresholds (declared as data) with robustness to them, group trajectories and the "
     "method. The same document as `leftbehind futures --edition E --json`.",
 )
-async def futures(request: Request, edition: EditionParam = None) -> Response:
+async def futures(request: Request, edition: TrendEditionParam = None) -> Response:
     obs = observatory(request)
     _, payload = await run_in_threadpool(obs.trends.futures, _edition(edition))
     return payload_response(request, payload)
@@ -83,7 +100,7 @@ async def futures(request: Request, edition: EditionParam = None) -> Response:
     response_class=Response,
     responses=csv_responses("One row per area."),
 )
-async def futures_csv(request: Request, edition: EditionParam = None) -> Response:
+async def futures_csv(request: Request, edition: TrendEditionParam = None) -> Response:
     obs = observatory(request)
     eid, payload = await run_in_threadpool(obs.trends.download, _edition(edition), "futures.csv")
     return csv_download(request, payload, f"leftbehind-{eid}-futures.csv")
@@ -93,7 +110,9 @@ async def futures_csv(request: Request, edition: EditionParam = None) -> Respons
     "/futures/local-authorities",
     summary="Median national percentile of each local authority's areas per IMD edition",
 )
-async def futures_local_authorities(request: Request, edition: EditionParam = None) -> Response:
+async def futures_local_authorities(
+    request: Request, edition: TrendEditionParam = None
+) -> Response:
     obs = observatory(request)
     _, payload = await run_in_threadpool(obs.trends.local_authorities, _edition(edition))
     return payload_response(request, payload)
@@ -105,7 +124,9 @@ async def futures_local_authorities(request: Request, edition: EditionParam = No
     response_class=Response,
     responses=csv_responses("One row per local authority."),
 )
-async def futures_local_authorities_csv(request: Request, edition: EditionParam = None) -> Response:
+async def futures_local_authorities_csv(
+    request: Request, edition: TrendEditionParam = None
+) -> Response:
     obs = observatory(request)
     eid, payload = await run_in_threadpool(
         obs.trends.download, _edition(edition), "trend_local_authorities.csv"
