@@ -51,6 +51,10 @@ OPERATIONS = [
     "/api/measures/{measure_id}/history",
     "/api/measures.json",
     "/api/measures.csv",
+    "/api/funds",
+    "/api/funds/template.csv",
+    "/api/funds/{fund}",
+    "/api/local-authorities/{code}/funds",
 ]
 #: Operations with rules across parameters that a schema cannot state (an allocation's floor
 #: x areas within the budget, one profile weight per year, the work caps; a first year not
