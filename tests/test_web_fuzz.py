@@ -60,6 +60,10 @@ OPERATIONS = [
     "/api/futures.csv",
     "/api/futures/local-authorities",
     "/api/futures/local-authorities.csv",
+    "/api/funds",
+    "/api/funds/template.csv",
+    "/api/funds/{fund}",
+    "/api/local-authorities/{code}/funds",
 ]
 #: Operations with rules across parameters that a schema cannot state (an allocation's floor
 #: x areas within the budget, one profile weight per year, the work caps; a first year not

@@ -371,7 +371,8 @@ def spending_power(
 
 
 def english_editions() -> list[str]:
-    return [e for e in EDITIONS if e.startswith("england-")]
+    """The editions whose authorities are compared (England: the funds' groups)."""
+    return [e for e, ed in EDITIONS.items() if ed.nation == "England"]
 
 
 def la_groups(con: duckdb.DuckDBPyConnection, edition: str, to24: dict[str, str]) -> pd.DataFrame:

@@ -8,6 +8,7 @@ database, so answers are revalidated on every request (ETag, ``no-cache``).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -15,12 +16,13 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind.editions import EDITIONS
 from leftbehind.errors import UnknownName
 from leftbehind.observatory.payload import Payload
 from leftbehind.observatory.public_funds import PublicFunds
 from leftbehind.web.common import (
     ERROR_RESPONSES,
-    EditionParam,
+    ErrorBody,
     PageEditionParam,
     csv_download,
     lookup,
@@ -30,6 +32,25 @@ from leftbehind.web.common import (
 from leftbehind.web.rendering import page
 
 api_router = APIRouter(prefix="/api", tags=["funding"], responses=ERROR_RESPONSES)
+#: Public funds are compared by group for the English editions only (the schema lists them).
+EnglishEditionId = StrEnum(  # type: ignore[misc]
+    "EnglishEditionId", {e: e for e, ed in EDITIONS.items() if ed.nation == "England"}
+)
+EditionParam = Annotated[
+    EnglishEditionId | None,
+    Query(
+        description="English edition id, e.g. england-2019-ward (the groups of authorities "
+        "come from its identification). Default: the server's configured edition, when English.",
+    ),
+]
+FUND_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "model": ErrorBody,
+        "description": "No such fund (official: luf1, luf2, core_spending_power; or an imported "
+        "fund's name) or local authority, or the server's default edition is not English; the "
+        "message says which and lists the choices.",
+    }
+}
 page_router = APIRouter(include_in_schema=False)
 FUNDS_MARK = "<!--public-funds-->"
 NO_CACHE = {"Cache-Control": "public, no-cache"}
@@ -62,6 +83,7 @@ def _json(request: Request, data: Any) -> Response:
         "licences and what is not covered (UKSPF, Towns Fund, Community Ownership Fund). The "
         "same document as `leftbehind funds summary --json`."
     ),
+    responses=FUND_NOT_FOUND,
 )
 async def funds_summary(request: Request, edition: EditionParam = None) -> Response:
     svc = public_funds(request)
@@ -87,7 +109,7 @@ async def funds_template(request: Request) -> Response:
         "`core_spending_power` or an imported fund's name), with its group, per head and per "
         "household; `format=csv` for a spreadsheet."
     ),
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **FUND_NOT_FOUND},
 )
 async def fund_detail(
     request: Request,
@@ -110,6 +132,9 @@ async def fund_detail(
 @api_router.get(
     "/local-authorities/{code}/funds",
     summary="Public funds of one local authority beside its group and England",
+    description="Any vintage of the authority's code (2016-2024); figures are for its 2024 "
+    "district.",
+    responses=FUND_NOT_FOUND,
 )
 async def local_authority_funds(
     request: Request,
