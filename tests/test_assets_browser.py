@@ -32,6 +32,9 @@ def test_home_map_assets_layer_shows_and_filters(server, browser, width):  # noq
         pg.goto(server + "/")
         _wait_painted(pg)
         pg.wait_for_selector("form.asset-layer[data-state=ready]")
+        # off at first: the home map shows the groups; a resident switches assets on
+        assert _shown(pg) == set()
+        pg.get_by_label("Library").check()
         pg.wait_for_function(
             "() => window.__map.getSource('assets-library') && "
             "window.__map.isSourceLoaded('assets-library') && "

@@ -10,11 +10,13 @@ with the same groups when it is read, so it shows at once without a restart.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from leftbehind.community import Community
 from leftbehind.community import public_funds as repo
@@ -23,6 +25,8 @@ from leftbehind.errors import InvalidInput, UnknownName
 from leftbehind.funding import public as pf
 from leftbehind.observatory.service import Observatory
 from leftbehind.sources.registry import source_by_id
+
+log = logging.getLogger(__name__)
 
 #: A user's fund name: lower-case letters, digits, '-' and '_' (not an official fund's id).
 FUND_NAME = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -146,7 +150,12 @@ class PublicFunds:
         groups = self._groups(edition_id)
         denoms = self._table(pf.DENOMINATORS)
         out = []
-        for record in repo.list_funds(self.community):
+        try:
+            records = repo.list_funds(self.community)
+        except SQLAlchemyError as exc:  # the official figures are served without them
+            log.warning("users' funding files unavailable: %s", exc)
+            return []
+        for record in records:
             _, shares = repo.fund_shares(self.community, record["fund"])
             money = pd.DataFrame(shares, columns=["bid", "ltla24_code", "amount_pence", "method"])
             money["year"] = record["year"] or 0
