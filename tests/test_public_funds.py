@@ -174,20 +174,29 @@ def test_core_spending_power_years_add_up_to_the_file(con, mirror_dir):
 
 
 def test_groups_follow_the_identification(con):
-    groups = con.execute(
-        "SELECT ltla24_code, \"group\" FROM public_fund_la_groups WHERE edition = ?", [EDITION]
-    ).df().set_index("ltla24_code")["group"]
+    groups = (
+        con.execute(
+            'SELECT ltla24_code, "group" FROM public_fund_la_groups WHERE edition = ?', [EDITION]
+        )
+        .df()
+        .set_index("ltla24_code")["group"]
+    )
     ident = con.execute(
-        "SELECT local_authority_code, \"group\" FROM identification WHERE edition = ?", [EDITION]
+        'SELECT local_authority_code, "group" FROM identification WHERE edition = ?', [EDITION]
     ).df()
     with_lb = set(ident.loc[ident["group"] == "left_behind", "local_authority_code"])
     assert "E07000076" in with_lb and groups["E07000076"] == "left_behind"  # Tendring (Jaywick)
     assert groups.value_counts().to_dict().keys() == {"left_behind", "other_deprived", "rest"}
     # every England row sums the three groups
-    comp = con.execute(
-        "SELECT fund, \"group\", amount_pence, population FROM public_fund_comparison "
-        "WHERE edition = ? AND fund = 'luf1'", [EDITION]
-    ).df().set_index("group")
+    comp = (
+        con.execute(
+            'SELECT fund, "group", amount_pence, population FROM public_fund_comparison '
+            "WHERE edition = ? AND fund = 'luf1'",
+            [EDITION],
+        )
+        .df()
+        .set_index("group")
+    )
     parts = comp.loc[["left_behind", "other_deprived", "rest"]]
     assert parts["amount_pence"].sum() == comp.loc["england", "amount_pence"]
     assert parts["population"].sum() == comp.loc["england", "population"]
@@ -213,9 +222,9 @@ def _admin(community):
 
 
 USER_CSV = (
-    'Lead applicant,Bid Name,Bid Value,LADs\n'
+    "Lead applicant,Bid Name,Bid Value,LADs\n"
     'Tendring,Clacton,"£1,000,000.01",E07000076\n'
-    'Thanet,Margate and Clacton,200000,E07000114;E07000076\n'
+    "Thanet,Margate and Clacton,200000,E07000114;E07000076\n"
 ).encode()
 
 
@@ -265,7 +274,7 @@ def test_only_admins_or_the_operator_import(service, community):
         (b"Bid Name,Bid Value,LADs\nx,12.345,E07000076\n", "fractions of a penny"),
         (b"Bid Name,Bid Value,LADs\nx,10,\n", "lists no local authority codes"),
         (b"Bid Name,Bid Value,LADs\nx,10,E99999999\n", "unknown local authority code"),
-        (b"Bid Name,Bid Value,LADs\n\"x,10,E07000076\n", "not valid CSV"),
+        (b'Bid Name,Bid Value,LADs\n"x,10,E07000076\n', "not valid CSV"),
         (b"\xff\xfe", "not UTF-8"),
     ],
 )
@@ -364,15 +373,38 @@ def test_api_and_pages(store_path: Path):
 
 def test_the_group_comparison_per_head_is_the_money_over_the_people(con):
     comp = con.execute(
-        "SELECT \"group\", amount_pence, population FROM public_fund_comparison "
+        'SELECT "group", amount_pence, population FROM public_fund_comparison '
         "WHERE edition = 'england-2023-lsoa' AND fund = 'luf2'"
     ).df()
-    las = con.execute(
-        "SELECT g.\"group\", sum(s.amount_pence) AS amount FROM public_fund_las s JOIN "
-        "public_fund_la_groups g USING (ltla24_code) WHERE s.fund = 'luf2' AND "
-        "g.edition = 'england-2023-lsoa' GROUP BY 1"
-    ).df().set_index("group")["amount"]
+    las = (
+        con.execute(
+            'SELECT g."group", sum(s.amount_pence) AS amount FROM public_fund_las s JOIN '
+            "public_fund_la_groups g USING (ltla24_code) WHERE s.fund = 'luf2' AND "
+            "g.edition = 'england-2023-lsoa' GROUP BY 1"
+        )
+        .df()
+        .set_index("group")["amount"]
+    )
     for rec in comp.to_dict("records"):
         if rec["group"] != "england":
             assert rec["amount_pence"] == las[rec["group"]]
     assert np.all(comp["population"] > 0)
+
+
+def test_official_funds_are_served_while_the_community_database_is_unavailable(
+    store_path: Path, tmp_path: Path
+):
+    from leftbehind.settings import fresh_settings
+    from leftbehind.web import create_app
+
+    empty = tmp_path / "never-migrated.sqlite3"  # no tables at all
+    settings = fresh_settings(
+        home=store_path.parent, edition=EDITION, database_url=f"sqlite:///{empty}"
+    )
+    with TestClient(create_app(settings)) as c:
+        summary = c.get("/api/funds", params={"edition": EDITION})
+        assert summary.status_code == 200
+        assert {f["id"] for f in summary.json()["funds"]} >= {"luf1", "luf2"}
+        assert all(f["kind"] == "official" for f in summary.json()["funds"])
+        assert c.get("/funding/public").status_code == 200
+        assert c.get("/local-authorities/E07000076").status_code == 200
