@@ -261,7 +261,7 @@ def move_from_store(community: Community, con: Any) -> Moved:
     # A store rebuilt since keeps them as legacy_*; an older one still as grants, ...
     for prefix in ("legacy_", ""):
         names = {t: prefix + t for t in LEGACY_TABLES}
-        if set(names.values()) <= tables:
+        if {names["grants"], names["grant_imports"]} <= tables:
             break
     else:
         return Moved()
@@ -284,11 +284,15 @@ def move_from_store(community: Community, con: Any) -> Moved:
     old = con.execute(
         f'SELECT * FROM "{names["grants"]}" WHERE source_sha256 IN ({marks})', shas
     ).df()
-    old_rejects = con.execute(
-        f'SELECT {", ".join(REJECT_FIELDS)} FROM "{names["grant_rejects"]}" '
-        f"WHERE source_sha256 IN ({marks})",
-        shas,
-    ).df()
+    old_rejects = (
+        con.execute(
+            f'SELECT {", ".join(REJECT_FIELDS)} FROM "{names["grant_rejects"]}" '
+            f"WHERE source_sha256 IN ({marks})",
+            shas,
+        ).df()
+        if names["grant_rejects"] in tables
+        else pd.DataFrame(columns=REJECT_FIELDS)
+    )
     old["amount_gbp_pence"] = [
         None if pd.isna(a) else round(float(a) * 100) for a in old["amount_gbp"]
     ]
