@@ -35,9 +35,8 @@ def _where(url: str) -> str:
 @cli_errors
 def db_upgrade() -> None:
     """Apply the community database's migrations (creates it when missing)."""
-    from leftbehind.community.schema import upgrade
-
     from leftbehind.community import Community
+    from leftbehind.community.schema import upgrade
     from leftbehind.funding.grants_store import move_legacy
 
     settings = _settings()

@@ -158,7 +158,7 @@ def _warm_grants(app: FastAPI) -> None:
         moved = move_legacy(app.state.community, settings.store_path)
         if moved:
             log.warning("%s", moved.message())
-        app.state.funding.grants_summary(None)
+        app.state.funding.warm_grants(None)
     except Exception as exc:  # never stop the site for this: the first request computes it
         log.warning("could not prepare the grants summary: %s", exc)
 
