@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        grants_warmer: threading.Thread | None = None
         for name in templates.env.list_templates(extensions=["html"]):
             templates.env.get_template(name)  # compiled once, before the first page
         if observatory.available:
@@ -183,10 +184,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 threading.Thread(
                     target=observatory.warm_search, name="leftbehind-search", daemon=True
                 ).start()
-                threading.Thread(
+                grants_warmer = threading.Thread(
                     target=_warm_grants, args=(app,), name="leftbehind-grants", daemon=True
-                ).start()
+                )
+                grants_warmer.start()
         yield
+        if grants_warmer is not None:  # it reads the store: let it finish before closing
+            grants_warmer.join(timeout=60)
         observatory.close()
         community.dispose()
 
