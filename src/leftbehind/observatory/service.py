@@ -132,6 +132,13 @@ class Observatory:
         self.grants_frame: Callable[[tuple], Any] | None = None
         self._profiles_version: tuple | None = None
         self._compares: dict[tuple, tuple[dict[str, Any], Payload]] = {}
+        #: Called when the grants' version changes (the site forgets rendered pages).
+        self.on_grants_change: list[Callable[[], None]] = []
+
+    def check_grants(self) -> None:
+        """Notice a new grants version (read at most once a second): cached profiles and
+        comparisons are dropped and ``on_grants_change`` hooks run."""
+        self._grants_version_now()
 
     def _grants_version_now(self) -> tuple | None:
         """The grants' version; cached profiles of an older version are dropped."""
@@ -142,7 +149,11 @@ class Observatory:
             with self._lock:
                 if version != self._profiles_version:
                     self._profiles.clear()
+                    first = self._profiles_version is None
                     self._profiles_version = version
+                    if not first:
+                        for hook in self.on_grants_change:
+                            hook()
         return version
 
     # -- the store --------------------------------------------------------------------------

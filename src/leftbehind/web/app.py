@@ -209,6 +209,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     observatory.grants_version = app.state.funding.grants_version
     observatory.grants_frame = app.state.funding.grants_frame
     app.state.responses = ResponseCache()
+    # Area and summary pages show grant figures: a new import makes their renderings stale.
+    observatory.on_grants_change.append(app.state.responses.clear)
     app.state.community = community
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
     rendering.setup_templates(templates, settings)
