@@ -71,10 +71,15 @@ def _clean(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    return [
-        {c: _clean(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame[list(columns)].itertuples(index=False, name=None)
-    ]
+    """Rows as dicts of Python values (missing -> None), vectorised per column."""
+    part = frame[list(columns)].astype(object)
+    part = part.where(part.notna(), None)
+    rows = part.to_dict("records")
+    for column in ("award_date",):
+        if column in part:
+            for row in rows:
+                row[column] = _clean(row[column])
+    return rows
 
 
 def version(community: Community) -> tuple[int, int, int]:
