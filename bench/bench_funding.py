@@ -58,17 +58,23 @@ def bench_import(runs: int = 3) -> float | None:
     lookup = SAMPLES / "postcodes" / "nspl-2024-08-derived.csv.gz"
 
     def once():
+        from leftbehind.community import Community
+        from leftbehind.community.schema import upgrade
+
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "store.duckdb"
-            if STORE.exists():
-                path.write_bytes(STORE.read_bytes())
-            con = duckdb.connect(str(path))
+            # grants go to a fresh community database; the store is only read
+            url = f"sqlite:///{Path(tmp) / 'community.sqlite3'}"
+            upgrade(url)
+            community = Community(url)
+            con = duckdb.connect(str(STORE), read_only=True) if STORE.exists() else None
             try:
                 start = time.perf_counter()
-                import_grants(con, files, postcodes=lookup)
+                import_grants(community, con, files, postcodes=lookup)
                 return time.perf_counter() - start
             finally:
-                con.close()
+                if con is not None:
+                    con.close()
+                community.dispose()
 
     return statistics.median(once() for _ in range(runs))
 

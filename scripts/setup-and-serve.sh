@@ -12,4 +12,10 @@ if [ -z "${LEFTBEHIND_MIRROR:-}" ] && [ -f ../shared/sources/manifest.csv ]; the
 fi
 leftbehind build
 leftbehind db upgrade   # the community database (SQLite in $LEFTBEHIND_HOME unless configured)
+# First run has data: the sample 360Giving files (five funders' published grants, not GrantNav),
+# imported once (re-importing changes nothing); the funding page says they are samples.
+if [ -d ../shared/samples/grants ] && ls ../shared/samples/grants/*.* >/dev/null 2>&1; then
+  leftbehind grants import ../shared/samples/grants/*.* --samples || \
+    echo "Could not import the sample grants; the site starts without them." >&2
+fi
 exec leftbehind serve "$@"

@@ -165,22 +165,59 @@ def test_build_of_a_fresh_home_is_atomic_on_parse_failure(
     assert not list(home.glob(".leftbehind.duckdb.*"))
 
 
-def test_rebuild_keeps_imported_grants(store_path: Path, tmp_path: Path, mirror_dir: Path):
-    """User data (imported grants) survives a full rebuild of the store."""
+def test_rebuild_keeps_an_old_store_s_grants_until_moved(
+    store_path: Path, tmp_path: Path, mirror_dir: Path
+):
+    """Grants imported into a store built before grants moved to the community database
+    survive a full rebuild (as ``legacy_*`` tables) and are then moved across, once."""
+    from leftbehind.community import Community
+    from leftbehind.community.schema import upgrade
+    from leftbehind.funding.grants_store import move_legacy
+
     home = tmp_path / "home"
     home.mkdir()
     (home / "cache").symlink_to(store_path.parent / "cache", target_is_directory=True)
     shutil.copyfile(store_path, home / "leftbehind.duckdb")
     with duckdb.connect(str(home / "leftbehind.duckdb")) as con:
         con.execute(
+            "CREATE TABLE grant_imports (source_file VARCHAR, source_sha256 VARCHAR, rows INTEGER,"
+            " first_imported_at TIMESTAMP)"
+        )
+        con.execute(
             "INSERT INTO grant_imports VALUES ('demo.csv', 'abc123', 1, TIMESTAMP '2026-01-01')"
+        )
+        con.execute(
+            "CREATE TABLE grant_rejects (source_file VARCHAR, source_sha256 VARCHAR, "
+            "row_number INTEGER, identifier VARCHAR, action VARCHAR, reason VARCHAR)"
+        )
+        con.execute(
+            "CREATE TABLE grants AS SELECT 'D-1' AS identifier, 'demo.csv' AS source_file, "
+            "'abc123' AS source_sha256, 2 AS row_number, 'A hall' AS title, 'GB-F' AS funder_id, "
+            "'F' AS funder_name, NULL::VARCHAR AS recipient_id, 'R' AS recipient_name, "
+            "NULL::VARCHAR AS recipient_postcode, DATE '2020-01-01' AS award_date, "
+            "2020 AS award_year, 10.5::DOUBLE AS amount, 'GBP' AS currency, "
+            "10.5::DOUBLE AS amount_gbp, NULL::VARCHAR AS beneficiary_codes, "
+            "NULL::VARCHAR AS recipient_location_codes, 'unlocated' AS location_method, "
+            "NULL::VARCHAR AS location_geography, NULL::VARCHAR AS location_code, "
+            "NULL::VARCHAR AS lsoa21_code, NULL::VARCHAR AS lsoa11_code, "
+            "NULL::VARCHAR AS ward_code, NULL::VARCHAR AS ltla_code, 'E' AS country, "
+            "'no beneficiary code, recipient location code or postcode' AS location_note, "
+            "false AS apportioned"
         )
     result = build_store(fresh_settings(home=home, mirror=mirror_dir), force=True)
     assert result.rebuilt
     with duckdb.connect(str(home / "leftbehind.duckdb"), read_only=True) as con:
-        rows = con.execute("SELECT source_file, source_sha256 FROM grant_imports").fetchall()
-        docs = con.execute(
-            "SELECT count(*) FROM table_docs WHERE table_name = 'grants'"
-        ).fetchone()[0]
+        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        rows = con.execute("SELECT source_file, source_sha256 FROM legacy_grant_imports").fetchall()
     assert rows == [("demo.csv", "abc123")]
-    assert docs > 10
+    assert "grants" not in tables and "legacy_grants" in tables
+    assert "legacy_grant_rejects" not in tables  # empty: nothing to keep
+    url = f"sqlite:///{home / 'community.sqlite3'}"
+    upgrade(url)
+    community = Community(url)
+    try:
+        moved = move_legacy(community, home / "leftbehind.duckdb")
+        assert (moved.grants, moved.files) == (1, 1)
+        assert not move_legacy(community, home / "leftbehind.duckdb")  # once
+    finally:
+        community.dispose()

@@ -472,6 +472,10 @@ def _sign_in(client, email: str) -> None:
 
 def test_admin_uploads_a_file_on_the_funding_page(upload_site, samples_dir):
     client = upload_site
+    area_before = client.get("/areas/E05000028")
+    assert 'id="area-grants"' not in area_before.text and "No data yet" in area_before.text
+    compare = client.get("/api/compare").json()["comparison"]["indicators"]
+    assert not [i for i in compare if i["dimension"] == "funding"]
     page = client.get("/funding")
     assert 'action="/funding/upload"' not in page.text and 'id="upload-hint"' in page.text
     anon = client.post("/funding/upload", files={"file": ("a.json", b"{}")},
@@ -510,6 +514,13 @@ def test_admin_uploads_a_file_on_the_funding_page(upload_site, samples_dir):
     summary = client.get("/api/grants/summary").json()
     assert summary["reconciliation"]["total"]["grants"] == 783
     assert summary["imports"] == [{"file": sample.name, "rows": 783, "via": "web"}]
+    # without a restart the area page (rendered before) and the comparison show grants too
+    area_after = client.get("/areas/E05000028")
+    assert 'id="area-grants"' in area_after.text
+    compare = client.get("/api/compare").json()["comparison"]["indicators"]
+    (row,) = [i for i in compare if i["dimension"] == "funding"]
+    groups = {g["group"]: g for g in summary["groups"]}
+    assert round(row["left_behind"], 2) == groups["left_behind"]["per_head"]
 
 
 def test_an_editor_may_not_upload(upload_site):

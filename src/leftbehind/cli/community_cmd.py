@@ -35,11 +35,21 @@ def _where(url: str) -> str:
 @cli_errors
 def db_upgrade() -> None:
     """Apply the community database's migrations (creates it when missing)."""
+    from leftbehind.community import Community
     from leftbehind.community.schema import upgrade
+    from leftbehind.funding.grants_store import move_legacy
 
-    url = _settings().community_url
+    settings = _settings()
+    url = settings.community_url
     found = upgrade(url)
     err_console.print(f"Community database {_where(url)} is at schema {found.current}")
+    community = Community(url)
+    try:  # grants imported into an evidence store built before they moved here: once
+        moved = move_legacy(community, settings.store_path)
+    finally:
+        community.dispose()
+    if moved:
+        err_console.print(moved.message(), markup=False)
 
 
 @cli_errors

@@ -71,10 +71,15 @@ def _clean(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    return [
-        {c: _clean(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame[list(columns)].itertuples(index=False, name=None)
-    ]
+    """Rows as dicts of Python values (missing -> None), vectorised per column."""
+    part = frame[list(columns)].astype(object)
+    part = part.where(part.notna(), None)
+    rows = part.to_dict("records")
+    for column in ("award_date",):
+        if column in part:
+            for row in rows:
+                row[column] = _clean(row[column])
+    return rows
 
 
 def version(community: Community) -> tuple[int, int, int]:
@@ -261,7 +266,7 @@ def move_from_store(community: Community, con: Any) -> Moved:
     # A store rebuilt since keeps them as legacy_*; an older one still as grants, ...
     for prefix in ("legacy_", ""):
         names = {t: prefix + t for t in LEGACY_TABLES}
-        if set(names.values()) <= tables:
+        if {names["grants"], names["grant_imports"]} <= tables:
             break
     else:
         return Moved()
@@ -284,11 +289,15 @@ def move_from_store(community: Community, con: Any) -> Moved:
     old = con.execute(
         f'SELECT * FROM "{names["grants"]}" WHERE source_sha256 IN ({marks})', shas
     ).df()
-    old_rejects = con.execute(
-        f'SELECT {", ".join(REJECT_FIELDS)} FROM "{names["grant_rejects"]}" '
-        f"WHERE source_sha256 IN ({marks})",
-        shas,
-    ).df()
+    old_rejects = (
+        con.execute(
+            f'SELECT {", ".join(REJECT_FIELDS)} FROM "{names["grant_rejects"]}" '
+            f"WHERE source_sha256 IN ({marks})",
+            shas,
+        ).df()
+        if names["grant_rejects"] in tables
+        else pd.DataFrame(columns=REJECT_FIELDS)
+    )
     old["amount_gbp_pence"] = [
         None if pd.isna(a) else round(float(a) * 100) for a in old["amount_gbp"]
     ]

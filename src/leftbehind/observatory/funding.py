@@ -121,6 +121,7 @@ class Funding:
         self._placements: OrderedDict[tuple, gs.Placement] = OrderedDict()
         self._grant_results: OrderedDict[tuple, tuple[dict[str, Any], Payload]] = OrderedDict()
         self._grant_frame: tuple[tuple[int, ...], pd.DataFrame] | None = None
+        self._reach: dict[str, gs.Reach] = {}
         self.size = size
         self.max_bytes = max_bytes
         self.bounded = bounded
@@ -229,7 +230,12 @@ class Funding:
             frame = self._frame(version)
             con = self.obs.connection()
             try:
-                result = gs.place(con, frame, edition, identification_frame(con, edition))
+                areas = identification_frame(con, edition)
+                where = self._reach.get(edition)
+                if where is None and not frame.empty:  # the store's part: once per edition
+                    geography = self.obs.edition(edition).geography
+                    where = self._reach[edition] = gs.reach(con, geography)
+                result = gs.place(con, frame, edition, areas, where)
             finally:
                 con.close()
         with self._lock:
@@ -239,6 +245,18 @@ class Funding:
             while len(self._placements) > PLACEMENTS:
                 self._placements.popitem(last=False)
         return result
+
+    def warm_grants(self, edition: str | None = None) -> None:
+        """Prepare the store's part of placing grants in the edition (once), and its summary,
+        so neither the first visitor nor the first import waits for them."""
+        data = self.obs.edition(edition)
+        if data.id not in self._reach:
+            con = self.obs.connection()
+            try:
+                self._reach[data.id] = gs.reach(con, data.geography)
+            finally:
+                con.close()
+        self.grants_summary(data.id)
 
     def _cached(self, key: tuple, compute) -> tuple[dict[str, Any], Payload]:
         with self._lock:

@@ -147,6 +147,14 @@ class Observatory:
         self._trends: Any = None
         self._subsets: OrderedDict[tuple, Payload] = OrderedDict()
         self._feature_index: dict[tuple[str, str], dict[str, str]] = {}
+        self._compares: dict[tuple, tuple[dict[str, Any], Payload]] = {}
+        #: Called when the grants' version changes (the site forgets rendered pages).
+        self.on_grants_change: list[Callable[[], None]] = []
+
+    def check_grants(self) -> None:
+        """Notice a new grants version (read at most once a second): cached profiles and
+        comparisons are dropped and ``on_grants_change`` hooks run."""
+        self._grants_version_now()
 
     def _grants_version_now(self) -> tuple | None:
         """The grants' version; cached profiles of an older version are dropped."""
@@ -157,7 +165,11 @@ class Observatory:
             with self._lock:
                 if version != self._profiles_version:
                     self._profiles.clear()
+                    first = self._profiles_version is None
                     self._profiles_version = version
+                    if not first:
+                        for hook in self.on_grants_change:
+                            hook()
         return version
 
     @property
@@ -837,8 +849,31 @@ class Observatory:
         return data.summary, self.view(data.id, "summary")
 
     def compare(self, edition: str | None) -> tuple[dict[str, Any], Payload]:
-        payload = self.view(edition, "compare")
-        return v.view_data(payload), payload
+        """'Left behind' vs other deprived vs the nation: the view prepared at build time, or,
+        once grants are imported, the same document with the grants row (dimension 9),
+        computed once per grants version."""
+        version = self._grants_version_now()
+        if not version or not version[0] or self.grants_frame is None:
+            payload = self.view(edition, "compare")
+            return v.view_data(payload), payload
+        data = self.edition(edition)
+        key = (version, data.id)
+        hit = self._compares.get(key)
+        if hit is not None:
+            return hit
+        grants = self.grants_frame(version)
+        con = self.connection()
+        try:
+            con.register("grants", grants)
+            doc = v.compare_document(con, EDITIONS[data.id], v.identification_frame(con, data.id))
+        finally:
+            con.close()
+        doc = plain(doc)
+        hit = (doc, Payload.json(doc))
+        with self._lock:
+            self._compares = {k: h for k, h in self._compares.items() if k[0] == version}
+            self._compares[key] = hit
+        return hit
 
     def validation(self, edition: str | None) -> dict[str, Any]:
         return self.view_data(edition, "validation")

@@ -176,7 +176,7 @@ def _warm_grants(app: FastAPI) -> None:
         moved = move_legacy(app.state.community, settings.store_path)
         if moved:
             log.warning("%s", moved.message())
-        app.state.funding.grants_summary(None)
+        app.state.funding.warm_grants(None)
     except Exception as exc:  # never stop the site for this: the first request computes it
         log.warning("could not prepare the grants summary: %s", exc)
 
@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        grants_warmer: threading.Thread | None = None
         for name in templates.env.list_templates(extensions=["html"]):
             templates.env.get_template(name)  # compiled once, before the first page
         if observatory.available:
@@ -201,10 +202,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 threading.Thread(
                     target=observatory.warm_search, name="leftbehind-search", daemon=True
                 ).start()
-                threading.Thread(
+                grants_warmer = threading.Thread(
                     target=_warm_grants, args=(app,), name="leftbehind-grants", daemon=True
-                ).start()
+                )
+                grants_warmer.start()
         yield
+        if grants_warmer is not None:  # it reads the store: let it finish before closing
+            grants_warmer.join(timeout=60)
         observatory.close()
         community.dispose()
 
@@ -225,6 +229,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     observatory.grants_frame = app.state.funding.grants_frame
     app.state.assets = AssetMap(observatory)
     app.state.responses = ResponseCache()
+    # Area and summary pages show grant figures: a new import makes their renderings stale.
+    observatory.on_grants_change.append(app.state.responses.clear)
     app.state.community = community
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
     rendering.setup_templates(templates, settings)

@@ -172,6 +172,12 @@ class ResponseCache:
         """The cached response, or None (cheap: safe on the event loop)."""
         return self._items.get(key)
 
+    def clear(self) -> None:
+        """Forget every rendering (when data behind the pages changed, e.g. grants imported)."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
     def get_or_build(self, key: str, build: Callable[[], Payload]) -> Payload:
         with self._lock:
             hit = self._items.get(key)

@@ -23,6 +23,7 @@ from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
 from leftbehind.funding.request import MAX_AREA_YEARS, MAX_DRAW_AREAS, AllocationRequest
 from leftbehind.funding.summary import MAX_PAGE_SIZE
+from leftbehind.observatory import Payload
 from leftbehind.observatory.funding import (
     SORT_COLUMNS,
     AllocationResult,
@@ -34,11 +35,13 @@ from leftbehind.web.common import (
     ERROR_RESPONSES,
     EditionParam,
     PageEditionParam,
+    ResponseCache,
     csv_download,
     funding,
     lookup,
     observatory,
     payload_response,
+    response_cache,
 )
 from leftbehind.web.grant_params import (
     FunderParam,
@@ -50,7 +53,13 @@ from leftbehind.web.grant_params import (
     make_filters,
     only_params,
 )
-from leftbehind.web.rendering import base_context, html_payload_response, page, render
+from leftbehind.web.rendering import (
+    base_context,
+    html_payload,
+    html_payload_response,
+    page,
+    render,
+)
 
 api_router = APIRouter(prefix="/api", tags=["funding"], responses=ERROR_RESPONSES)
 page_router = APIRouter(include_in_schema=False)
@@ -386,6 +395,11 @@ async def funding_page(
     filters = make_filters(year_from, year_to, max_grant, funder, funder_type)
     obs = observatory(request)
     svc = funding(request)
+    signed_in = "leftbehind_session" in request.cookies
+    # Anonymous visitors share one rendering per grants version and URL (bounded cache).
+    key = f"funding@{svc.grants_version()}:{ResponseCache.key(request)}"
+    if not signed_in and (hit := response_cache(request).get(key)) is not None:
+        return payload_response(request, hit, max_age=GRANTS_MAX_AGE)
     data = await lookup(request, obs.edition, edition)
     result, _ = await run_in_threadpool(svc.grants_summary, data.id, None, None, filters)
     nation = EDITIONS[data.id].nation if data.id in EDITIONS else "nation"
@@ -399,7 +413,7 @@ async def funding_page(
         "list_url": "/funding/grants?" + query,
         "query": query,
     }
-    admin = await run_in_threadpool(_admin, request)
+    admin = await run_in_threadpool(_admin, request) if signed_in else None
     uploaded = request.query_params.get("uploaded", "")
     done = uploaded.split(":") if admin is not None else []
     context = dict(
@@ -419,7 +433,16 @@ async def funding_page(
         ctx = base_context(request, data)
         ctx.update(context)
         return HTMLResponse(render(request, "funding.html", ctx), headers=NO_STORE)
-    return page(request, data, "funding.html", max_age=GRANTS_MAX_AGE, **context)
+    if signed_in:
+        return page(request, data, "funding.html", max_age=GRANTS_MAX_AGE, **context)
+
+    def build() -> Payload:
+        ctx = base_context(request, data)
+        ctx.update(context)
+        return html_payload(render(request, "funding.html", ctx))
+
+    payload = await run_in_threadpool(response_cache(request).get_or_build, key, build)
+    return payload_response(request, payload, max_age=GRANTS_MAX_AGE)
 
 
 @page_router.get("/funding/grants", response_class=HTMLResponse)

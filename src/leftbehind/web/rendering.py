@@ -99,6 +99,7 @@ async def cached_payload(
     """The rendered page of a URL that depends only on the URL (the store is read-only while
     serving), from the response cache, checked first on the event loop; on a miss ``build()``
     (the page's own context, computed only then) and the rendering run in a worker thread."""
+    observatory(request).check_grants()  # a new import clears renderings showing grants
     cache = response_cache(request)
     key = ResponseCache.key(request)
     payload = cache.get(key)
