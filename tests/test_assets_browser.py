@@ -32,6 +32,8 @@ def test_home_map_assets_layer_shows_and_filters(server, browser, width):  # noq
         pg.goto(server + "/")
         _wait_painted(pg)
         pg.wait_for_selector("form.asset-layer[data-state=ready]")
+        assert _shown(pg) == set()  # off at first: the map shows the groups
+        pg.get_by_label("Library").check()
         pg.wait_for_function(
             "() => window.__map.getSource('assets-library') && "
             "window.__map.isSourceLoaded('assets-library') && "

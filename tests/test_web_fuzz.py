@@ -51,6 +51,13 @@ OPERATIONS = [
     "/api/measures/{measure_id}/history",
     "/api/measures.json",
     "/api/measures.csv",
+    "/api/areas/{code}/assets",
+    "/api/assets.geojson",
+    "/api/assets.csv",
+    "/api/assets/unplaced",
+    "/api/library-changes",
+    "/api/assets/{asset_id}",
+    "/api/assets/{asset_id}/history",
 ]
 #: Operations with rules across parameters that a schema cannot state (an allocation's floor
 #: x areas within the budget, one profile weight per year, the work caps; a first year not
