@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_browser import _axe, _wait_painted, browser, server  # noqa: F401  (fixtures)
+from test_browser import _axe, _shot, _wait_painted, browser, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 BECONTREE = "E05000028"
@@ -32,8 +32,7 @@ def test_home_map_assets_layer_shows_and_filters(server, browser, width):  # noq
         pg.goto(server + "/")
         _wait_painted(pg)
         pg.wait_for_selector("form.asset-layer[data-state=ready]")
-        # off at first: the home map shows the groups; a resident switches assets on
-        assert _shown(pg) == set()
+        assert _shown(pg) == set()  # off at first: the map shows the groups
         pg.get_by_label("Library").check()
         pg.wait_for_function(
             "() => window.__map.getSource('assets-library') && "
@@ -50,6 +49,7 @@ def test_home_map_assets_layer_shows_and_filters(server, browser, width):  # noq
             timeout=30000,
         )
         assert _shown(pg) == {"library", "gp_practice"}
+        _shot(pg, f"home-assets-{width}")
         pg.get_by_label("Library").uncheck()
         pg.wait_for_function(
             "() => window.__map.queryRenderedFeatures({layers: ['assets-library']}).length === 0"
@@ -78,6 +78,7 @@ def test_area_asset_map_shows_and_filters(server, browser, width):  # noqa: F811
             timeout=30000,
         )
         assert _shown(pg) == {"library", "gp_practice", "hospital", "community"}
+        _shot(pg, f"area-assets-{width}")
         pg.get_by_label("GP practice").uncheck()
         pg.wait_for_function(
             "() => window.__assetMap.queryRenderedFeatures({layers: ['assets-gp_practice']})"

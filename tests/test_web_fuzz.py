@@ -64,6 +64,13 @@ OPERATIONS = [
     "/api/funds/template.csv",
     "/api/funds/{fund}",
     "/api/local-authorities/{code}/funds",
+    "/api/areas/{code}/assets",
+    "/api/assets.geojson",
+    "/api/assets.csv",
+    "/api/assets/unplaced",
+    "/api/library-changes",
+    "/api/assets/{asset_id}",
+    "/api/assets/{asset_id}/history",
 ]
 #: Operations with rules across parameters that a schema cannot state (an allocation's floor
 #: x areas within the budget, one profile weight per year, the work caps; a first year not

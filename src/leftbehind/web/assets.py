@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leftbehind.assets.stage import ASSET_STATUSES, CATEGORIES, OWNERSHIP
 from leftbehind.community import assets as repo
-from leftbehind.community.inputs import ASSET_FIELDS, AssetIn, AssetPatch
+from leftbehind.community.inputs import ASSET_FIELDS, AssetCategory, AssetIn, AssetPatch
 from leftbehind.errors import AreaNotFound, Conflict, InvalidInput, LeftBehindError
 from leftbehind.groups import GROUP_LABELS
 from leftbehind.observatory import Payload
@@ -47,6 +47,7 @@ from leftbehind.web.auth import (
 from leftbehind.web.common import (
     ERROR_RESPONSES,
     NOT_FOUND,
+    EditionParam,
     csv_download,
     csv_responses,
     observatory,
@@ -67,8 +68,10 @@ LaCode = Annotated[
     str | None,
     Query(max_length=12, pattern=r"^[A-Za-z0-9]*$", description="Local authority code (GSS)."),
 ]
-CategoryQ = Annotated[
-    str | None, Query(max_length=40, description=f"One of: {', '.join(CATEGORIES)}.")
+CategoryQ = Annotated[AssetCategory | None, Query(description="Asset category.")]
+StatusQ = Annotated[
+    Literal["current", "open", "closed", "threatened", "all"] | None,
+    Query(description="current (open or threatened), open, closed, threatened or all."),
 ]
 ASSETS_MARK = "<!--assets-->"
 
@@ -178,7 +181,13 @@ def _selected(
         or a["status"] == status
         or (status == "current" and a["status"] != "closed")
     ]
-    return merge(official, added)[: MAX_FEATURES + 1]
+    rows = merge(official, added)
+    if len(rows) > MAX_FEATURES:
+        raise InvalidInput(
+            f"more than {MAX_FEATURES:,} assets match; filter by local_authority or category",
+            parameter="local_authority",
+        )
+    return rows
 
 
 def _geojson_payload(
@@ -228,11 +237,7 @@ async def assets_geojson(
     request: Request,
     local_authority: LaCode = None,
     category: CategoryQ = None,
-    status: Annotated[
-        str | None,
-        Query(max_length=12, description="current (default: open or threatened), open, closed, "
-              "threatened or all."),
-    ] = "current",
+    status: StatusQ = "current",
 ) -> Response:
     payload = await run_in_threadpool(
         _geojson_payload, request, local_authority, category, status
@@ -252,7 +257,7 @@ async def assets_csv(
     request: Request,
     local_authority: LaCode = None,
     category: CategoryQ = None,
-    status: Annotated[str | None, Query(max_length=12)] = "all",
+    status: StatusQ = "all",
 ) -> Response:
     rows = await run_in_threadpool(_selected, request, local_authority, category, status)
     response = csv_download(request, Payload.csv(rows, CSV_COLUMNS), "assets.csv")
@@ -266,7 +271,7 @@ def unplaced(request: Request) -> Response:
 
 
 @api_router.get("/library-changes", summary="Library openings and closures 2010-2023 by group")
-def library_changes(request: Request, edition: Annotated[str | None, Query()] = None) -> Response:
+def library_changes(request: Request, edition: EditionParam = None) -> Response:
     eid = observatory(request).resolve_edition(edition)
     rows = asset_map(request).library_changes(eid)
     return fresh(request, {"edition": eid, "groups": rows})

@@ -20,10 +20,10 @@
     var spec = {
       id: layerId(key), type: "circle", source: source,
       paint: {
-        "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 2.5, 12, 6],
-        "circle-color": filter ? colourOf(key) : colourOf(key),
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 1.8, 9, 3.5, 13, 6],
+        "circle-color": colourOf(key),
         "circle-stroke-color": "#ffffff",
-        "circle-stroke-width": 1
+        "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 5, 0.3, 10, 1]
       }
     };
     if (filter) spec.filter = filter;
