@@ -78,9 +78,10 @@ async def loaded(base: str, params: dict, seconds: float) -> dict:
     """/api/editions p95 while three clients send ``params`` (new seed each time)."""
     statuses: dict[int, int] = {}
     stop = asyncio.Event()
-    async with httpx.AsyncClient(base_url=base, timeout=120) as heavy, httpx.AsyncClient(
-        base_url=base, timeout=60
-    ) as cheap:
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=120) as heavy,
+        httpx.AsyncClient(base_url=base, timeout=60) as cheap,
+    ):
 
         async def hammer() -> None:
             while not stop.is_set():

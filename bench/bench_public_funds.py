@@ -73,9 +73,7 @@ def main() -> None:
                 budget="£2,000,000", edition=edition, include_other_deprived=other
             )
             full, full_runs = median(lambda a=areas, r=request: allocate_frame(a, r))
-            bare, _ = median(
-                lambda a=areas, r=request: al.to_json(al.allocate(a, r.params()))
-            )
+            bare, _ = median(lambda a=areas, r=request: al.to_json(al.allocate(a, r.params())))
             n = int(areas["group"].isin(request.params().groups).sum())
             rows.append((f"allocation request, {edition}, {n:,} funded areas x 10 years "
                          "(with sensitivity and scenario)", full, full_runs,

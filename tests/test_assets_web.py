@@ -137,16 +137,17 @@ def test_becontree_lists_its_gp_practices_and_its_libraries(site, con):
     api = client.get(f"/api/areas/{A}/assets").json()
     assert sorted((a["category"], a["name"]) for a in api["assets"]) == want
     libs = api["libraries"]
-    assert libs["sentence"].startswith(
-        f"This area had {libs['libraries_2010']} "
-    ) and f"has {libs['libraries_2023']} now" in libs["sentence"]
+    assert (
+        libs["sentence"].startswith(f"This area had {libs['libraries_2010']} ")
+        and f"has {libs['libraries_2023']} now" in libs["sentence"]
+    )
     html = client.get(f"/areas/{A}").text
-    section = html[html.index('id="assets"'):html.index('id="local-measures"')]
+    section = html[html.index('id="assets"') : html.index('id="local-measures"')]
     for _, name in want:
         assert name.replace("'", "&#39;") in section
     assert 'id="library-change"' in section
     # counts and rates per 10,000 with comparators, in the Civic Assets dimension
-    fabric = html[html.index("Community life and places to meet"):html.index('id="assets"')]
+    fabric = html[html.index("Community life and places to meet") : html.index('id="assets"')]
     assert 'id="civic-asset-counts"' in fabric
     counts = {c["category"]: c for c in api["counts"]}
     gp = counts["gp_practice"]

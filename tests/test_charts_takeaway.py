@@ -76,9 +76,11 @@ def test_embed_page_may_be_framed_and_the_area_page_shows_the_snippet(client):
     page = client.get(f"/areas/{BECONTREE}")
     assert page.headers["x-frame-options"] == "DENY"  # other pages stay unframeable
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    assert f"&lt;iframe src=&#34;http://testserver/embed/areas/{BECONTREE}/chart" in (
-        page.text.replace('"', "&#34;")
-    ) or f'&lt;iframe src="http://testserver/embed/areas/{BECONTREE}/chart' in page.text
+    assert (
+        f"&lt;iframe src=&#34;http://testserver/embed/areas/{BECONTREE}/chart"
+        in (page.text.replace('"', "&#34;"))
+        or f'&lt;iframe src="http://testserver/embed/areas/{BECONTREE}/chart' in page.text
+    )
     for ext in ("svg", "png", "csv"):
         assert f"/areas/{BECONTREE}/chart.{ext}?edition=england-2019-ward" in page.text
 

@@ -66,9 +66,9 @@ def test_areas_geojson_region_filter(client):
     r = client.get("/api/areas.geojson?region=E12000008&detail=map&group=left_behind")
     assert r.status_code == 200
     codes = {f["properties"]["c"] for f in r.json()["features"]}
-    rows = client.get(
-        "/api/areas?region=E12000008&group=left_behind&page_size=1000"
-    ).json()["items"]
+    rows = client.get("/api/areas?region=E12000008&group=left_behind&page_size=1000").json()[
+        "items"
+    ]
     assert codes == {r["code"] for r in rows}
 
 

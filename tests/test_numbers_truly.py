@@ -189,9 +189,10 @@ def test_one_england_population_in_summary_and_compare(client):
     summary = client.get("/api/summary").json()
     compare = client.get("/api/compare").json()["comparison"]
     assert compare["groups"]["nation"]["population"] == summary["headline"]["population"]
-    assert compare["groups"]["left_behind"]["population"] == summary["headline"][
-        "left_behind_population"
-    ]
+    assert (
+        compare["groups"]["left_behind"]["population"]
+        == summary["headline"]["left_behind_population"]
+    )
 
 
 def test_mid_2019_ranks_by_hand(con):

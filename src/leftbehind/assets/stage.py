@@ -231,8 +231,10 @@ def _other_libraries(con: duckdb.DuckDBPyConnection, source: str, prefix: str) -
         {
             "asset_id": _dedupe(
                 pd.Series(
-                    [_hash_id(prefix, n, p) for n, p in zip(f["library_name"], f["postcode"],
-                                                            strict=True)]
+                    [
+                        _hash_id(prefix, n, p)
+                        for n, p in zip(f["library_name"], f["postcode"], strict=True)
+                    ]
                 )
             ),
             "category": "library",
@@ -294,8 +296,10 @@ def _hospitals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         {
             "asset_id": _dedupe(
                 pd.Series(
-                    [_hash_id("hosp", n, round(x, 5), round(y, 5))
-                     for n, x, y in zip(f["hospital22_name"], f["lon"], f["lat"], strict=True)]
+                    [
+                        _hash_id("hosp", n, round(x, 5), round(y, 5))
+                        for n, x, y in zip(f["hospital22_name"], f["lon"], f["lat"], strict=True)
+                    ]
                 )
             ),
             "category": "hospital",
@@ -373,9 +377,7 @@ def _boundary_points(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, tupl
 
 
 def _point_for(frame: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    lsoa = _boundary_points(
-        con, "SELECT code, geometry FROM boundaries WHERE type = 'lsoa21'"
-    )
+    lsoa = _boundary_points(con, "SELECT code, geometry FROM boundaries WHERE type = 'lsoa21'")
     ward = _boundary_points(
         con,
         "SELECT code, arg_min(geometry, CASE type WHEN 'ward22' THEN 0 ELSE 1 END) AS geometry "
@@ -383,10 +385,14 @@ def _point_for(frame: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFr
     )
     la = _boundary_points(con, "SELECT code, geometry FROM boundaries WHERE type = 'ltla24'")
     lon, lat, method = [], [], []
-    for l21, w, lad in zip(frame["lsoa21_code"], frame["ward24_code"], frame["ltla24_code"],
-                           strict=True):
-        for table, code, name in ((lsoa, l21, "lsoa21"), (ward, w, "ward"),
-                                  (la, lad, "local_authority")):
+    for l21, w, lad in zip(
+        frame["lsoa21_code"], frame["ward24_code"], frame["ltla24_code"], strict=True
+    ):
+        for table, code, name in (
+            (lsoa, l21, "lsoa21"),
+            (ward, w, "ward"),
+            (la, lad, "local_authority"),
+        ):
             if isinstance(code, str) and code in table:
                 x, y = table[code]
                 lon.append(round(x, 6))
@@ -434,8 +440,11 @@ def build_assets(con: duckdb.DuckDBPyConnection) -> None:
     hospitals = _place_points(con, _hospitals(con))
     frame = pd.concat([by_postcode, hospitals], ignore_index=True)
     frame = frame.rename(columns={"ltla24_code": "ltla_code"})
-    frame["country_code"] = frame["ltla_code"].fillna("").str[:1].map(
-        {"E": "E92000001", "W": "W92000004", "S": "S92000003", "N": "N92000002"}
+    frame["country_code"] = (
+        frame["ltla_code"]
+        .fillna("")
+        .str[:1]
+        .map({"E": "E92000001", "W": "W92000004", "S": "S92000003", "N": "N92000002"})
     )
     frame["placed"] = frame["unplaced_reason"].isna()
     for col in ("open_2010", "open_2023"):

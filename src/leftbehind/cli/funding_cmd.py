@@ -327,9 +327,7 @@ def register(app: typer.Typer) -> None:
         cni_weight: Annotated[
             float, typer.Option("--cni-weight", help="Weight of CNI in need.")
         ] = 0.5,
-        floor: Annotated[
-            str | None, typer.Option("--floor", help="Minimum per area (£).")
-        ] = None,
+        floor: Annotated[str | None, typer.Option("--floor", help="Minimum per area (£).")] = None,
         cap: Annotated[str | None, typer.Option("--cap", help="Maximum per area (£).")] = None,
         capacity_share: Annotated[
             float, typer.Option("--capacity-share", help="Capacity-building share (0-1).")

@@ -241,6 +241,8 @@ class GrantUpdate(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     changes: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class PublicFundImport(Base):
     """A user's public funding file (the Levelling Up Fund layout), shown beside the official
     funds: one row per fund name, replaced whole on re-import."""
@@ -290,6 +292,8 @@ class PublicFundShare(Base):
     ltla24_code: Mapped[str] = mapped_column(String(9))
     amount_pence: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(16))
+
+
 class CommunityAsset(Base):
     """An asset a community editor added (a pub, a green space, an Asset of Community Value):
     the official inventory lives in the evidence store; these survive its rebuilds. The

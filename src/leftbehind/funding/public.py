@@ -309,9 +309,7 @@ def split_bids(
         else:
             weights, method = np.ones(len(targets)), "equal"
         total = rec["amount_pence"]
-        parts = largest_remainder(
-            (weights / weights.sum() * total)[None, :], np.array([total])
-        )[0]
+        parts = largest_remainder((weights / weights.sum() * total)[None, :], np.array([total]))[0]
         for code, pence in zip(targets, parts.tolist(), strict=True):
             out.append(
                 {"fund": rec["fund"], "bid": rec["bid"], "ltla24_code": code,

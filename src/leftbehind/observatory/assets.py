@@ -311,9 +311,8 @@ class AssetMap:
         def libs(k: int) -> str:
             return f"{k} {'library' if k == 1 else 'libraries'}"
 
-        row["sentence"] = (
-            f"This area had {libs(n)} in 2010 and has {m} now"
-            + (f" ({row['closed']} closed, {row['opened']} opened)." if n or m else ".")
+        row["sentence"] = f"This area had {libs(n)} in 2010 and has {m} now" + (
+            f" ({row['closed']} closed, {row['opened']} opened)." if n or m else "."
         )
         return row
 

@@ -274,8 +274,12 @@ class PublicFunds:
         funds = []
         for fund in summary["funds"]:
             if fund["kind"] == "official":
-                amount = int(splits.loc[(splits["fund"] == fund["id"]) &
-                                        (splits["ltla24_code"] == code24), "amount_pence"].sum())
+                amount = int(
+                    splits.loc[
+                        (splits["fund"] == fund["id"]) & (splits["ltla24_code"] == code24),
+                        "amount_pence",
+                    ].sum()
+                )
             elif self.community is not None:
                 _, shares = repo.fund_shares(self.community, fund["id"])
                 amount = sum(s["amount_pence"] for s in shares if s["ltla24_code"] == code24)

@@ -239,9 +239,7 @@ async def assets_geojson(
     category: CategoryQ = None,
     status: StatusQ = "current",
 ) -> Response:
-    payload = await run_in_threadpool(
-        _geojson_payload, request, local_authority, category, status
-    )
+    payload = await run_in_threadpool(_geojson_payload, request, local_authority, category, status)
     return payload_response(
         request, payload, max_age=0, headers={"Cache-Control": "public, no-cache"}
     )

@@ -63,9 +63,7 @@ async def areas_geojson(
     ] = None,
 ) -> Response:
     obs = observatory(request)
-    payload = await run_in_threadpool(
-        obs.geojson, edition, group, detail, local_authority, region
-    )
+    payload = await run_in_threadpool(obs.geojson, edition, group, detail, local_authority, region)
     return payload_response(request, payload, max_age=3600)
 
 

@@ -110,7 +110,8 @@ def area_briefing(
         "la": la,
         "status": rec["group"],
         "status_sentence": obs.describe_status(data, rec),
-        "published": rec.get("published_left_behind") if data.info.get("has_published_list")
+        "published": rec.get("published_left_behind")
+        if data.info.get("has_published_list")
         else None,
         "summary": [s for s in summary if s.get("text")],
         "profile": prof,
