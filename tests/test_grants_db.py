@@ -375,7 +375,7 @@ def test_grants_per_area_and_per_funder_paginated_with_links(sample_client):
         "/funding/grants", params={"edition": EDITION, "funder": "GB-CHC-1159982"}
     )
     assert page.status_code == 200 and "Next page" in page.text
-    assert "publisher&#39;s record" in page.text or "publisher's record" in page.text
+    assert "Publisher&#39;s record" in page.text or "Publisher's record" in page.text
 
 
 # -- import while the site runs ----------------------------------------------------------------

@@ -47,6 +47,7 @@ OPERATIONS = [
     "/tiles/{geography}/{z}/{x}/{y}.mvt",
     "/api/allocations",
     "/api/grants/summary",
+    "/api/grants",
     "/api/areas/{code}/measures",
     "/api/measures/{measure_id}",
     "/api/measures/{measure_id}/history",
@@ -80,7 +81,7 @@ OPERATIONS = [
 #: after the last). A schema-valid request may break them, so for these two the check that
 #: schema-valid data is accepted is replaced by a stricter one of our own: the 422 names a
 #: parameter of the operation.
-CROSS_PARAMETER_RULES = {"/api/allocations", "/api/grants/summary"}
+CROSS_PARAMETER_RULES = {"/api/allocations", "/api/grants/summary", "/api/grants"}
 #: A postcode's shape is checked by the library, whose 422 says how a postcode looks ('RM9
 #: 4UN'); the schema leaves it a string so that any spelling reaches that message.
 CROSS_PARAMETER_RULES |= {"/api/postcodes/{postcode}"}

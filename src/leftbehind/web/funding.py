@@ -33,6 +33,7 @@ from leftbehind.observatory.funding import (
 )
 from leftbehind.web.common import (
     ERROR_RESPONSES,
+    NOT_FOUND,
     EditionParam,
     PageEditionParam,
     ResponseCache,
@@ -251,6 +252,7 @@ async def grants_summary(
 
 @api_router.get(
     "/grants",
+    responses=NOT_FOUND,
     summary="Individual imported grants, newest first, a page at a time",
     description=(
         "The grants the filters select (as `/api/grants/summary`), and with `area` only those "
