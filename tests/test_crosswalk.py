@@ -204,8 +204,6 @@ def test_map_labels_name_every_council_at_a_point_inside_it(client, con, edition
 
 @pytest.mark.browser
 def test_home_map_names_councils_then_areas_when_zoomed_in(server, browser):  # noqa: F811
-    if not CHROMIUM.exists():
-        pytest.skip("Debian Chromium not installed")
     for width, height in ((1280, 900), (375, 740)):
         context = browser.new_context(viewport={"width": width, "height": height})
         pg = context.new_page()
@@ -280,8 +278,6 @@ def test_area_map_bounds_hold_the_area_and_room_for_its_neighbours(client, con):
 
 @pytest.mark.browser
 def test_area_page_map_outlines_the_area_among_its_neighbours(server, browser):  # noqa: F811
-    if not CHROMIUM.exists():
-        pytest.skip("Debian Chromium not installed")
     for width, height in ((1280, 900), (375, 740)):
         context = browser.new_context(viewport={"width": width, "height": height})
         pg = context.new_page()

@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from leftbehind.community.accounts import Principal
 from leftbehind.community.db import Community
 from leftbehind.community.inputs import ASSET_FIELDS, ASSET_NULLABLE, AssetIn, AssetPatch
-from leftbehind.community.measures import _check_area, _check_version, _iso, _plain, _require
+from leftbehind.community.measures import (
+    _check_area,
+    _check_version,
+    _iso,
+    _plain,
+    _require,
+    change_record,
+)
 from leftbehind.community.models import AssetChange, CommunityAsset, User, utcnow
 from leftbehind.errors import InvalidInput, UnknownName
 
@@ -175,18 +182,7 @@ def asset_history(
             .where(AssetChange.asset_id == asset_id)
             .order_by(AssetChange.id)
         ).all()
-        out = []
-        for change, user in rows:
-            item: dict[str, Any] = {
-                "at": _iso(change.at),
-                "action": change.action,
-                "by": user.name if user is not None and user.name else "a community editor",
-                "fields": change.fields,
-            }
-            if insider:
-                item["by_email"] = change.user_email
-            out.append(item)
-        return out
+        return [change_record(change, user, insider) for change, user in rows]
 
 
 # -- writes ----------------------------------------------------------------------------------

@@ -234,19 +234,25 @@ def history(
             .where(Change.measure_id == measure_id)
             .order_by(Change.id)
         ).all()
-        out = []
-        for change, user in rows:
-            item: dict[str, Any] = {
-                "at": _iso(change.at),
-                "action": change.action,
-                "observation_id": change.observation_id,
-                "by": (user.name if user is not None and user.name else "a community editor"),
-                "fields": change.fields,
-            }
-            if insider:
-                item["by_email"] = change.user_email
-            out.append(item)
-        return out
+        return [
+            change_record(change, user, insider, observation_id=change.observation_id)
+            for change, user in rows
+        ]
+
+
+def change_record(change: Any, user: User | None, insider: bool, **extra: Any) -> dict[str, Any]:
+    """One history entry (a measure's or an asset's change): when, what, who by public name,
+    and the account's email only for the area's editors and admins (``insider``)."""
+    item: dict[str, Any] = {
+        "at": _iso(change.at),
+        "action": change.action,
+        **extra,
+        "by": user.name if user is not None and user.name else "a community editor",
+        "fields": change.fields,
+    }
+    if insider:
+        item["by_email"] = change.user_email
+    return item
 
 
 def open_data(community: Community) -> list[dict[str, Any]]:
