@@ -56,6 +56,9 @@ def site(store_path: Path, tmp_path_factory):
 
 
 def _check(pg, name: str, width: int) -> None:
+    # Measure the page as laid out: after its stylesheet and images have loaded (a click that
+    # navigates returns once the new URL commits, before the styles apply).
+    pg.wait_for_load_state("load")
     overflow = pg.evaluate("() => document.documentElement.scrollWidth")
     assert overflow <= width + 1, f"{name} is {overflow}px wide at {width}px"
     _shot(pg, f"community-{name}-{width}")
@@ -78,16 +81,19 @@ def test_sign_in_and_the_measure_pages_are_accessible(site, browser, width):  # 
         _check(pg, "login", width)
         pg.fill("#email", "ed@example.org")
         pg.fill("#password", PASSWORD)
-        pg.click("button[type=submit] >> text=Sign in")
+        with pg.expect_navigation():
+            pg.click("button[type=submit] >> text=Sign in")
         assert pg.url.endswith(f"/measures/{mid}")
         _check(pg, "measure-editor", width)
         pg.fill("#value", "11")
         pg.fill("#date", "2024-04-30")
-        pg.click("text=Record the value")
+        with pg.expect_navigation():
+            pg.click("text=Record the value")
         assert "2024-04-30" in pg.inner_text("#observations")
         pg.goto(f"{base}/areas/{A}/measures/new")
         pg.fill("#name", "   ")  # passes the browser's 'required'; the server says what is wrong
-        pg.click("text=Save the measure")
+        with pg.expect_navigation():
+            pg.click("text=Save the measure")
         assert "There is a problem" in pg.content()
         _check(pg, "new-measure-error", width)
         pg.goto(f"{base}/account")
