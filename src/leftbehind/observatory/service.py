@@ -182,6 +182,14 @@ class Observatory:
             self._trends = Trends(self)
         return self._trends
 
+    @property
+    def charts(self) -> Any:
+        """Every chart to take away as SVG, PNG and CSV
+        (:class:`leftbehind.observatory.takeaway.TakeawayCharts`)."""
+        from leftbehind.observatory.takeaway import TakeawayCharts
+
+        return TakeawayCharts(self)
+
     # -- the store --------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
         """A cursor on the shared read-only connection (one per calling thread)."""
