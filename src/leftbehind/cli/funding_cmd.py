@@ -131,7 +131,10 @@ def register(app: typer.Typer) -> None:
         files: Annotated[list[Path], typer.Argument(help="360Giving files (.json, .csv, .xlsx).")],
         postcodes: Annotated[
             list[Path] | None,
-            typer.Option("--postcodes", help="NSPL/ONSPD postcode lookup CSV (repeatable)."),
+            typer.Option(
+                "--postcodes",
+                help="NSPL/ONSPD postcode lookup CSV, or a folder of them (repeatable).",
+            ),
         ] = None,
         apportion: Annotated[
             bool,

@@ -104,19 +104,53 @@ def _select_sql(path: Path, con: duckdb.DuckDBPyConnection) -> str:
     return f"SELECT {', '.join(parts)} FROM read_csv({_lit(path)}, all_varchar=true, header=true)"
 
 
+#: Characters DuckDB's file readers take as a pattern; a path holding them is never read as one.
+_PATTERN = re.compile(r"[*?\[\]{}]")
+
+
+def lookup_files(paths: Sequence[Path] | Path) -> list[Path]:
+    """The lookup files named: each path is a CSV (plain or ``.csv.gz``) or a folder of them,
+    such as the ``Data/multi_csv`` folder of an NSPL download (its ``*.csv`` and ``*.csv.gz``
+    files, sorted by name; not its subfolders). Names are taken literally: a name holding
+    ``* ? [ ] { }`` is refused rather than read as a pattern matching other files."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    out: list[Path] = []
+    for path in (Path(p) for p in paths):
+        if not path.exists():
+            raise InvalidInput(
+                f"postcode lookup {path} does not exist; give the path to an NSPL or ONSPD CSV "
+                "or a folder of them"
+            )
+        if path.is_dir():
+            found = sorted(
+                p for p in path.iterdir()
+                if p.is_file() and p.name.lower().endswith((".csv", ".csv.gz"))
+            )  # fmt: skip
+            if not found:
+                raise InvalidInput(
+                    f"postcode folder {path} has no .csv or .csv.gz files; give an NSPL or ONSPD "
+                    "CSV, or its Data/multi_csv folder"
+                )
+        else:
+            found = [path]
+        for file in found:
+            if _PATTERN.search(str(file)):
+                raise InvalidInput(
+                    f"postcode lookup {file}: its path holds one of * ? [ ] {{ }}, which the CSV "
+                    "reader would take as a pattern; rename the file or its folder"
+                )
+        out.extend(found)
+    return out
+
+
 def read_lookup(paths: Sequence[Path] | Path, only: Iterable[str] | None = None) -> pd.DataFrame:
-    """Read one or more lookups into ``LOOKUP_COLUMNS`` (one row per postcode; earlier files win).
+    """Read one or more lookups (files or folders: :func:`lookup_files`) into ``LOOKUP_COLUMNS``
+    (one row per postcode; earlier files win).
 
     ``only``: compact postcode keys to keep (the rest of a 2.6-million-row file is skipped).
     """
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    paths = [Path(p) for p in paths]
-    for path in paths:
-        if not path.exists():
-            raise InvalidInput(
-                f"postcode lookup {path} does not exist; give the path to an NSPL or ONSPD CSV"
-            )
+    paths = lookup_files(paths)
     con = duckdb.connect()
     try:
         selects = [
