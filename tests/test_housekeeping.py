@@ -206,3 +206,63 @@ def test_a_second_build_on_one_home_is_a_one_line_error(home_copy, mirror_dir):
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and f"(process {holder.pid})" in lines[0], done.stderr
+
+
+def _temps(folder: Path, pid: int) -> list[Path]:
+    """The temporary files process ``pid`` has under ``folder``."""
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.iterdir() if temp_pid(p.name) == pid]
+
+
+def _grant_counts(home: Path) -> tuple[int, int]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{home / 'community.sqlite3'}")
+    try:
+        with engine.connect() as c:
+            grants = c.execute(sa.text("SELECT count(*) FROM grants")).scalar_one()
+            imports = c.execute(sa.text("SELECT count(*) FROM grant_imports")).scalar_one()
+    finally:
+        engine.dispose()
+    return int(grants), int(imports)
+
+
+@pytest.mark.integration
+def test_sigkill_mid_grants_import_changes_nothing_and_the_next_import_tidies(
+    home_copy, mirror_dir, samples_dir, tmp_path
+):
+    """Killed after reading and locating the file, while its one transaction runs: no grant,
+    no import record, no rejects file; the next import removes the killed one's temporary
+    rejects file and imports everything."""
+    from leftbehind.community.schema import upgrade
+
+    upgrade(f"sqlite:///{home_copy / 'community.sqlite3'}")
+    assert _grant_counts(home_copy) == (0, 0)
+    source = samples_dir / "grants" / "covid19-grants-2020.json"
+    rejects = tmp_path / "rejects" / "covid.rejects.csv"
+    env = _env(home_copy, mirror_dir)
+    cmd = [sys.executable, "-m", "leftbehind", "grants", "import", str(source),
+           "--rejects", str(rejects)]  # fmt: skip
+    log = tmp_path / "import.log"
+    with log.open("wb") as err:
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + 300
+        # the rejects file is written to a temporary name just before the transaction
+        while not any(p.stat().st_size > 0 for p in _temps(rejects.parent, child.pid)):
+            assert child.poll() is None, "the import ended before it was killed: " + log.read_text()
+            assert time.monotonic() < deadline, "the import never reached its transaction"
+            time.sleep(0.005)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert _temps(rejects.parent, child.pid), "no temporary rejects file left: proves nothing"
+    assert not rejects.exists()
+    assert _grant_counts(home_copy) == (0, 0)  # the transaction never committed
+
+    again = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    grants, imports = _grant_counts(home_copy)
+    assert imports == 1 and grants > 1_000  # 1,978 grants in the sample
+    assert f'"inserted": {grants}' in again.stdout
+    assert rejects.exists()
+    assert [p for p in rejects.parent.iterdir() if temp_pid(p.name) is not None] == []

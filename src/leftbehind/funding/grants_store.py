@@ -38,6 +38,7 @@ from leftbehind.funding.postcodes import (
     store_has_lookup,
 )
 from leftbehind.funding.threesixty import DEFAULT_LIMITS, REQUIRED, ReadLimits, read_grants
+from leftbehind.store.housekeeping import remove_stale_temporaries
 
 #: The columns of a prepared grant (the community database's ``grants`` without ``import_id``).
 GRANT_COLUMNS = [c for c in gdb.GRANT_FIELDS if c != "import_id"]
@@ -473,6 +474,8 @@ def import_grants(
         files.append(gdb.ImportedFile(path.name, sha, rows))
     with contextlib.ExitStack() as stack:
         if rejects_path is not None:
+            # what a killed import left beside its rejects file (named by its dead pid)
+            remove_stale_temporaries(Path(rejects_path).parent)
             tmp = stack.enter_context(atomic_path(Path(rejects_path)))
             tmp.write_text(frame_csv(rejects), encoding="utf-8")
         result.inserted = gdb.write_import(

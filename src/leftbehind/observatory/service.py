@@ -41,10 +41,6 @@ from leftbehind.store.connection import connect as connect_store
 log = logging.getLogger("leftbehind.observatory")
 
 AreaSort = Literal["name", "group", "imd_rank", "cni_rank", "population"]
-CHART_CSV_COLUMNS = [
-    "code", "name", "edition", "dimension_id", "dimension", "area", "left_behind",
-    "other_deprived", "nation",
-]  # fmt: skip
 #: At most this many places side by side (bounded work for anonymous requests).
 MAX_COMPARED = 4
 COMPARE_AREAS_CSV_COLUMNS = [

@@ -27,6 +27,11 @@ EDITION_CHARTS = {
     "futures": "share of residents of each group by future (falling behind, keeping pace, "
     "closing the gap)",
 }
+#: The profile chart's data: per dimension the area's need percentile and the groups'.
+CHART_CSV_COLUMNS = [
+    "code", "name", "edition", "dimension_id", "dimension", "area", "left_behind",
+    "other_deprived", "nation",
+]  # fmt: skip
 FUTURES_CSV_COLUMNS = [
     "edition", "start", "end", "group", "group_label", "future", "future_label", "areas",
     "population", "population_share",
@@ -76,8 +81,6 @@ class TakeawayCharts:
         raise _unknown(kind, list(AREA_CHARTS), "area")
 
     def _profile(self, edition: str | None, code: str) -> Chart:
-        from leftbehind.observatory.service import CHART_CSV_COLUMNS
-
         prof, _ = self.obs.profile(edition, code)
         svg = self.obs.chart(prof)
         if svg is None:
