@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: How long a signed-in session lasts, in seconds.
     session_max_age: int = Field(default=8 * 3600, ge=60)
+    #: Compute needs-based allocations in a separate worker process, so cheap pages stay fast
+    #: while one runs (``False``: in the web process's threads).
+    allocation_worker: bool = True
 
     @property
     def cache_dir(self) -> Path:

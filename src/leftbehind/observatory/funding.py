@@ -12,16 +12,26 @@ new import shows within a second or two and warm requests do no database work.
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
+from leftbehind.errors import Overloaded
 from leftbehind.export import plain
 from leftbehind.funding import allocate as al
 from leftbehind.funding import bidding, sensitivity
@@ -31,6 +41,7 @@ from leftbehind.observatory.limits import Gate
 from leftbehind.observatory.payload import Payload
 from leftbehind.observatory.service import EditionView, Observatory
 from leftbehind.observatory.views import identification_frame
+from leftbehind.store.connection import connect as connect_store
 
 ALLOCATION_CSV_COLUMNS = [
     "code",
@@ -68,9 +79,13 @@ class AllocationResult:
     edition: EditionView
     request: AllocationRequest
     allocation: al.Allocation
-    data: dict[str, Any]
     json: Payload
     csv: Payload
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The JSON document, as the API serves it (read back from its payload, once)."""
+        return json.loads(self.json.body)
 
     @property
     def size(self) -> int:
@@ -91,6 +106,115 @@ def allocate_frame(areas: pd.DataFrame, request: AllocationRequest) -> tuple[al.
     return allocation, out
 
 
+def edition_areas(con: Any, edition: str) -> pd.DataFrame:
+    """The edition's identification rows with the CNI scores the formula may use."""
+    return al.attach_scores(con, edition, identification_frame(con, edition))
+
+
+def compute(
+    areas: pd.DataFrame, request: AllocationRequest, edition: str, label: str
+) -> tuple[al.Allocation, Payload, Payload]:
+    """The allocation and its JSON and CSV payloads (the expensive part, serialisation
+    included)."""
+    allocation, out = allocate_frame(areas, request)
+    out = {"edition": edition, "edition_label": label, **out}
+    csv = Payload.csv(al.to_rows(allocation), ALLOCATION_CSV_COLUMNS)
+    return allocation, Payload.json(out), csv
+
+
+# -- the allocation worker process ------------------------------------------------------------
+#: How long one allocation may take in the worker before the request is answered 503.
+WORKER_TIMEOUT = 60.0
+_WORKER_AREAS: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+
+
+def _in_worker(
+    store: str, stamp: int, request: AllocationRequest, edition: str, label: str
+) -> tuple[al.Allocation, Payload, Payload]:
+    """Runs in the worker process: the edition's areas read once per store file (``stamp``:
+    its modification time, so a rebuilt store is read again), then :func:`compute`."""
+    key = (store, stamp, edition)
+    areas = _WORKER_AREAS.get(key)
+    if areas is None:
+        con = connect_store(Path(store), read_only=True)
+        try:
+            areas = edition_areas(con, edition)
+        finally:
+            con.close()
+        _WORKER_AREAS[key] = areas
+        while len(_WORKER_AREAS) > 4:
+            _WORKER_AREAS.popitem(last=False)
+    return compute(areas, request, edition, label)
+
+
+def _worker_ready() -> int:
+    return os.getpid()
+
+
+class AllocationWorker:
+    """One process computing allocations, so that their pure-Python work (formula, JSON and
+    CSV) never holds the web process's interpreter lock: cheap pages keep answering while an
+    allocation runs. Started on first use; restarted if it dies; stopped at exit. Shared by
+    every :class:`Funding` of the process (it reads the store path it is given)."""
+
+    _lock = threading.Lock()
+    _pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def pool(cls) -> ProcessPoolExecutor:
+        with cls._lock:
+            if cls._pool is None:
+                cls._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+                atexit.register(cls.stop)
+            return cls._pool
+
+    @classmethod
+    def pid(cls) -> int:
+        """The worker's process id (starting it when needed)."""
+        return cls.pool().submit(_worker_ready).result(timeout=WORKER_TIMEOUT)
+
+    @classmethod
+    def stop(cls) -> None:
+        with cls._lock:
+            pool, cls._pool = cls._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @classmethod
+    def run(
+        cls, store: Path, request: AllocationRequest, edition: str, label: str
+    ) -> tuple[al.Allocation, Payload, Payload]:
+        stamp = store.stat().st_mtime_ns
+        try:
+            future = cls.pool().submit(_in_worker, str(store), stamp, request, edition, label)
+            return future.result(timeout=WORKER_TIMEOUT)
+        except FutureTimeout:
+            cls._reset()
+            raise Overloaded(
+                f"the allocation took longer than {WORKER_TIMEOUT:.0f} seconds and was stopped; "
+                "try fewer years or draws",
+                retry_after=5,
+            ) from None
+        except BrokenProcessPool:
+            cls._reset()
+            raise Overloaded(
+                "the allocation worker stopped unexpectedly and has been restarted; try again",
+                retry_after=1,
+            ) from None
+
+    @classmethod
+    def _reset(cls) -> None:
+        """Forget a stuck or dead worker (its process is killed) so the next call starts one."""
+        with cls._lock:
+            pool, cls._pool = cls._pool, None
+        if pool is not None:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
 class Funding:
     """Allocations and grant summaries of one observatory, cached (bounded) per parameters.
 
@@ -109,8 +233,11 @@ class Funding:
         gate: Gate | None = None,
         community: Any = None,
         grants_gate: Gate | None = None,
+        worker: bool = False,
     ):
         self.obs = obs
+        #: Compute allocations in the :class:`AllocationWorker` process (the web app does).
+        self.worker = worker
         #: The community database holding the grants (``leftbehind.community.Community``).
         self.community = community
         self.grants_gate = grants_gate or Gate(
@@ -137,7 +264,7 @@ class Funding:
         if frame is None:
             con = self.obs.connection()
             try:
-                frame = al.attach_scores(con, edition, identification_frame(con, edition))
+                frame = edition_areas(con, edition)
             finally:
                 con.close()
             self._areas[edition] = frame
@@ -160,12 +287,14 @@ class Funding:
                 hit = self._results.get(key)
             if hit is not None:
                 return hit
-            allocation, out = allocate_frame(areas, request)
-            out = {"edition": data.id, "edition_label": data.label, **out}
-            result = AllocationResult(
-                data, request, allocation, out, Payload.json(out),
-                Payload.csv(al.to_rows(allocation), ALLOCATION_CSV_COLUMNS),
-            )  # fmt: skip
+            if self.worker:
+                allocation, body, csv = AllocationWorker.run(
+                    self.obs.store_path, request, data.id, data.label
+                )
+                result = AllocationResult(data, request, allocation, body, csv)
+            else:
+                allocation, body, csv = compute(areas, request, data.id, data.label)
+                result = AllocationResult(data, request, allocation, body, csv)
         with self._lock:
             if key not in self._results:
                 self._results[key] = result

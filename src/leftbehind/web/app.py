@@ -224,7 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.observatory = observatory
-    app.state.funding = Funding(observatory, community=community)
+    app.state.funding = Funding(observatory, community=community, worker=settings.allocation_worker)
     observatory.grants_version = app.state.funding.grants_version
     observatory.grants_frame = app.state.funding.grants_frame
     app.state.assets = AssetMap(observatory)
