@@ -38,7 +38,7 @@ def test_the_worker_computes_the_same_bytes_in_another_process(obs):
     assert there.data == here.data  # read back from the payload
     assert there.data["compare_bidding"] == here.data["compare_bidding"]
     assert there.allocation.areas.equals(here.allocation.areas)
-    assert there.allocation.total_pence == round(2_500_000 * 100)
+    assert there.allocation.total_pence == 2_500_000 * 100
 
 
 def test_a_dead_worker_is_a_503_then_a_new_worker(obs):
@@ -58,3 +58,35 @@ def test_a_dead_worker_is_a_503_then_a_new_worker(obs):
     result = funding.allocate(request)  # a fresh worker
     assert result.allocation.total_pence == 100_000_000
     assert AllocationWorker.pid() not in (first, os.getpid())
+
+
+def test_the_worker_ends_when_the_web_process_is_killed(store_path, tmp_path):
+    """A killed web process (SIGKILL: no chance to stop its worker) leaves no orphan."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "web.py"
+    script.write_text(
+        "import time\n"
+        "from leftbehind.observatory.funding import AllocationWorker\n"
+        "if __name__ == '__main__':\n"
+        "    print(AllocationWorker.pid(), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    web = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(web.stdout.readline())
+        os.kill(worker, 0)  # running
+    finally:
+        web.kill()
+        web.wait()
+        web.stdout.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail("the worker outlived the killed web process by 15 s")

@@ -151,6 +151,19 @@ def _worker_ready() -> int:
     return os.getpid()
 
 
+def _watch_parent(parent: int) -> None:
+    """Runs in the worker: exit when the web process is gone (killed, so it could not stop
+    us), instead of living on as an orphan."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="leftbehind-parent-watch", daemon=True).start()
+
+
 class AllocationWorker:
     """One process computing allocations, so that their pure-Python work (formula, JSON and
     CSV) never holds the web process's interpreter lock: cheap pages keep answering while an
@@ -165,7 +178,10 @@ class AllocationWorker:
         with cls._lock:
             if cls._pool is None:
                 cls._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent,
+                    initargs=(os.getpid(),),
                 )
                 atexit.register(cls.stop)
             return cls._pool
