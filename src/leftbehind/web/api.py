@@ -45,7 +45,7 @@ AreaCode = Annotated[
 async def editions(request: Request) -> Response:
     obs = observatory(request)
     items = await run_in_threadpool(obs.editions_meta)
-    return json_response(request, {"editions": items}, max_age=3600)
+    return json_response(request, {"editions": items}, max_age=3600, shared=True)
 
 
 @router.get(
@@ -141,7 +141,7 @@ async def profile(request: Request, code: AreaCode, edition: EditionParam = None
     cached = obs.cached_profile(edition, code)
     if cached is None:
         cached = await run_in_threadpool(obs.profile, edition, code)
-    return payload_response(request, cached[1])
+    return payload_response(request, cached[1], shared=True)
 
 
 @router.get(

@@ -45,6 +45,7 @@ from leftbehind.web import (
     trend,
 )
 from leftbehind.web.common import ResponseCache, reject_unknown_query
+from leftbehind.web.fastpath import FastPath
 
 log = logging.getLogger("leftbehind.web")
 
@@ -181,6 +182,20 @@ def _warm_grants(app: FastAPI) -> None:
         log.warning("could not prepare the grants summary: %s", exc)
 
 
+def fast_path(app: FastAPI) -> FastPath | None:
+    """The app's :class:`FastPath` layer (None until the first request builds the stack)."""
+    layer = app.middleware_stack
+    while layer is not None and not isinstance(layer, FastPath):
+        layer = getattr(layer, "app", None)
+    return layer
+
+
+def _clear_fast_path(app: FastAPI) -> None:
+    layer = fast_path(app)
+    if layer is not None:
+        layer.clear()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web app. The store is opened lazily; a missing store gives 503 pages."""
     settings = settings or get_settings()
@@ -231,6 +246,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.responses = ResponseCache()
     # Area and summary pages show grant figures: a new import makes their renderings stale.
     observatory.on_grants_change.append(app.state.responses.clear)
+    observatory.on_grants_change.append(lambda: _clear_fast_path(app))
     app.state.community = community
     templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
     rendering.setup_templates(templates, settings)
@@ -249,6 +265,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=False,
     )
+    # Outermost: repeats of shared responses (profiles, tiles, edition data) from memory.
+    app.add_middleware(FastPath, check=observatory.check_grants)
 
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
     vendor = maplibre_dir()

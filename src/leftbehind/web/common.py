@@ -101,6 +101,8 @@ def funding(request: Request) -> Funding:
 
 
 GZIP_SUFFIX = '-gzip"'
+#: Marks a shared response for the fast path (``fastpath.SHARED_HEADER``; never sent).
+SHARED = "x-leftbehind-shared"
 
 
 def _etag_matches(request: Request, etag: str) -> bool:
@@ -120,8 +122,12 @@ def payload_response(
     max_age: int = 300,
     headers: dict[str, str] | None = None,
     media_type: str | None = None,
+    shared: bool = False,
 ) -> Response:
     """The payload (gzip copy when accepted) with ETag and Cache-Control, or 304.
+
+    ``shared``: the response depends only on its URL, encoding and language (not on who asks),
+    so :class:`leftbehind.web.fastpath.FastPath` may answer repeats of it from memory.
 
     The gzip copy is a different representation, so it carries its own strong ETag (the
     identity tag with ``-gzip``); ``If-None-Match`` with either tag gives 304.
@@ -135,6 +141,8 @@ def payload_response(
     }
     if headers:
         base.update(headers)
+    if shared:
+        base[SHARED] = "1"
     if _etag_matches(request, payload.etag):
         return Response(status_code=304, headers=base)
     if gzipped:
@@ -143,8 +151,10 @@ def payload_response(
     return Response(payload.body, media_type=payload.media_type, headers=base)
 
 
-def json_response(request: Request, data: Any, max_age: int = 300) -> Response:
-    return payload_response(request, Payload.json(data), max_age=max_age)
+def json_response(
+    request: Request, data: Any, max_age: int = 300, shared: bool = False
+) -> Response:
+    return payload_response(request, Payload.json(data), max_age=max_age, shared=shared)
 
 
 def csv_download(request: Request, payload: Payload, filename: str) -> Response:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from leftbehind.web.common import (
     ERROR_RESPONSES,
     NOT_FOUND,
+    SHARED,
     EditionParam,
     GroupParam,
     observatory,
@@ -64,7 +65,7 @@ async def areas_geojson(
 ) -> Response:
     obs = observatory(request)
     payload = await run_in_threadpool(obs.geojson, edition, group, detail, local_authority, region)
-    return payload_response(request, payload, max_age=3600)
+    return payload_response(request, payload, max_age=3600, shared=True)
 
 
 @router.get(
@@ -78,7 +79,7 @@ async def local_authorities_geojson(
 ) -> Response:
     obs = observatory(request)
     payload = await run_in_threadpool(obs.la_geojson, edition, local_authority)
-    return payload_response(request, payload, max_age=3600)
+    return payload_response(request, payload, max_age=3600, shared=True)
 
 
 @tiles_router.get(
@@ -106,5 +107,7 @@ async def tile(
     if payload is None:
         payload = await run_in_threadpool(obs.tile, geography, z, x, y)
     if payload is None:
-        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
-    return payload_response(request, payload, max_age=86400)
+        return Response(
+            status_code=204, headers={"Cache-Control": "public, max-age=86400", SHARED: "1"}
+        )
+    return payload_response(request, payload, max_age=86400, shared=True)

@@ -1,0 +1,148 @@
+"""The hot path: repeated anonymous requests for shared responses answered from memory.
+
+Most traffic is the same few thousand documents (profiles, map tiles, edition data), the same
+for everyone while the store is read-only. The route handlers mark such responses *shared*
+(:func:`leftbehind.web.common.payload_response` with ``shared=True``); this outermost ASGI layer
+keeps each one as the app sent it (status, headers with the security headers, body; gzip or
+identity) and answers the next anonymous ``GET``/``HEAD`` for the same URL, encoding and
+language without routing, validation or the other middleware: byte for byte what the app would
+have answered.
+
+Never kept or served from memory: requests with a cookie or an ``Authorization`` header (signed-in
+pages may differ), conditional or range requests (the app answers 304 and 206 itself), responses
+that set a cookie, and anything not marked shared. Entries are bounded by count and bytes (least
+recently used out) and dropped together when the data behind them changes (``clear``: grants
+imported; ``check`` is called at most once a second to notice it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: The internal response header that marks a response shared (removed before it is sent).
+SHARED_HEADER = b"x-leftbehind-shared"
+_SKIP_REQUEST = {b"cookie", b"authorization", b"if-none-match", b"if-modified-since", b"range"}
+
+
+class FastPath:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = 64 * 1024 * 1024,
+        max_entries: int = 50_000,
+        check: Callable[[], None] | None = None,
+        check_every: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self.check = check
+        self.check_every = check_every
+        self._checked = 0.0
+        self._items: OrderedDict[tuple, tuple[Message, bytes]] = OrderedDict()
+        self._bytes = 0
+        #: Requests answered from memory (for tests and benchmarks).
+        self.hits = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        """Forget every kept response (the data behind them changed)."""
+        self._items.clear()
+        self._bytes = 0
+
+    def _key(self, scope: Scope) -> tuple | None:
+        gzip = False
+        language = b""
+        for name, value in scope.get("headers", []):
+            if name in _SKIP_REQUEST:
+                return None
+            if name == b"accept-encoding":
+                gzip = b"gzip" in value
+            elif name == b"accept-language":
+                language = value
+        return scope.get("path", ""), scope.get("query_string", b""), gzip, language
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope.get("method")
+        if scope["type"] != "http" or method not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        key = self._key(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if self.check is not None:
+            now = time.monotonic()
+            if now - self._checked >= self.check_every:
+                self._checked = now
+                self.check()  # may clear() when the data changed
+        hit = self._items.get(key)
+        if hit is not None:
+            self._items.move_to_end(key)
+            self.hits += 1
+            start, body = hit
+            await send(start)
+            await send({"type": "http.response.body", "body": body if method == "GET" else b""})
+            return
+        if method != "GET":
+            await self._strip(scope, receive, send)
+            return
+        await self._keep(key, scope, receive, send)
+
+    async def _strip(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass through, removing the internal marker."""
+
+        async def unmarked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = _without_marker(message)[0]
+            await send(message)
+
+        await self.app(scope, receive, unmarked)
+
+    async def _keep(self, key: tuple, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message | None = None
+        shared = False
+        chunks: list[bytes] = []
+
+        async def keeping(message: Message) -> None:
+            nonlocal start, shared
+            if message["type"] == "http.response.start":
+                message, shared = _without_marker(message)
+                start = message
+            elif message["type"] == "http.response.body" and shared:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._store(key, start, b"".join(chunks))
+            await send(message)
+
+        await self.app(scope, receive, keeping)
+
+    def _store(self, key: tuple, start: Message | None, body: bytes) -> None:
+        if start is None or start.get("status") not in (200, 204):
+            return
+        if any(name == b"set-cookie" for name, _ in start.get("headers", [])):
+            return
+        size = len(body) + sum(len(k) + len(v) for k, v in start.get("headers", []))
+        if size > self.max_bytes // 16:
+            return
+        self._items[key] = (start, body)
+        self._bytes += size
+        while self._items and (len(self._items) > self.max_entries or self._bytes > self.max_bytes):
+            _, (old_start, old_body) = self._items.popitem(last=False)
+            self._bytes -= len(old_body) + sum(
+                len(k) + len(v) for k, v in old_start.get("headers", [])
+            )
+
+
+def _without_marker(message: Message) -> tuple[Message, bool]:
+    headers = message.get("headers", [])
+    kept = [(k, v) for k, v in headers if k.lower() != SHARED_HEADER]
+    if len(kept) == len(headers):
+        return message, False
+    return {**message, "headers": kept}, True

@@ -1,0 +1,156 @@
+"""The hot path (issue 18): repeats of shared responses answered from memory, byte for byte as
+the app answered them; never for signed-in, conditional or unshared requests."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from leftbehind.web.app import fast_path
+
+pytestmark = pytest.mark.integration
+A = "E05000028"
+PROFILE = f"/api/areas/{A}/profile?edition=england-2019-ward"
+
+
+@pytest.fixture(scope="module")
+def app(store_path: Path):
+    from leftbehind.settings import fresh_settings
+    from leftbehind.web import create_app
+
+    application = create_app(fresh_settings(home=store_path.parent, edition="england-2019-ward"))
+    with TestClient(application):
+        yield application
+
+
+@pytest.fixture()
+def client(app):
+    # a fresh client (no cookies) on the one app; every test starts with an empty fast path
+    with TestClient(app) as c:
+        c.get("/api/editions")
+        fast_path(app).clear()
+        yield c
+
+
+def _same(a, b) -> None:
+    assert a.status_code == b.status_code
+    assert a.content == b.content
+    assert a.headers == b.headers
+
+
+def test_a_repeat_is_served_from_memory_exactly_as_the_app_answered(app, client):
+    layer = fast_path(app)
+    for headers in ({"Accept-Encoding": "gzip"}, {"Accept-Encoding": "identity"}):
+        first = client.get(PROFILE, headers=headers)
+        hits = layer.hits
+        again = client.get(PROFILE, headers=headers)
+        assert layer.hits == hits + 1
+        _same(first, again)
+    # the two encodings are two entries, each with its own ETag
+    assert len(layer) == 2
+    assert "x-leftbehind-shared" not in first.headers  # the internal marker is never sent
+    assert first.headers["x-frame-options"] == "DENY"  # security headers kept
+    assert first.json()["code"] == A
+
+
+def test_head_from_memory_has_the_get_headers_and_no_body(app, client):
+    layer = fast_path(app)
+    got = client.get(PROFILE)
+    hits = layer.hits
+    head = client.head(PROFILE)
+    assert layer.hits == hits + 1
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+
+
+def test_tiles_and_geojson_and_editions_are_shared(app, client):
+    layer = fast_path(app)
+    tile = "/tiles/ward17/6/31/20.mvt"
+    for path in (
+        tile,
+        "/api/editions",
+        "/api/areas.geojson?edition=england-2019-ward&group=left_behind",
+    ):
+        first = client.get(path, headers={"Accept-Encoding": "gzip"})
+        hits = layer.hits
+        _same(first, client.get(path, headers={"Accept-Encoding": "gzip"}))
+        assert layer.hits == hits + 1, path
+
+
+def test_never_from_memory(app, client):
+    layer = fast_path(app)
+    client.get(PROFILE)
+    etag = client.get(PROFILE).headers["etag"]
+    hits = layer.hits
+    # signed-in or cookie-carrying, conditional and range requests reach the app
+    assert client.get(PROFILE, headers={"Cookie": "leftbehind_session=x"}).status_code == 200
+    assert client.get(PROFILE, headers={"Authorization": "Bearer t"}).status_code == 200
+    assert client.get(PROFILE, headers={"If-None-Match": etag}).status_code == 304
+    # pages with community content (local measures) and errors are not shared
+    for _ in range(2):
+        assert client.get(f"/areas/{A}").status_code == 200
+        assert client.get("/api/areas/NOWHERE9/profile").status_code == 404
+        assert client.get("/api/areas?bogus=1").status_code == 422
+    assert layer.hits == hits
+
+
+def test_the_language_and_the_query_are_part_of_the_key(app, client):
+    layer = fast_path(app)
+    client.get(PROFILE)
+    before = len(layer)
+    client.get(PROFILE, headers={"Accept-Language": "cy"})
+    client.get(PROFILE + "&x=1")  # rejected (422): not kept
+    assert len(layer) == before + 1
+
+
+def test_new_grants_clear_it(app, client):
+    layer = fast_path(app)
+    client.get(PROFILE)
+    assert len(layer) >= 1
+    obs = app.state.observatory
+    for hook in obs.on_grants_change:  # what a new grants version runs
+        hook()
+    assert len(layer) == 0
+
+
+def test_bounded_by_bytes(app):
+    from leftbehind.web.fastpath import FastPath
+
+    async def inner(scope, receive, send):
+        body = b"x" * 1000
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"1000"), (b"x-leftbehind-shared", b"1")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})  # fmt: skip
+
+    layer = FastPath(inner, max_bytes=16 * 1100)
+    sent: list = []
+
+    async def send(message):
+        sent.append(message)
+
+    import asyncio
+
+    async def go():
+        for i in range(40):
+            scope = {"type": "http", "method": "GET", "path": f"/p{i}", "query_string": b"",
+                     "headers": []}  # fmt: skip
+            await layer(scope, None, send)
+
+    asyncio.run(go())
+    entry = 1000 + len(b"content-length") + len(b"1000")  # body and headers as kept
+    assert len(layer) == layer.max_bytes // entry  # the newest that fit; older ones dropped
+    assert set(k[0] for k in layer._items) == {f"/p{i}" for i in range(40 - len(layer), 40)}
+    assert layer._bytes <= layer.max_bytes
+    assert all(b"x-leftbehind-shared" not in dict(m.get("headers", [])) for m in sent)
