@@ -8,6 +8,7 @@ requests are bounded: map data is capped at :data:`MAX_FEATURES` features.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,11 @@ def feature_collection(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+#: Areas whose official assets, bounds and library counts are kept in memory.
+MEMO_SIZE = 4096
+_MISSING = object()
+
+
 class AssetMap:
     """Official assets and their placement, from the observatory's store."""
 
@@ -104,6 +110,23 @@ class AssetMap:
         self._lock = threading.Lock()
         self._comparators: dict[str, dict[str, Any]] = {}
         self._points: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        #: Official facts per area (the store is read-only while serving), bounded.
+        self._memo: OrderedDict[tuple, Any] = OrderedDict()
+
+    def _remember(self, key: tuple, build: Any) -> Any:
+        """``build()`` once per key (least recently used out beyond :data:`MEMO_SIZE`); callers
+        get a deep copy of lists of dicts, so nothing they change reaches the cache."""
+        with self._lock:
+            hit = self._memo.get(key, _MISSING)
+            if hit is not _MISSING:
+                self._memo.move_to_end(key)
+        if hit is _MISSING:
+            hit = build()
+            with self._lock:
+                self._memo[key] = hit
+                while len(self._memo) > MEMO_SIZE:
+                    self._memo.popitem(last=False)
+        return copy.deepcopy(hit)
 
     def _rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         con = self.obs.connection()
@@ -117,6 +140,9 @@ class AssetMap:
     # -- official assets -------------------------------------------------------------------
     def in_area(self, edition: str, code: str) -> list[dict[str, Any]]:
         """Official assets in an edition's area (open and closed)."""
+        return self._remember(("in_area", edition, code), lambda: self._in_area(edition, code))
+
+    def _in_area(self, edition: str, code: str) -> list[dict[str, Any]]:
         rows = self._rows(
             f"SELECT {_OFFICIAL} FROM assets JOIN asset_areas x USING (asset_id) "
             "WHERE x.edition = ? AND x.area_code = ? ORDER BY category, name",
@@ -237,6 +263,9 @@ class AssetMap:
 
     def bounds(self, code: str) -> list[float] | None:
         """[west, south, east, north] of an area's boundary (WGS84), or None."""
+        return self._remember(("bounds", code), lambda: self._bounds(code))
+
+    def _bounds(self, code: str) -> list[float] | None:
         rows = self._rows(
             "SELECT geometry FROM boundaries WHERE code = ? ORDER BY type LIMIT 1", [code]
         )
@@ -295,6 +324,11 @@ class AssetMap:
 
     def area_libraries(self, edition: str, code: str) -> dict[str, Any] | None:
         """'This area had N libraries in 2010 and has M now' (English static libraries)."""
+        return self._remember(
+            ("libraries", edition, code), lambda: self._area_libraries(edition, code)
+        )
+
+    def _area_libraries(self, edition: str, code: str) -> dict[str, Any] | None:
         if EDITIONS[edition].country_code != "E92000001":
             return None
         row = self._rows(
