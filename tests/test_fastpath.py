@@ -20,11 +20,18 @@ PROFILE = f"/api/areas/{A}/profile?edition=england-2019-ward"
 
 
 @pytest.fixture(scope="module")
-def app(store_path: Path):
+def app(store_path: Path, tmp_path_factory):
+    from leftbehind.community.schema import upgrade
     from leftbehind.settings import fresh_settings
     from leftbehind.web import create_app
 
-    application = create_app(fresh_settings(home=store_path.parent, edition="england-2019-ward"))
+    # its own community database: the write test must not leave measures in the shared one
+    url = f"sqlite:///{tmp_path_factory.mktemp('fastpath') / 'community.sqlite3'}"
+    upgrade(url)
+    settings = fresh_settings(
+        home=store_path.parent, edition="england-2019-ward", database_url=url, secret_key="s" * 40
+    )
+    application = create_app(settings)
     with TestClient(application):
         yield application
 
@@ -93,9 +100,9 @@ def test_never_from_memory(app, client):
     assert client.get(PROFILE, headers={"Cookie": "leftbehind_session=x"}).status_code == 200
     assert client.get(PROFILE, headers={"Authorization": "Bearer t"}).status_code == 200
     assert client.get(PROFILE, headers={"If-None-Match": etag}).status_code == 304
-    # pages with community content (local measures) and errors are not shared
+    # errors and pages not marked shared are never kept
     for _ in range(2):
-        assert client.get(f"/areas/{A}").status_code == 200
+        assert client.get("/methods").status_code == 200
         assert client.get("/api/areas/NOWHERE9/profile").status_code == 404
         assert client.get("/api/areas?bogus=1").status_code == 422
     assert layer.hits == hits
@@ -154,3 +161,26 @@ def test_bounded_by_bytes(app):
     assert set(k[0] for k in layer._items) == {f"/p{i}" for i in range(40 - len(layer), 40)}
     assert layer._bytes <= layer.max_bytes
     assert all(b"x-leftbehind-shared" not in dict(m.get("headers", [])) for m in sent)
+
+
+def test_a_community_write_anywhere_clears_it_within_a_second(app, client):
+    """The area page is shared: kept until the community's measures, assets or accounts change
+    (here written straight to the database, as the CLI or another web worker would)."""
+    from leftbehind.community import accounts
+    from leftbehind.community.inputs import MeasureIn
+    from leftbehind.community.measures import create_measure
+
+    layer = fast_path(app)
+    layer.check_every = 0.0  # check on every request (the site: at most once a second)
+    page = client.get(f"/areas/{A}")
+    hits = layer.hits
+    _same(page, client.get(f"/areas/{A}"))
+    assert layer.hits == hits + 1
+    db = app.state.community
+    who = accounts.add_user(db, "fast@example.org", "correct horse battery", "editor", [A],
+                            name="Fast Path Forum")  # fmt: skip
+    create_measure(db, who, A, MeasureIn(name="Benches repaired", unit="benches",
+                                         status="published"))  # fmt: skip
+    fresh = client.get(f"/areas/{A}")
+    assert layer.hits == hits + 1  # rendered again, not from memory
+    assert "Benches repaired" in fresh.text and "Benches repaired" not in page.text

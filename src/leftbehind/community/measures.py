@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leftbehind.community.accounts import AREA_CODE, Principal
@@ -25,7 +25,7 @@ from leftbehind.community.inputs import (
     ObservationIn,
     ObservationPatch,
 )
-from leftbehind.community.models import Change, Measure, Observation, User, utcnow
+from leftbehind.community.models import AssetChange, Change, Measure, Observation, User, utcnow
 from leftbehind.errors import Conflict, InvalidInput, NotAuthenticated, UnknownName
 
 MEASURE_FIELDS = (
@@ -179,6 +179,21 @@ def _changes(
 
 
 # -- reads -----------------------------------------------------------------------------------
+def content_version(community: Community) -> tuple[int, int, int]:
+    """``(newest measure change, newest asset change, users)``: changes whenever anything the
+    public pages show of the community's content changed (every write to a measure, its
+    values or an asset records a change; one small query on primary keys)."""
+    with community.read() as session:
+        row = session.execute(
+            select(
+                select(func.coalesce(func.max(Change.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(AssetChange.id), 0)).scalar_subquery(),
+                select(func.count()).select_from(User).scalar_subquery(),
+            )
+        ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def list_measures(
     community: Community, principal: Principal | None, area_code: str, drafts: bool = False
 ) -> list[dict[str, Any]]:

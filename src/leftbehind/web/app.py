@@ -14,12 +14,14 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leftbehind.community import Community
 from leftbehind.community.accounts import session_secret
+from leftbehind.community.measures import content_version
 from leftbehind.errors import LeftBehindError
 from leftbehind.observatory import Observatory
 from leftbehind.observatory.assets import AssetMap
@@ -190,6 +192,26 @@ def fast_path(app: FastAPI) -> FastPath | None:
     return layer
 
 
+def _data_watch(app: FastAPI, observatory: Observatory, community: Community):
+    """What the fast path calls at most once a second: notice new grants (their hooks clear
+    it) and any change to the community's measures, assets or accounts (clears it), made by
+    this process or any other (the CLI, other web workers, other machines)."""
+    seen: list[tuple[int, int, int]] = []
+
+    def check() -> None:
+        observatory.check_grants()
+        try:
+            now = content_version(community)
+        except SQLAlchemyError as exc:  # no schema yet: 'serve' refuses to start so
+            log.info("community content version unreadable: %s", exc)
+            return
+        if seen and seen[0] != now:
+            _clear_fast_path(app)
+        seen[:] = [now]
+
+    return check
+
+
 def _clear_fast_path(app: FastAPI) -> None:
     layer = fast_path(app)
     if layer is not None:
@@ -266,7 +288,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=False,
     )
     # Outermost: repeats of shared responses (profiles, tiles, edition data) from memory.
-    app.add_middleware(FastPath, check=observatory.check_grants)
+    app.add_middleware(FastPath, check=_data_watch(app, observatory, community))
 
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
     vendor = maplibre_dir()

@@ -11,8 +11,9 @@ have answered.
 Never kept or served from memory: requests with a cookie or an ``Authorization`` header (signed-in
 pages may differ), conditional or range requests (the app answers 304 and 206 itself), responses
 that set a cookie, and anything not marked shared. Entries are bounded by count and bytes (least
-recently used out) and dropped together when the data behind them changes (``clear``: grants
-imported; ``check`` is called at most once a second to notice it).
+recently used out) and dropped together when the data behind them may have changed: after any
+successful write through this process, and when ``check`` (called at most once a second)
+notices new grants or community content written elsewhere.
 """
 
 from __future__ import annotations
@@ -70,8 +71,11 @@ class FastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method")
-        if scope["type"] != "http" or method not in ("GET", "HEAD"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if method not in ("GET", "HEAD"):
+            await self._write(scope, receive, send)
             return
         key = self._key(scope)
         if key is None:
@@ -94,6 +98,25 @@ class FastPath:
             await self._strip(scope, receive, send)
             return
         await self._keep(key, scope, receive, send)
+
+    async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A write through this process (a form, the API): once it has succeeded, forget every
+        kept response, so its own visitors see it at once (other processes' writes are noticed
+        by ``check`` within a second)."""
+        status = 0
+
+        async def watching(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message.get("status", 0)
+                message = _without_marker(message)[0]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        finally:
+            if status < 400:
+                self.clear()
 
     async def _strip(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass through, removing the internal marker."""

@@ -114,8 +114,13 @@ async def area_page(
     html = official.body.decode("utf-8").replace(MEASURES_MARK, measures, 1)
     # The asset map's section and counts (community additions change at any time).
     html = await run_in_threadpool(assets.area_assets_html, request, data.id, rec, html)
+    # Shared: the fast path keeps it until the community's content or the grants change.
     return payload_response(
-        request, html_payload(html), max_age=0, headers={"Cache-Control": "public, no-cache"}
+        request,
+        html_payload(html),
+        max_age=0,
+        headers={"Cache-Control": "public, no-cache"},
+        shared=True,
     )
 
 
