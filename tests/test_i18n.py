@@ -53,3 +53,27 @@ def test_catalogue_has_no_untranslated_or_fuzzy_messages(lang):
         if m.id and (m.fuzzy or not (all(m.string) if isinstance(m.string, tuple) else m.string))
     ]
     assert bad == []
+
+
+def test_lang_is_accepted_by_the_unknown_query_check_on_api_routes():
+    import warnings
+
+    from fastapi import Depends, FastAPI
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from leftbehind.web.common import reject_unknown_query
+
+    app = FastAPI(dependencies=[Depends(reject_unknown_query)])
+
+    @app.get("/api/ping")
+    def ping(q: str = "x"):
+        return {"q": q}
+
+    client = TestClient(app)
+    assert client.get("/api/ping?q=a&lang=cy").status_code == 200
+    bad = client.get("/api/ping?q=a&colour=red")
+    assert bad.status_code == 422
+    assert "lang" in bad.json()["detail"][0]["msg"]
