@@ -222,6 +222,10 @@ async def lookup(request: Request, fn: Callable[..., T], *args: Any) -> T:
 _ACCEPTED: dict[int, frozenset[str]] = {}
 
 
+#: Query parameters every route accepts: ``lang`` picks the interface language (docs/i18n.md).
+APP_WIDE_QUERY = frozenset({"lang"})
+
+
 def _accepted_query_names(route: Any) -> frozenset[str]:
     """The query parameter names a route declares (aliases, the fields of query models, and
     those of its dependencies), computed once per route."""
@@ -244,7 +248,7 @@ def _accepted_query_names(route: Any) -> frozenset[str]:
                     names.add(info.alias or name)
             else:
                 names.add(field.alias)
-    accepted = frozenset(names)
+    accepted = frozenset(names) | APP_WIDE_QUERY
     _ACCEPTED[id(route)] = accepted
     return accepted
 
