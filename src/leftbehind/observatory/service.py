@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from leftbehind.editions import EDITIONS
+from leftbehind.editions import EDITIONS, get_edition
 from leftbehind.errors import (
     AreaNotFound,
     InvalidInput,
@@ -37,6 +37,13 @@ from leftbehind.places import wards as places_wards
 from leftbehind.places.postcodes import PostcodeLookup, looks_like_postcode
 from leftbehind.search import NameIndex
 from leftbehind.store.connection import connect as connect_store
+from leftbehind.wording import (
+    cni_rank_sentence,
+    definition_sentence,
+    no_profile_sentence,
+    rank_sentence,
+    status_sentence,
+)
 
 log = logging.getLogger("leftbehind.observatory")
 
@@ -547,29 +554,10 @@ class Observatory:
     # -- words ------------------------------------------------------------------------------
     def describe_status(self, data: EditionView, rec: dict[str, Any]) -> str:
         """One plain sentence on where an area stands in an edition."""
-        words = data.info["area_words"]
-        name = rec["name"] or rec["code"]
-        lb = data.headline.get("left_behind", 0)
-        if rec["group"] == "left_behind":
-            text = (
-                f"{name} is one of {lb:,} {words} identified as 'left behind' "
-                f"in this edition: it is among the most deprived 10% of {words} "
-                "and has few places to meet, weak connections and low community activity."
-            )
-        elif rec["group"] == "other_deprived":
-            text = (
-                f"{name} is among the most deprived 10% of {words}, but it has "
-                "more community places, better connections or more community activity than "
-                "'left behind' areas."
-            )
-        else:
-            text = f"{name} is not among the most deprived 10% of {words} in this edition."
-        if rec.get("imd_rank"):
-            text += (
-                f" It ranks {rec['imd_rank']:,} of {data.count:,} on deprivation "
-                "(1 is most deprived)."
-            )
-        return text
+        ed = get_edition(data.id)
+        text = status_sentence(ed, rec, data.headline.get("left_behind", 0))
+        rank = rank_sentence(ed, rec.get("imd_rank"), data.count)
+        return f"{text} {rank}" if rank else text
 
     def robustness(self, data: EditionView, code: str) -> str | None:
         """How sure the classification of this area is, in plain words (stored by the build)."""
@@ -626,8 +614,22 @@ class Observatory:
             "group": rec["group"],
             "dimensions": [],
             "summary": self.describe_status(data, rec),
+            "summary_sentences": self._facts_sentences(data, rec),
             "note": "There is no nine-dimension profile for this area.",
         }
+
+    def _facts_sentences(self, data: EditionView, rec: dict[str, Any]) -> list[dict[str, Any]]:
+        """'In plain words' where a nation has no indicator profile: the ranks behind the
+        status (naming the nation's indices), the nation's rule, and that there is no profile."""
+        ed = get_edition(data.id)
+        texts = [
+            rank_sentence(ed, rec.get("imd_rank"), data.count),
+            cni_rank_sentence(ed, rec.get("cni_rank")),
+            definition_sentence(ed),
+            no_profile_sentence(ed),
+        ]
+        source = f"{ed.cni} (OCSI); {ed.imd}"
+        return [{"text": t, "source": source} for t in texts if t]
 
     def local_authority_profile(self, edition: str | None, code: str) -> dict[str, Any]:
         """The nine-dimension profile of a local authority (its small areas together), or the
