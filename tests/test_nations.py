@@ -99,3 +99,17 @@ def test_area_plain_words_name_nation_and_do_not_repeat_the_status(client, con, 
     assert "England" not in plain
     assert "identified as 'left behind'" not in plain  # the status is not repeated
     assert f"of {nation} identified as 'left behind'" in _text(r.text)
+
+
+def test_welsh_msoa_names_from_the_commons_library(client):
+    """The Commons Library names (msoa11_names_hcl) on the area and profile payloads:
+    W02000259 is 'Penrhiw-ceibr' in both languages; W02000314 (Blaenau Gwent 001) is
+    'Rasa a Chendl' in Welsh, 'Rassau & Beaufort' in English."""
+    area = client.get("/api/areas/W02000259?edition=wales-2022-msoa").json()
+    assert area["name_cy"] == "Penrhiw-ceibr" and area["name_hcl"] == "Penrhiw-ceibr"
+    prof = client.get("/api/areas/W02000259/profile?edition=wales-2022-msoa").json()
+    assert prof["name_cy"] == "Penrhiw-ceibr"
+    other = client.get("/api/areas/W02000314?edition=wales-2022-msoa").json()
+    assert (other["name_cy"], other["name_hcl"]) == ("Rasa a Chendl", "Rassau & Beaufort")
+    england = client.get("/api/areas/E05000028?edition=england-2019-ward").json()
+    assert "name_cy" not in england

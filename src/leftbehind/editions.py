@@ -168,6 +168,11 @@ class Edition(BaseModel):
         "small area", description="one small area of the IMD, e.g. 'LSOA' or 'data zone'"
     )
     small_area_words: str = Field("small areas", description="plural of `small_area_word`")
+    names_sql: str | None = Field(
+        None,
+        description="code, name_cy (Welsh name or NULL), name_hcl (House of Commons Library "
+        "friendly name): extra area names; None: none",
+    )
     nation_wording: str = Field(
         "",
         description='possessive of the nation for headings, e.g. "England\'s" in '
@@ -400,6 +405,10 @@ WALES_2022_MSOA = Edition(
     area_word="neighbourhood",
     area_words="neighbourhoods",
     nation_wording="Wales's",
+    names_sql="""
+        SELECT msoa11cd AS code, nullif(trim(msoa11hclnmw), '') AS name_cy,
+               nullif(trim(msoa11hclnm), '') AS name_hcl
+        FROM msoa11_names_hcl WHERE msoa11cd LIKE 'W02%'""",
     index_name="Welsh Index of Multiple Deprivation 2019 (WIMD)",
     cni_name="Community Needs Index 2022 for Wales",
     small_area_word="LSOA",

@@ -135,6 +135,7 @@ class Observatory:
         self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = OrderedDict()
         self._profile_cache_size = profile_cache_size
         self._robustness: dict[str, dict[str, str]] = {}
+        self._names: dict[str, dict[str, dict[str, Any]]] = {}
         self._tiles: dict[str, dict[tuple[int, int, int], bytes]] = {}
         self._tile_payloads: OrderedDict[tuple[str, int, int, int], Payload] = OrderedDict()
         self._postcodes = PostcodeLookup(facts=self._area_fact)
@@ -320,11 +321,33 @@ class Observatory:
         data = self.edition(edition)
         rec = data.lookup(code)
         if rec is not None:
-            return data, rec
+            return data, self._with_names(data.id, rec)
         found = None if edition else self.locate(code)
         if found is None:
             raise self.not_found(data, code)
-        return found
+        return found[0], self._with_names(found[0].id, found[1])
+
+    def area_names(self, edition: str, code: str) -> dict[str, Any]:
+        """The extra names of an area where its edition declares them (``names_sql``): for
+        the Welsh MSOA edition ``name_cy`` (the Commons Library Welsh name, or None) and
+        ``name_hcl`` (its English friendly name); {} for other editions."""
+        sql = EDITIONS[edition].names_sql if edition in EDITIONS else None
+        if not sql:
+            return {}
+        names = self._names.get(edition)
+        if names is None:
+            con = self.connection()
+            try:
+                rows = con.execute(sql).fetchall()
+            finally:
+                con.close()
+            names = {c: {"name_cy": cy, "name_hcl": hcl} for c, cy, hcl in rows}
+            self._names[edition] = names
+        return names.get(code, {"name_cy": None, "name_hcl": None})
+
+    def _with_names(self, edition: str, rec: dict[str, Any]) -> dict[str, Any]:
+        names = self.area_names(edition, rec["code"])
+        return {**rec, **names} if names else rec
 
     def locate(self, code: str) -> tuple[EditionView, dict[str, Any]] | None:
         """The first edition (in declared order) with an area of this code, or None."""
@@ -596,7 +619,7 @@ class Observatory:
             prof = self._facts_profile(data, rec)
         finally:
             con.close()
-        prof = plain(prof)
+        prof = plain({**prof, **self.area_names(data.id, rec["code"])})
         result = (prof, Payload.json(prof))
         with self._lock:
             if version == self._profiles_version:  # not computed from grants since replaced
