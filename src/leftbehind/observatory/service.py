@@ -638,7 +638,7 @@ class Observatory:
             "dimensions": [],
             "summary": self.describe_status(data, rec),
             "summary_sentences": self._facts_sentences(data, rec),
-            "note": "There is no nine-dimension profile for this area.",
+            "note": no_profile_sentence(get_edition(data.id)),
         }
 
     def _facts_sentences(self, data: EditionView, rec: dict[str, Any]) -> list[dict[str, Any]]:
