@@ -58,7 +58,7 @@ def test_area_briefing_pdf_has_name_status_and_nine_dimensions(client):
     assert pages >= 2
     assert "Becontree" in text and BECONTREE in text
     assert "Status and why" in text and "'Left behind'" in text
-    assert "is one of 226 wards identified as 'left behind'" in text
+    assert "is one of the 226 wards of England identified as 'left behind'" in text
     for n, label in enumerate(_dimension_labels(), start=1):
         assert f"{n}. {label}" in text, label
     assert "How sure we are" in text and "Sources and licences" in text

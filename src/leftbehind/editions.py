@@ -156,6 +156,23 @@ class Edition(BaseModel):
         description="what a resident calls one area of the edition's geography, e.g. 'ward'",
     )
     area_words: str = Field("areas", description="plural of `area_word`, e.g. 'wards'")
+    index_name: str = Field(
+        "",
+        description="the deprivation index named in sentences, e.g. 'Welsh Index of "
+        "Multiple Deprivation 2019 (WIMD)' (default: `imd`)",
+    )
+    cni_name: str = Field(
+        "", description="the Community Needs Index named in sentences (default: `cni`)"
+    )
+    small_area_word: str = Field(
+        "small area", description="one small area of the IMD, e.g. 'LSOA' or 'data zone'"
+    )
+    small_area_words: str = Field("small areas", description="plural of `small_area_word`")
+    names_sql: str | None = Field(
+        None,
+        description="code, name_cy (Welsh name or NULL), name_hcl (House of Commons Library "
+        "friendly name): extra area names; None: none",
+    )
     nation_wording: str = Field(
         "",
         description='possessive of the nation for headings, e.g. "England\'s" in '
@@ -250,6 +267,10 @@ ENGLAND_2019_WARD = Edition(
     area_word="ward",
     area_words="wards",
     nation_wording="England's",
+    index_name="English Index of Multiple Deprivation 2019",
+    cni_name="Community Needs Index 2019",
+    small_area_word="LSOA",
+    small_area_words="LSOAs",
     profile=ProfileSpec(
         framework="england-2019-ward",
         small_area="lsoa11",
@@ -327,6 +348,8 @@ ENGLAND_2023_LSOA = Edition(
     area_word="neighbourhood",
     area_words="neighbourhoods",
     nation_wording="England's",
+    index_name="English Index of Multiple Deprivation 2025",
+    cni_name="Community Needs Index 2023",
     profile=_LSOA21_PROFILE,
     robustness=_LSOA21_ROBUSTNESS,
     validation=_IMD2025_VALIDATION,
@@ -382,6 +405,14 @@ WALES_2022_MSOA = Edition(
     area_word="neighbourhood",
     area_words="neighbourhoods",
     nation_wording="Wales's",
+    names_sql="""
+        SELECT msoa11cd AS code, nullif(trim(msoa11hclnmw), '') AS name_cy,
+               nullif(trim(msoa11hclnm), '') AS name_hcl
+        FROM msoa11_names_hcl WHERE msoa11cd LIKE 'W02%'""",
+    index_name="Welsh Index of Multiple Deprivation 2019 (WIMD)",
+    cni_name="Community Needs Index 2022 for Wales",
+    small_area_word="LSOA",
+    small_area_words="LSOAs",
     notes="Ranking MSOAs by their average WIMD score finds only 14 of the 18 published areas; "
     "the 'contains an LSOA in the most deprived 10%' rule reproduces all 18.",
 )
@@ -421,6 +452,10 @@ SCOTLAND_2022_IZ = Edition(
     area_word="intermediate zone",
     area_words="intermediate zones",
     nation_wording="Scotland's",
+    index_name="Scottish Index of Multiple Deprivation 2020 (SIMD)",
+    cni_name="Community Needs Index 2022 for Scotland",
+    small_area_word="data zone",
+    small_area_words="data zones",
     notes="SIMD publishes ranks only; the 'contains a data zone in the most deprived 10%' "
     "rule reproduces all 59 published areas.",
 )
@@ -450,6 +485,8 @@ NORTHERN_IRELAND_2022_SOA = Edition(
     area_word="super output area",
     area_words="super output areas",
     nation_wording="Northern Ireland's",
+    index_name="Northern Ireland Multiple Deprivation Measure 2017 (NIMDM)",
+    cni_name="Community Needs Index 2022 for Northern Ireland",
 )
 
 EDITIONS: dict[str, Edition] = {

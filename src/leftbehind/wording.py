@@ -88,3 +88,96 @@ FILTERS = {
     "ordinal": ordinal,
     "percent": fmt_percent,
 }
+
+
+# -- per-nation sentences ----------------------------------------------------------------------
+# Whole sentences with named placeholders ({nation}, {index}, {cni}, ...), so each can be
+# translated as one unit. Filled from an edition's declared data (leftbehind.editions).
+
+#: The published 'left behind' rule of an edition, by how its IMD is combined (``imd_method``).
+DEFINITION_SENTENCES: dict[str, str] = {
+    "population_weighted_score": (
+        "In {nation}, {area_words} count as 'left behind' when they are among the 10% with the "
+        "highest community need on the {cni} and among the most deprived 10% on the {index} "
+        "(their small areas' scores averaged, weighted by population)."
+    ),
+    "published_rank": (
+        "In {nation}, {area_words} count as 'left behind' when they are among the 10% with the "
+        "highest community need on the {cni} and among the most deprived 10% of {nation}'s "
+        "{area_words} on the {index}."
+    ),
+    "most_deprived_small_area": (
+        "In {nation}, {area_words} count as 'left behind' when they are among the 10% with the "
+        "highest community need on the {cni} and contain at least one {small_area} among the "
+        "most deprived 10% of {nation}'s {small_areas} on the {index}."
+    ),
+}
+
+STATUS_SENTENCES: dict[str, str] = {
+    "left_behind": (
+        "{name} is one of the {count} {area_words} of {nation} identified as 'left behind': "
+        "it is among {nation}'s most deprived on the {index} and has few places to meet, weak "
+        "connections and low community activity."
+    ),
+    "other_deprived": (
+        "{name} is among {nation}'s most deprived {area_words} on the {index}, but it has more "
+        "community places, better connections or more community activity than {nation}'s "
+        "'left behind' areas."
+    ),
+    "rest": "{name} is not among {nation}'s most deprived {area_words} on the {index}.",
+}
+
+RANK_SENTENCE = (
+    "It ranks {rank} of {count} {area_words} in {nation} on deprivation (1 is most deprived)."
+)
+CNI_RANK_SENTENCE = (
+    "It ranks {rank} of {nation}'s {area_words} on community need in the {cni} "
+    "(1 is the highest need)."
+)
+NO_PROFILE_SENTENCE = (
+    "There is no indicator profile for {nation}'s {area_words} yet: no data for this nation yet."
+)
+
+
+def nation_fields(ed: Any) -> dict[str, str]:
+    """The placeholders every per-nation sentence may use, from an edition's declared data."""
+    return {
+        "nation": ed.nation,
+        "index": ed.index_name or ed.imd,
+        "cni": ed.cni_name or ed.cni,
+        "area_words": ed.area_words,
+        "small_area": ed.small_area_word,
+        "small_areas": ed.small_area_words,
+    }
+
+
+def definition_sentence(ed: Any) -> str:
+    """The 'left behind' rule used for an edition's nation, in one sentence."""
+    return DEFINITION_SENTENCES[ed.imd_method].format(**nation_fields(ed))
+
+
+def status_sentence(ed: Any, rec: dict[str, Any], left_behind_count: int) -> str:
+    """Where an area stands in its nation, naming the nation and its deprivation index."""
+    template = STATUS_SENTENCES.get(rec.get("group") or "rest", STATUS_SENTENCES["rest"])
+    return template.format(
+        name=rec.get("name") or rec["code"], count=f"{left_behind_count:,}", **nation_fields(ed)
+    )
+
+
+def rank_sentence(ed: Any, rank: Any, count: int) -> str | None:
+    """The area's deprivation rank in its nation, or None without one."""
+    if not rank:
+        return None
+    return RANK_SENTENCE.format(rank=f"{int(rank):,}", count=f"{count:,}", **nation_fields(ed))
+
+
+def cni_rank_sentence(ed: Any, rank: Any) -> str | None:
+    """The area's Community Needs Index rank in its nation, or None without one."""
+    if not rank:
+        return None
+    return CNI_RANK_SENTENCE.format(rank=f"{int(rank):,}", **nation_fields(ed))
+
+
+def no_profile_sentence(ed: Any) -> str:
+    """Said where a nation has no indicator profile."""
+    return NO_PROFILE_SENTENCE.format(**nation_fields(ed))

@@ -22,6 +22,8 @@ class EditionInfo(_Model):
     description: str
     nation: str
     nation_wording: str = Field(description="The nation as a possessive, e.g. England's")
+    index_name: str = Field(description="The nation's deprivation index, named in sentences")
+    definition: str = Field(description="The nation's 'left behind' rule, in one sentence")
     area_word: str = Field(description="What a resident calls one area, e.g. 'ward'")
     area_words: str = Field(description="The plural, e.g. 'wards'")
     has_published_list: bool = Field(description="Whether a published list is checked against")

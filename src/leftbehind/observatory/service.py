@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from leftbehind.editions import EDITIONS
+from leftbehind.editions import EDITIONS, get_edition
 from leftbehind.errors import (
     AreaNotFound,
     InvalidInput,
@@ -37,6 +37,13 @@ from leftbehind.places import wards as places_wards
 from leftbehind.places.postcodes import PostcodeLookup, looks_like_postcode
 from leftbehind.search import NameIndex
 from leftbehind.store.connection import connect as connect_store
+from leftbehind.wording import (
+    cni_rank_sentence,
+    definition_sentence,
+    no_profile_sentence,
+    rank_sentence,
+    status_sentence,
+)
 
 log = logging.getLogger("leftbehind.observatory")
 
@@ -128,6 +135,7 @@ class Observatory:
         self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = OrderedDict()
         self._profile_cache_size = profile_cache_size
         self._robustness: dict[str, dict[str, str]] = {}
+        self._names: dict[str, dict[str, dict[str, Any]]] = {}
         self._tiles: dict[str, dict[tuple[int, int, int], bytes]] = {}
         self._tile_payloads: OrderedDict[tuple[str, int, int, int], Payload] = OrderedDict()
         self._postcodes = PostcodeLookup(facts=self._area_fact)
@@ -313,11 +321,33 @@ class Observatory:
         data = self.edition(edition)
         rec = data.lookup(code)
         if rec is not None:
-            return data, rec
+            return data, self._with_names(data.id, rec)
         found = None if edition else self.locate(code)
         if found is None:
             raise self.not_found(data, code)
-        return found
+        return found[0], self._with_names(found[0].id, found[1])
+
+    def area_names(self, edition: str, code: str) -> dict[str, Any]:
+        """The extra names of an area where its edition declares them (``names_sql``): for
+        the Welsh MSOA edition ``name_cy`` (the Commons Library Welsh name, or None) and
+        ``name_hcl`` (its English friendly name); {} for other editions."""
+        sql = EDITIONS[edition].names_sql if edition in EDITIONS else None
+        if not sql:
+            return {}
+        names = self._names.get(edition)
+        if names is None:
+            con = self.connection()
+            try:
+                rows = con.execute(sql).fetchall()
+            finally:
+                con.close()
+            names = {c: {"name_cy": cy, "name_hcl": hcl} for c, cy, hcl in rows}
+            self._names[edition] = names
+        return names.get(code, {"name_cy": None, "name_hcl": None})
+
+    def _with_names(self, edition: str, rec: dict[str, Any]) -> dict[str, Any]:
+        names = self.area_names(edition, rec["code"])
+        return {**rec, **names} if names else rec
 
     def locate(self, code: str) -> tuple[EditionView, dict[str, Any]] | None:
         """The first edition (in declared order) with an area of this code, or None."""
@@ -547,29 +577,10 @@ class Observatory:
     # -- words ------------------------------------------------------------------------------
     def describe_status(self, data: EditionView, rec: dict[str, Any]) -> str:
         """One plain sentence on where an area stands in an edition."""
-        words = data.info["area_words"]
-        name = rec["name"] or rec["code"]
-        lb = data.headline.get("left_behind", 0)
-        if rec["group"] == "left_behind":
-            text = (
-                f"{name} is one of {lb:,} {words} identified as 'left behind' "
-                f"in this edition: it is among the most deprived 10% of {words} "
-                "and has few places to meet, weak connections and low community activity."
-            )
-        elif rec["group"] == "other_deprived":
-            text = (
-                f"{name} is among the most deprived 10% of {words}, but it has "
-                "more community places, better connections or more community activity than "
-                "'left behind' areas."
-            )
-        else:
-            text = f"{name} is not among the most deprived 10% of {words} in this edition."
-        if rec.get("imd_rank"):
-            text += (
-                f" It ranks {rec['imd_rank']:,} of {data.count:,} on deprivation "
-                "(1 is most deprived)."
-            )
-        return text
+        ed = get_edition(data.id)
+        text = status_sentence(ed, rec, data.headline.get("left_behind", 0))
+        rank = rank_sentence(ed, rec.get("imd_rank"), data.count)
+        return f"{text} {rank}" if rank else text
 
     def robustness(self, data: EditionView, code: str) -> str | None:
         """How sure the classification of this area is, in plain words (stored by the build)."""
@@ -608,7 +619,7 @@ class Observatory:
             prof = self._facts_profile(data, rec)
         finally:
             con.close()
-        prof = plain(prof)
+        prof = plain({**prof, **self.area_names(data.id, rec["code"])})
         result = (prof, Payload.json(prof))
         with self._lock:
             if version == self._profiles_version:  # not computed from grants since replaced
@@ -626,8 +637,22 @@ class Observatory:
             "group": rec["group"],
             "dimensions": [],
             "summary": self.describe_status(data, rec),
-            "note": "There is no nine-dimension profile for this area.",
+            "summary_sentences": self._facts_sentences(data, rec),
+            "note": no_profile_sentence(get_edition(data.id)),
         }
+
+    def _facts_sentences(self, data: EditionView, rec: dict[str, Any]) -> list[dict[str, Any]]:
+        """'In plain words' where a nation has no indicator profile: the ranks behind the
+        status (naming the nation's indices), the nation's rule, and that there is no profile."""
+        ed = get_edition(data.id)
+        texts = [
+            rank_sentence(ed, rec.get("imd_rank"), data.count),
+            cni_rank_sentence(ed, rec.get("cni_rank")),
+            definition_sentence(ed),
+            no_profile_sentence(ed),
+        ]
+        source = f"{ed.cni} (OCSI); {ed.imd}"
+        return [{"text": t, "source": source} for t in texts if t]
 
     def local_authority_profile(self, edition: str | None, code: str) -> dict[str, Any]:
         """The nine-dimension profile of a local authority (its small areas together), or the

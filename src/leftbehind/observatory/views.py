@@ -43,6 +43,7 @@ from leftbehind.observatory.models import AreaRecord, EditionInfo, LocalAuthorit
 from leftbehind.observatory.payload import GZIP_MIN_BYTES, Payload
 from leftbehind.observatory.tiles import TILES_TABLE, group_key
 from leftbehind.places import crosswalk
+from leftbehind.wording import definition_sentence
 
 VIEWS_TABLE = "observatory_views"
 #: The identification contract: every area record the observatory serves has these fields.
@@ -168,6 +169,8 @@ def edition_info(
         "description": f"{ed.cni} with the {ed.imd}",
         "nation": ed.nation,
         "nation_wording": ed.nation_wording,
+        "index_name": ed.index_name or ed.imd,
+        "definition": definition_sentence(ed),
         "area_word": ed.area_word,
         "area_words": ed.area_words,
         "has_published_list": ed.has_published_list,
