@@ -270,3 +270,38 @@ def test_backup_and_restore_round_trip(community: Community, community_url: str,
     db = Community(community_url)
     assert [x["name"] for x in measures.list_measures(db, None, A)] == ["Kept"]
     db.dispose()
+
+
+def test_the_content_version_moves_with_every_public_write(community: Community):
+    """What the web's fast path watches (at most once a second) to forget kept pages: a new
+    account, a measure, a value and an asset each move it; reads do not."""
+    from leftbehind.community.assets import create_asset
+    from leftbehind.community.inputs import AssetIn
+
+    start = measures.content_version(community)
+    who = accounts.add_user(community, "cv@example.org", "correct horse battery", "editor",
+                            ["E05000028"], name="Version Forum")  # fmt: skip
+    after_user = measures.content_version(community)
+    assert after_user != start
+    m = measures.create_measure(community, who, "E05000028", MeasureIn(name="Benches"))
+    after_measure = measures.content_version(community)
+    assert after_measure[0] > after_user[0]
+    measures.add_observation(community, who, m["id"], ObservationIn(value=3, date="2024-01-31"))
+    after_value = measures.content_version(community)
+    assert after_value[0] > after_measure[0]
+    measures.list_measures(community, None, "E05000028")
+    assert measures.content_version(community) == after_value  # reading changes nothing
+
+    def placer(postcode: str, area: str) -> dict:
+        return {"lsoa21_code": "E01000027", "ltla_code": "E09000002", "lon": 0.13,
+                "lat": 51.54, "point_method": "area"}  # fmt: skip
+
+    create_asset(
+        community,
+        who,
+        "E05000028",
+        AssetIn(category="pub", name="The Oak", evidence_url="https://example.org/oak"),
+        placer,
+    )
+    after_asset = measures.content_version(community)
+    assert after_asset[1] > after_value[1] and after_asset[0] == after_value[0]

@@ -151,16 +151,19 @@ class FastPath:
             return
         if any(name == b"set-cookie" for name, _ in start.get("headers", [])):
             return
-        size = len(body) + sum(len(k) + len(v) for k, v in start.get("headers", []))
+        size = _size(start, body)
         if size > self.max_bytes // 16:
             return
         self._items[key] = (start, body)
         self._bytes += size
         while self._items and (len(self._items) > self.max_entries or self._bytes > self.max_bytes):
-            _, (old_start, old_body) = self._items.popitem(last=False)
-            self._bytes -= len(old_body) + sum(
-                len(k) + len(v) for k, v in old_start.get("headers", [])
-            )
+            _, old = self._items.popitem(last=False)
+            self._bytes -= _size(*old)
+
+
+def _size(start: Message, body: bytes) -> int:
+    """Bytes a kept response holds: its body and headers."""
+    return len(body) + sum(len(k) + len(v) for k, v in start.get("headers", []))
 
 
 def _without_marker(message: Message) -> tuple[Message, bool]:
