@@ -11,10 +11,28 @@ from leftbehind.profiles import framework
 
 def test_every_edition_maps_all_nine_dimensions():
     table = framework.load()
-    for edition in framework.EDITIONS:
+    assert set(framework.NINE_DIMENSION_FRAMEWORKS) == {"england-2019-ward", "england-2023-lsoa"}
+    for edition in framework.NINE_DIMENSION_FRAMEWORKS:
         dims = set(table.loc[table["edition"] == edition, "dimension"])
         assert set(framework.DIMENSION_IDS) <= dims
         assert "supporting" in dims
+
+
+def test_the_other_nations_map_what_their_data_supports():
+    """Wales, Scotland and Northern Ireland: their IMD's domains, the CNI's three domains and
+    grants; skills and disability have no source yet in those nations (the profile says so)."""
+    table = framework.load()
+    supported = {"poverty", "education", "economy", "health", "social_fabric", "connectivity"}
+    for edition in ("wales-2022-msoa", "scotland-2022-iz", "northern-ireland-2022-soa"):
+        rows = table[table["edition"] == edition]
+        dims = set(rows["dimension"])
+        assert supported | {"funding", "supporting"} <= dims, edition
+        assert not {"skills", "disability"} & dims, edition
+        assert {c for c in rows["source_column"] if c.endswith("_score")} == {
+            "civic_assets_score",
+            "engaged_community_score",
+            "connectedness_score",
+        }
 
 
 def test_rates_use_the_right_age_bands():

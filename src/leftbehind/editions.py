@@ -39,6 +39,18 @@ from leftbehind.errors import UnknownName
 ImdMethod = Literal["population_weighted_score", "published_rank", "most_deprived_small_area"]
 
 
+class LevelSpec(BaseModel):
+    """One geography of a ``declared`` profile hierarchy: which areas the small areas make."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str = Field(description="area type, e.g. 'msoa11', 'iz11', 'lgd14'")
+    sql: str = Field(
+        description="SQL returning one row per small area: small (small-area code), code, name, "
+        "la_code, la_name (the area and its local authority)"
+    )
+
+
 class ProfileSpec(BaseModel):
     """How :mod:`leftbehind.profiles` builds area profiles for an edition."""
 
@@ -56,10 +68,16 @@ class ProfileSpec(BaseModel):
     )
     imd_table: str = Field(description="store table listing the small areas (the LSOA IMD)")
     imd_code_column: str = Field(description="small-area code column of `imd_table`")
-    population_table: str = Field(
+    population_table: str | None = Field(
         description="store table of small-area populations: single-year ages "
         "(`total_population`, `age_0` ...) when `age_mix_table` is None, otherwise totals "
-        "(`residents`)"
+        "(`residents`); None: no population is mirrored, every small area counts once"
+    )
+    population_source: str = Field(
+        "ONS population estimates", description="the population's source, as cited to users"
+    )
+    population_where: str | None = Field(
+        None, description="SQL condition selecting one row per small area (e.g. sex = 'All')"
     )
     age_mix_table: str | None = Field(
         None,
@@ -67,11 +85,14 @@ class ProfileSpec(BaseModel):
         "areas through `lookup_lsoa11_lsoa21_ltla22`, splits `population_table`'s totals into "
         "age bands; None when `population_table` has the ages itself",
     )
-    hierarchy: Literal["lsoa11-ward17-ltla19", "lsoa21-ward24-ltla24"] = Field(
+    hierarchy: Literal["lsoa11-ward17-ltla19", "lsoa21-ward24-ltla24", "declared"] = Field(
         description="how small areas group into wards, local authorities and regions: "
         "'lsoa11-ward17-ltla19' (CNI 2019 wards through lookup_lsoa11_ward17, 2019 districts "
-        "and regions) or 'lsoa21-ward24-ltla24' (lookup_lsoa21_ward24_ltla24, 2024 districts "
-        "and regions)"
+        "and regions), 'lsoa21-ward24-ltla24' (lookup_lsoa21_ward24_ltla24, 2024 districts "
+        "and regions) or 'declared' (the `levels` below, and the nation as the one region)"
+    )
+    levels: tuple[LevelSpec, ...] = Field(
+        (), description="the geographies of a 'declared' hierarchy, small areas first"
     )
 
 
@@ -413,6 +434,42 @@ WALES_2022_MSOA = Edition(
     cni_name="Community Needs Index 2022 for Wales",
     small_area_word="LSOA",
     small_area_words="LSOAs",
+    profile=ProfileSpec(
+        framework="wales-2022-msoa",
+        nine_dimensions=False,
+        small_area="lsoa11",
+        imd_table="imd2019_wales_lsoa11",
+        imd_code_column="lsoa11_code",
+        population_table="population19_lsoa11",
+        population_source="ONS mid-2019 LSOA population estimates",
+        hierarchy="declared",
+        levels=(
+            LevelSpec(
+                type="lsoa11",
+                sql="""SELECT lsoa11_code AS small, lsoa11_code AS code, lsoa11_name AS name,
+                    ltla19_code AS la_code, ltla19_name AS la_name
+                    FROM lookup_lsoa11_ltla19 WHERE lsoa11_code LIKE 'W%'""",
+            ),
+            LevelSpec(
+                type="msoa11",
+                sql="""WITH la AS (
+                        SELECT m.msoa11_code, min(t.ltla19_code) AS la_code,
+                               min(t.ltla19_name) AS la_name
+                        FROM lookup_lsoa11_msoa11 m JOIN lookup_lsoa11_ltla19 t USING (lsoa11_code)
+                        GROUP BY m.msoa11_code)
+                    SELECT m.lsoa11_code AS small, m.msoa11_code AS code, c.msoa11_name AS name,
+                           la.la_code, la.la_name
+                    FROM lookup_lsoa11_msoa11 m JOIN cni2022_wales_msoa11 c USING (msoa11_code)
+                    LEFT JOIN la USING (msoa11_code)""",
+            ),
+            LevelSpec(
+                type="ltla19",
+                sql="""SELECT lsoa11_code AS small, ltla19_code AS code, ltla19_name AS name,
+                    ltla19_code AS la_code, ltla19_name AS la_name
+                    FROM lookup_lsoa11_ltla19 WHERE lsoa11_code LIKE 'W%'""",
+            ),
+        ),
+    ),
     notes="Ranking MSOAs by their average WIMD score finds only 14 of the 18 published areas; "
     "the 'contains an LSOA in the most deprived 10%' rule reproduces all 18.",
 )
@@ -456,6 +513,34 @@ SCOTLAND_2022_IZ = Edition(
     cni_name="Community Needs Index 2022 for Scotland",
     small_area_word="data zone",
     small_area_words="data zones",
+    profile=ProfileSpec(
+        framework="scotland-2022-iz",
+        nine_dimensions=False,
+        small_area="dz11",
+        imd_table="imd2020_scotland_dz11",
+        imd_code_column="dz11_code",
+        population_table="population20_dz11",
+        population_source="NRS mid-2020 data zone population estimates",
+        population_where="sex = 'All'",
+        hierarchy="declared",
+        levels=(
+            LevelSpec(
+                type="dz11",
+                sql="""SELECT dz11_code AS small, dz11_code AS code, dz11_name AS name,
+                    ltla20_code AS la_code, ltla20_name AS la_name FROM lookup_dz11_iz11_ltla20""",
+            ),
+            LevelSpec(
+                type="iz11",
+                sql="""SELECT dz11_code AS small, iz11_code AS code, iz11_name AS name,
+                    ltla20_code AS la_code, ltla20_name AS la_name FROM lookup_dz11_iz11_ltla20""",
+            ),
+            LevelSpec(
+                type="ltla20",
+                sql="""SELECT dz11_code AS small, ltla20_code AS code, ltla20_name AS name,
+                    ltla20_code AS la_code, ltla20_name AS la_name FROM lookup_dz11_iz11_ltla20""",
+            ),
+        ),
+    ),
     notes="SIMD publishes ranks only; the 'contains a data zone in the most deprived 10%' "
     "rule reproduces all 59 published areas.",
 )
@@ -487,6 +572,29 @@ NORTHERN_IRELAND_2022_SOA = Edition(
     nation_wording="Northern Ireland's",
     index_name="Northern Ireland Multiple Deprivation Measure 2017 (NIMDM)",
     cni_name="Community Needs Index 2022 for Northern Ireland",
+    profile=ProfileSpec(
+        framework="northern-ireland-2022-soa",
+        nine_dimensions=False,
+        small_area="soa11",
+        imd_table="cni2022_northern_ireland_soa11",
+        imd_code_column="soa11_code",
+        population_table=None,
+        hierarchy="declared",
+        levels=(
+            LevelSpec(
+                type="soa11",
+                sql="""SELECT soa11_code AS small, soa11_code AS code, soa11_name AS name,
+                    lgd14_code AS la_code, lgd14_name AS la_name
+                    FROM cni2022_northern_ireland_soa11""",
+            ),
+            LevelSpec(
+                type="lgd14",
+                sql="""SELECT soa11_code AS small, lgd14_code AS code, lgd14_name AS name,
+                    lgd14_code AS la_code, lgd14_name AS la_name
+                    FROM cni2022_northern_ireland_soa11""",
+            ),
+        ),
+    ),
 )
 
 EDITIONS: dict[str, Edition] = {

@@ -617,6 +617,8 @@ class Observatory:
             prof = build_profile(con, rec["code"], data.id)
         except UnknownName:  # an area the profile framework does not cover: the facts only
             prof = self._facts_profile(data, rec)
+        else:
+            prof = self._with_nation_sentences(data, rec, prof)
         finally:
             con.close()
         prof = plain({**prof, **self.area_names(data.id, rec["code"])})
@@ -639,6 +641,31 @@ class Observatory:
             "summary": self.describe_status(data, rec),
             "summary_sentences": self._facts_sentences(data, rec),
             "note": no_profile_sentence(get_edition(data.id)),
+        }
+
+    def _with_nation_sentences(
+        self, data: EditionView, rec: dict[str, Any], prof: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Outside England, 'In plain words' also gives the ranks behind the status (naming the
+        nation's indices) and the nation's 'left behind' rule, after the opening sentence."""
+        ed = get_edition(data.id)
+        if ed.nation == "England" or not prof.get("summary_sentences"):
+            return prof
+        source = f"{ed.cni} (OCSI); {ed.imd}"
+        extra = [
+            {"text": t, "indicator": None, "value": None, "england": None, "source": source}
+            for t in (
+                rank_sentence(ed, rec.get("imd_rank"), data.count),
+                cni_rank_sentence(ed, rec.get("cni_rank")),
+                definition_sentence(ed),
+            )
+            if t
+        ]
+        sentences = [prof["summary_sentences"][0], *extra, *prof["summary_sentences"][1:]]
+        return {
+            **prof,
+            "summary_sentences": sentences,
+            "summary": " ".join(s["text"] for s in sentences),
         }
 
     def _facts_sentences(self, data: EditionView, rec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -842,7 +869,7 @@ class Observatory:
             if not indicators:
                 rows.append(
                     {"dimension_id": dim.get("id"), "dimension": dim.get("label"),
-                     "indicator": "no data yet"}
+                     "indicator": dim.get("note") or "no data yet"}
                 )  # fmt: skip
             for ind in indicators:
                 comp = ind.get("comparators") or {}

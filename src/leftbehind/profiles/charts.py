@@ -1,9 +1,9 @@
 """An accessible SVG chart of a profile: the area's position on each dimension.
 
 For each of the nine dimensions the chart places, on a 0-100 scale where 100 is the most
-disadvantaged position in England, the area (circle), 'left behind' areas (diamond) and other
-deprived areas (square). The SVG carries a ``<title>`` and a ``<desc>`` that says the same in
-words for screen readers.
+disadvantaged position in the area's nation, the area (circle), 'left behind' areas (diamond)
+and other deprived areas (square). The SVG carries a ``<title>`` and a ``<desc>`` that says the
+same in words for screen readers.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def profile_svg(result: dict) -> str:
     dims = result["dimensions"]
     height = TOP + ROW * len(dims) + 40
     title = f"How {result['name']} compares on nine dimensions"
+    nation = result.get("nation") or "England"
     words = []
     for dim in dims:
         area = dim.get("need_percentile")
@@ -40,7 +41,7 @@ def profile_svg(result: dict) -> str:
                 f"{comps.get('other_deprived') or 0:.0f} for other deprived areas."
             )
     desc = (
-        "Position on a scale from 0 to 100, where 100 is the most disadvantaged in England. "
+        f"Position on a scale from 0 to 100, where 100 is the most disadvantaged in {nation}. "
         + " ".join(words)
     )
     out = [
@@ -50,7 +51,7 @@ def profile_svg(result: dict) -> str:
         f'<title id="chart-title">{escape(title)}</title>',
         f'<desc id="chart-desc">{escape(desc)}</desc>',
         f'<text x="8" y="20" font-size="15" font-weight="bold">{escape(title)}</text>',
-        f'<text x="{LEFT}" y="42" fill="#444">0 = least need in England</text>',
+        f'<text x="{LEFT}" y="42" fill="#444">0 = least need in {escape(nation)}</text>',
         f'<text x="{WIDTH - RIGHT}" y="42" fill="#444" text-anchor="end">100 = most need</text>',
     ]
     for i, dim in enumerate(dims):

@@ -98,13 +98,29 @@ EDITION_FRAMEWORKS = {e.id: e.profile.framework for e in DECLARED.values() if e.
 UNITS = {"share", "index", "ratio_100", "score", "km", "count", "per_1000", "gbp_per_head"}
 DIRECTIONS = {"higher_is_worse", "higher_is_better"}
 METHODS = {"rate", "mean", "decile_share", "census", "grants"}
-#: Where sources are published: the profiled editions' small areas and geographies.
+#: How a value published for another geography reaches each small area: SQL listing
+#: (small, other) pairs; a small area takes the mean of the values of the areas it is linked to
+#: (one area when the other geography contains it; several where 2011 LSOAs were split in 2021).
+#: Keyed by (small-area geography, source geography). Ward values (``ward17``) go through
+#: ``lookup_lsoa11_ward17`` (best fit) in ``values.py``.
+LINKS: dict[tuple[str, str], str] = {
+    ("lsoa11", "msoa11"): "SELECT lsoa11_code AS small, msoa11_code AS other "
+    "FROM lookup_lsoa11_msoa11",
+    ("lsoa11", "lsoa21"): "SELECT lsoa11_code AS small, lsoa21_code AS other "
+    "FROM lookup_lsoa11_lsoa21_ltla22",
+    ("dz11", "iz11"): "SELECT dz11_code AS small, iz11_code AS other FROM lookup_dz11_iz11_ltla20",
+    # NIMDM 2017 is published for the 2001 SOAs, which Northern Ireland kept unchanged in 2011.
+    ("soa11", "soa01"): "SELECT soa01_code AS small, soa01_code AS other "
+    "FROM imd2017_northern_ireland_soa01",
+}
+#: Where sources are published: the profiled editions' small areas and geographies, and the
+#: geographies :data:`LINKS` carries to small areas.
 GEOGRAPHIES = {
     area
     for e in DECLARED.values()
     if e.profile is not None
     for area in (e.profile.small_area, e.geography)
-}
+} | {other for _, other in LINKS}
 
 _AGES = re.compile(r"^ages:(all|\d+\+|\d+-\d+)$")
 _CENSUS = re.compile(r"^[a-z_]+(=|!=).+$")

@@ -30,9 +30,24 @@ from leftbehind.errors import UnknownName, some_of
 from leftbehind.profiles import framework, values
 from leftbehind.search import NameIndex, normalise  # noqa: F401 (normalise re-exported)
 
-CODE_RE = re.compile(r"^[A-Za-z]\d{8}$")
+#: A GSS code (E05000028) or a Northern Ireland super output area code (95GG02S2).
+CODE_RE = re.compile(r"^(?:[A-Za-z]\d{8}|95[A-Za-z]{2}\d{2}[A-Za-z]\d)$")
 #: Order in which geographies are searched for a code or a name.
-TYPE_ORDER = ("ward17", "ward24", "lsoa11", "lsoa21", "ltla19", "ltla24", "region")
+TYPE_ORDER = (
+    "ward17",
+    "ward24",
+    "msoa11",
+    "iz11",
+    "soa11",
+    "lsoa11",
+    "lsoa21",
+    "dz11",
+    "ltla19",
+    "ltla24",
+    "ltla20",
+    "lgd14",
+    "region",
+)
 
 
 class AmbiguousName(UnknownName):
@@ -254,9 +269,16 @@ def group_info(data: values.EditionData, area: Area) -> tuple[str | None, dict[s
     return group, shares
 
 
-def groups_by_edition(con: duckdb.DuckDBPyConnection, area: Area) -> dict[str, str | None]:
+def groups_by_edition(
+    con: duckdb.DuckDBPyConnection, area: Area, nation: str | None = None
+) -> dict[str, str | None]:
+    """The area's group in every profiled edition (of ``nation`` when given)."""
+    from leftbehind.editions import get_edition
+
     out: dict[str, str | None] = {}
     for edition in values.BASE:
+        if nation is not None and get_edition(edition).nation != nation:
+            continue
         data = values.edition_data(con, edition)
         if area.type == "custom":
             codes = area.members
@@ -379,9 +401,11 @@ def _funding(con: duckdb.DuckDBPyConnection, data: values.EditionData, area: Are
 
 def profile_area(con: duckdb.DuckDBPyConnection, area: Area, edition: str) -> dict:
     """The profile of a resolved area (see the module docstring for the shape)."""
+    from leftbehind.editions import get_edition
     from leftbehind.profiles.summary_text import summarise
 
     data = values.edition_data(con, edition)
+    nation = get_edition(edition).nation
     reference_type = area.type if area.type in data.units else values.EDITION_GEOGRAPHY[edition]
     indicators = _indicator_dicts(data, area, reference_type)
     by_dim: dict[str, list[dict]] = {}
@@ -397,6 +421,8 @@ def profile_area(con: duckdb.DuckDBPyConnection, area: Area, edition: str) -> di
             entry["indicators"] = items
             numeric = [i for i in items if i["value"] is not None]
             entry["status"] = "ok" if numeric else "no_data"
+            if not items:
+                entry["note"] = f"No data for {nation} yet."
         entry["need_percentile"] = _mean([i.get("need_percentile") for i in entry["indicators"]])
         entry["comparator_need_percentiles"] = {
             name: _mean(
@@ -418,9 +444,12 @@ def profile_area(con: duckdb.DuckDBPyConnection, area: Area, edition: str) -> di
         "edition": edition,
         "group": group,
         "group_shares": shares,
-        "groups_by_edition": groups_by_edition(con, area),
+        "groups_by_edition": groups_by_edition(con, area, nation),
         "local_authority": {"code": area.la_code, "name": area.la_name} if area.la_code else None,
-        "population": round(float(data.population[area.rows].sum())),
+        "nation": nation,
+        "population": (
+            round(float(data.population[area.rows].sum())) if data.has_population else None
+        ),
         "small_areas": len(area.rows),
         "percentile_among": values.TYPE_WORDS.get(reference_type, reference_type),
         "members": list(area.members) or None,

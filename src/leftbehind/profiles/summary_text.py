@@ -16,6 +16,18 @@ SHARE_PHRASES: dict[str, tuple[str, str]] = {
     "idaci": ("children", "live in families on a low income"),
     "idaopi": ("people aged 60 or more", "live on a low income"),
     "employment": ("adults of working age", "are out of work or too ill to work"),
+    "income_domain": (
+        "people",
+        "live in a part of {nation} in the worst tenth for income",
+    ),
+    "employment_domain": (
+        "people",
+        "live in a part of {nation} in the worst tenth for work",
+    ),
+    "access_domain": (
+        "people",
+        "live in a part of {nation} in the worst tenth for access to services",
+    ),
     "adult_skills": ("adults", "have few or no qualifications"),
     "staying_on": ("young people", "leave school at 16"),
     "households_deprived": (
@@ -25,25 +37,25 @@ SHARE_PHRASES: dict[str, tuple[str, str]] = {
     "disabled": ("people", "have a disability"),
     "education_domain": (
         "people",
-        "live in a part of England in the worst tenth for schools and skills",
+        "live in a part of {nation} in the worst tenth for schools and skills",
     ),
     "children_education": (
         "people",
-        "live in a part of England in the worst tenth for school results",
+        "live in a part of {nation} in the worst tenth for school results",
     ),
-    "health_domain": ("people", "live in a part of England in the worst tenth for health"),
+    "health_domain": ("people", "live in a part of {nation} in the worst tenth for health"),
     "travel_barriers": (
         "people",
-        "live in a part of England in the worst tenth for distance to shops and services",
+        "live in a part of {nation} in the worst tenth for distance to shops and services",
     ),
-    "crime_domain": ("people", "live in a part of England in the worst tenth for crime"),
+    "crime_domain": ("people", "live in a part of {nation} in the worst tenth for crime"),
     "housing_domain": (
         "people",
-        "live in a part of England in the worst tenth for housing and services",
+        "live in a part of {nation} in the worst tenth for housing and services",
     ),
     "environment_domain": (
         "people",
-        "live in a part of England in the worst tenth for the local setting",
+        "live in a part of {nation} in the worst tenth for the local setting",
     ),
     "overcrowding": ("homes", "are too full for the people who live there"),
     "no_central_heating": ("homes", "have no central heating"),
@@ -70,6 +82,11 @@ RANK_PHRASES = {
     "engaged_community": ("the need for local groups and events is", "greater", "smaller"),
     "connectedness": ("the need for better transport and links is", "greater", "smaller"),
     "air_quality": ("air pollution is", "worse", "better"),
+    "loneliness": (
+        "prescribing for conditions linked to loneliness is",
+        "more common",
+        "less common",
+    ),
 }
 #: Plural words for the geographies of profiles: each profiled edition's own geography in its
 #: declared ``Edition.area_words``, then the other geographies profiles cover.
@@ -79,6 +96,9 @@ PLURAL = {
     "lsoa11": "neighbourhoods",
     "ltla19": "council areas",
     "ltla24": "council areas",
+    "ltla20": "council areas",
+    "lgd14": "council areas",
+    "dz11": "data zones",
     "region": "regions",
 }
 #: Words never used about people (tested).
@@ -132,50 +152,66 @@ def _capital(text: str) -> str:
     return text[0].upper() + text[1:] if text else text
 
 
-def _sentence(ind: dict, area_type: str) -> str | None:
+def _population_source(result: dict) -> str:
+    edition = EDITIONS.get(result.get("edition") or "")
+    spec = edition.profile if edition is not None else None
+    return spec.population_source if spec is not None else "ONS population estimates"
+
+
+def _article(word: str) -> str:
+    """'a ward', 'an intermediate zone'."""
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
+def _sentence(
+    ind: dict, area_type: str, nation: str = "England", counted: bool = True
+) -> str | None:
+    """One sentence about an indicator, compared with the nation (``counted``: the edition has
+    small-area populations, so shares are shares of people)."""
     value, unit = ind["value"], ind["unit"]
     england = ind["comparators"].get("nation")
     key = stem(ind["id"])
     if value is None:
         return None
-    if unit == "share" and key in SHARE_PHRASES and england is not None:
+    if unit == "share" and key in SHARE_PHRASES and england is not None and counted:
         who, what = SHARE_PHRASES[key]
+        what = what.format(nation=nation)
         here, there = in_words(value), in_words(england)
         if here == "none":
-            return f"None of the {who} here {what}, compared with {there} across England."
+            return f"None of the {who} here {what}, compared with {there} across {nation}."
         if here == there and abs(value - england) > 0.1 * max(value, england):
             here, there = _per_100(value), _per_100(england)
         if here == there:
-            return f"{_capital(here)} {who} here {what}, the same as across England."
-        return f"{_capital(here)} {who} here {what}, compared with {there} across England."
+            return f"{_capital(here)} {who} here {what}, the same as across {nation}."
+        return f"{_capital(here)} {who} here {what}, compared with {there} across {nation}."
     if unit == "km" and key in DISTANCE_PHRASES and england is not None:
         return (
             f"By road, {DISTANCE_PHRASES[key]} is {value:.1f} km away on average, "
-            f"compared with {england:.1f} km across England."
+            f"compared with {england:.1f} km across {nation}."
         )
     if unit == "ratio_100" and key in RATIO_PHRASES and england:
-        # A standardised ratio: compared with England's own value (118.7 for emergency stays
+        # A standardised ratio: compared with the nation's own value (118.7 for emergency stays
         # in 2019, not 100), never with the nominal 100.
         times = value / england
-        numbers = f"({value:,.1f} here, {england:,.1f} across England)"
+        numbers = f"({value:,.1f} here, {england:,.1f} across {nation})"
         if abs(times - 1) < 0.05:
-            return f"{RATIO_PHRASES[key]} are about the same as across England {numbers}."
+            return f"{RATIO_PHRASES[key]} are about the same as across {nation} {numbers}."
         if times >= 1:
-            return f"{RATIO_PHRASES[key]} are {times:.2f} times the England rate {numbers}."
+            return f"{RATIO_PHRASES[key]} are {times:.2f} times the {nation} rate {numbers}."
         return (
-            f"{RATIO_PHRASES[key]} are lower than across England, "
-            f"at {round(times * 100)}% of the England rate {numbers}."
+            f"{RATIO_PHRASES[key]} are lower than across {nation}, "
+            f"at {round(times * 100)}% of the {nation} rate {numbers}."
         )
     if unit == "count" and england is not None:
         return (
             f"Each GP here has about {value:,.0f} patients, "
-            f"compared with {england:,.0f} across England."
+            f"compared with {england:,.0f} across {nation}."
         )
     if unit == "per_1000" and england is not None:
         return (
             f"There are about {value:.0f} cases of criminal damage "
             "for every 1,000 people each year, "
-            f"compared with {england:.0f} across England."
+            f"compared with {england:.0f} across {nation}."
         )
     if key in RANK_PHRASES and ind.get("need_percentile") is not None:
         thing, worse, better = RANK_PHRASES[key]
@@ -200,6 +236,8 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
     """Sentences for a profile, each a dict {text, indicator, value, england, source}."""
     area_type = result["type"]
     reference = area_type if area_type in PLURAL else "custom"
+    nation = result.get("nation") or "England"
+    counted = result.get("population") is not None
     out: list[dict] = []
     name = result["name"]
     where = result.get("local_authority") or {}
@@ -220,10 +258,16 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
             f"This area is made of {result['small_areas']} small areas, "
             f"home to about {result['population']:,} people."
         )
+    elif not counted:
+        # No small-area population is mirrored for the edition (Northern Ireland).
+        kind = values.TYPE_WORDS.get(area_type, "place").split(" (")[0]
+        where_words = f" in {where['name']}" if where.get("name") != name else ""
+        opening = f"{name} is {_article(kind)}{where_words}."
     elif where.get("name") and where.get("name") != name:
         kind = values.TYPE_WORDS.get(area_type, "place").split(" (")[0]
         opening = (
-            f"{name} is a {kind} in {where['name']}, home to about {result['population']:,} people."
+            f"{name} is {_article(kind)} in {where['name']}, "
+            f"home to about {result['population']:,} people."
         )
     else:
         opening = f"{name} is home to about {result['population']:,} people."
@@ -233,7 +277,7 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
             "indicator": None,
             "value": result["population"] or None,
             "england": None,
-            "source": "ONS population estimates",
+            "source": _population_source(result) if counted else None,
         }
     )
 
@@ -241,7 +285,7 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
     for dim in result["dimensions"]:
         for ind in dim["indicators"]:
             gap = _gap(ind)
-            text = _sentence(ind, reference)
+            text = _sentence(ind, reference, nation, counted)
             if gap is None or text is None:
                 continue
             scored.append((gap, dim["id"], ind, text))
@@ -287,7 +331,7 @@ def summarise(result: dict, strengths: int = 3, challenges: int = 4) -> list[dic
     if not picked_good and not picked_bad and scored:
         out.append(
             {
-                "text": "On most measures here, this place is close to the England average.",
+                "text": f"On most measures here, this place is close to the {nation} average.",
                 "indicator": None,
                 "value": None,
                 "england": None,

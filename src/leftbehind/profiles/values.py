@@ -46,6 +46,12 @@ TYPE_WORDS = {
     "ward24": "ward (2024)",
     "ltla19": "local authority (2019)",
     "ltla24": "local authority (2024)",
+    "msoa11": "neighbourhood (MSOA 2011)",
+    "dz11": "data zone (2011)",
+    "iz11": "intermediate zone (2011)",
+    "soa11": "super output area",
+    "ltla20": "council area (2020)",
+    "lgd14": "local government district (2014)",
     "region": "region",
     "custom": "custom area",
 }
@@ -81,6 +87,8 @@ class EditionData:
     comparators: dict[str, np.ndarray]  # comparator -> indicator values
     comparator_population: dict[str, float]
     group_areas: dict[str, int] = field(default_factory=dict)  # areas per group (identification)
+    #: False where no small-area population is mirrored (each small area then counts once)
+    has_population: bool = True
 
     def aggregate(self, rows: np.ndarray) -> np.ndarray:
         """Values of every indicator over the given base rows (sum num / sum den)."""
@@ -163,8 +171,13 @@ def _populations(
     spec = _profile_spec(edition)
     key = f"{spec.small_area}_code"
     out: dict[str, np.ndarray] = {}
+    if spec.population_table is None:
+        # No small-area population mirrored (Northern Ireland): every small area counts once.
+        return {band: np.ones(len(base)) for band in bands | {"ages:all"}}
     if spec.age_mix_table is None:
-        pop = _df(con, f'select * from "{spec.population_table}"').set_index(key).reindex(base)
+        where = f" where {spec.population_where}" if spec.population_where else ""
+        pop = _df(con, f'select * from "{spec.population_table}"{where}')
+        pop = pop.set_index(key).reindex(base)
         out["ages:all"] = pop["total_population"].to_numpy(float)
         for band in bands - {"ages:all"}:
             out[band] = pop[_age_columns(framework.parse_ages(band))].sum(axis=1).to_numpy(float)
@@ -208,6 +221,12 @@ def _source_values(
             )["ward17_code"],
         )
         return pd.Series(series.reindex(link.reindex(base)).to_numpy(), index=base)
+    small_area = _profile_spec(edition).small_area
+    if row["geography"] != small_area:
+        sql = framework.LINKS[(small_area, row["geography"])]
+        pairs = cache.setdefault(sql, _df(con, sql))
+        linked = pd.Series(series.reindex(pairs["other"]).to_numpy(float), index=pairs["small"])
+        return linked.groupby(level=0).mean().reindex(base)
     return series.reindex(base)
 
 
@@ -273,7 +292,10 @@ def _unit_tables(con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index) -
     """For each geography: areas (code, name, la_code, la_name) and base -> area code, in the
     edition's declared ``profile.hierarchy``."""
     specs: dict[str, dict] = {}
-    if _profile_spec(edition).hierarchy == "lsoa11-ward17-ltla19":
+    spec = _profile_spec(edition)
+    if spec.hierarchy == "declared":
+        return _declared_units(con, edition, base)
+    if spec.hierarchy == "lsoa11-ward17-ltla19":
         la = _df(
             con,
             "select lsoa11_code, lsoa11_name, ltla19_code, ltla19_name from lookup_lsoa11_ltla19",
@@ -372,6 +394,28 @@ def _unit_tables(con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index) -
             {"name": regions["region19_name"], "la_code": "", "la_name": ""}, index=regions.index
         ),
         "link": la_region,
+    }
+    return specs
+
+
+def _declared_units(
+    con: duckdb.DuckDBPyConnection, edition: str, base: pd.Index
+) -> dict[str, dict]:
+    """The geographies of a ``declared`` hierarchy (``ProfileSpec.levels``), and the nation as
+    the one region."""
+    ed = get_edition(edition)
+    specs: dict[str, dict] = {}
+    for level in ed.profile.levels:
+        rows = _df(con, level.sql).drop_duplicates("small")
+        rows = rows[rows["small"].isin(base)]
+        areas = rows.drop_duplicates("code").set_index("code")[["name", "la_code", "la_name"]]
+        specs[level.type] = {"areas": areas, "link": rows.set_index("small")["code"]}
+    specs["region"] = {
+        "areas": pd.DataFrame(
+            {"name": [ed.nation], "la_code": [""], "la_name": [""]},
+            index=pd.Index([ed.country_code]),
+        ),
+        "link": pd.Series(ed.country_code, index=base),
     }
     return specs
 
@@ -550,6 +594,7 @@ def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
             **{g: int((groups == g).sum()) for g in GROUPS},
             "nation": len(groups),
         },
+        has_population=ed.profile.population_table is not None,
     )
 
 

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from leftbehind.assets.stage import ASSET_STATUSES, CATEGORIES, OWNERSHIP
 from leftbehind.community import assets as repo
 from leftbehind.community.inputs import ASSET_FIELDS, AssetCategory, AssetIn, AssetPatch
+from leftbehind.editions import get_edition
 from leftbehind.errors import AreaNotFound, Conflict, InvalidInput, LeftBehindError
 from leftbehind.groups import GROUP_LABELS
 from leftbehind.observatory import Payload
@@ -351,7 +352,9 @@ def _area_sections(
         log.warning("assets unavailable for %s: %s", rec["code"], exc)
         return '<p class="no-data">The asset map is not available just now.</p>', ""
     counts_html = render(
-        request, "asset_counts.html", {"counts": counts, "group_labels": GROUP_LABELS}
+        request,
+        "asset_counts.html",
+        {"counts": counts, "group_labels": GROUP_LABELS, "nation": get_edition(edition).nation},
     )
     section = render(
         request,
