@@ -297,6 +297,9 @@ PAGES = [
     "/funding",
     "/funding/public",
     "/local-authorities/E07000076",
+    "/uk",
+    "/areas/W02000259?edition=wales-2022-msoa",
+    "/areas/95GG02S2?edition=northern-ireland-2022-soa",
 ]
 
 

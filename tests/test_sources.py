@@ -34,8 +34,8 @@ def fake_source(tmp_path: Path, content: bytes, sid: str = "demo_source"):
 def test_registry_rows_are_complete_and_pinned():
     sources = load_registry()
     # the manifest's files; the adopted additions: postcodes etc., public funds, assets, trends,
-    # MSOA names
-    assert len(sources) == 53 + 129 + 4 + 6 + 10 + 1
+    # MSOA names, the UK-wide composite index
+    assert len(sources) == 53 + 129 + 4 + 6 + 10 + 1 + 2
     assert len({s.id for s in sources}) == len(sources)
     for s in sources:
         assert re.fullmatch(r"[0-9a-f]{64}", s.sha256)

@@ -75,6 +75,9 @@ OPERATIONS = [
     "/api/assets/{asset_id}/history",
     "/api/crosswalks/{from_type}.csv",
     "/api/map-labels",
+    "/api/uk-summary",
+    "/api/uk-summary.csv",
+    "/api/areas/{code}/uk-index",
 ]
 #: Operations with rules across parameters that a schema cannot state (an allocation's floor
 #: x areas within the budget, one profile weight per year, the work caps; a first year not

@@ -149,6 +149,7 @@ class Observatory:
         self.grants_frame: Callable[[tuple], Any] | None = None
         self._profiles_version: tuple | None = None
         self._trends: Any = None
+        self._uk: Any = None
         self._subsets: OrderedDict[tuple, Payload] = OrderedDict()
         self._feature_index: dict[tuple[str, str], dict[str, str]] = {}
         self._compares: dict[tuple, tuple[dict[str, Any], Payload]] = {}
@@ -185,6 +186,16 @@ class Observatory:
 
             self._trends = Trends(self)
         return self._trends
+
+    @property
+    def uk(self) -> Any:
+        """Across the UK: every area on the composite UK index
+        (:class:`leftbehind.observatory.uk.UKIndex`)."""
+        if self._uk is None:
+            from leftbehind.observatory.uk import UKIndex
+
+            self._uk = UKIndex(self)
+        return self._uk
 
     @property
     def charts(self) -> Any:

@@ -14,6 +14,7 @@ DERIVED_STAGES: list[str] = [
     "leftbehind.assets.stage:build_assets",
     "leftbehind.trend.series:build_series",
     "leftbehind.trend.outcomes:build_outcomes",
+    "leftbehind.indices.uk:build_uk_index",
     "leftbehind.robustness.stage:build_robustness",
     "leftbehind.profiles.values:build_profile_inputs",
     "leftbehind.observatory.tiles:build_tiles",

@@ -45,6 +45,7 @@ from leftbehind.web import (
     rendering,
     search,
     trend,
+    uk,
 )
 from leftbehind.web.common import ResponseCache, reject_unknown_query
 from leftbehind.web.fastpath import FastPath
@@ -296,6 +297,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/vendor/maplibre", StaticFiles(directory=str(vendor)), name="maplibre")
 
     app.include_router(trend.router)
+    app.include_router(uk.router)
     app.include_router(api.router)
     app.include_router(funding.api_router)
     app.include_router(public_funds.api_router)
@@ -309,6 +311,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(compare_areas.router)
     app.include_router(charts.router)
     app.include_router(pages.router)
+    app.include_router(uk.pages_router)
     app.include_router(funding.page_router)
     app.include_router(public_funds.page_router)
     app.include_router(account_pages.router)

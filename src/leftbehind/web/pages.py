@@ -64,6 +64,7 @@ def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
         "trend": obs.trends.area_for_page(data.id, rec["code"]),
         "outcomes": obs.trends.outcomes_for_page(data.id, rec["code"]),
         "area_map_bounds": obs.area_map_bounds(data.id, rec["code"]),
+        "uk_index": obs.uk.area(data.id, rec["code"]),
     }
 
 

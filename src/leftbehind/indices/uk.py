@@ -1,0 +1,186 @@
+"""One UK scale: mySociety's composite UK Index of Multiple Deprivation for every edition's areas.
+
+Each nation publishes its own index (English IMD 2019, WIMD 2019, SIMD 2020, NIMDM 2017); their
+ranks cannot be compared across borders. mySociety's composite index (``composite_uk_imd``,
+CC BY 4.0) follows Abel, Barclay and Payne (2016): the income and employment domains, which
+measure nearly the same thing in every nation, are used to re-express each nation's overall
+score on the scale of a base nation. For analysis across the whole UK mySociety recommends the
+England-based file, ``UK_IMD_E.csv`` (most small areas are English), and its population deciles
+(``UK_IMD_E_pop_decile``: a tenth of the UK's people in each); that is the file adopted here
+(source ``uk_imd_england``): 42,619 small areas (32,844 English and 1,909 Welsh LSOAs of 2011,
+6,976 Scottish data zones, 890 Northern Irish SOAs), rank 1 = most deprived in the UK.
+
+Per edition area (table ``uk_index_areas``) the build keeps the small areas of the index that
+make it (the edition's own small areas; for the 2021-LSOA editions the 2011 LSOAs each 2021 LSOA
+was made from; a Northern Irish SOA is its own small area), the UK rank and population decile
+of the most deprived of them, and how many are among the UK's most deprived tenth. Counts are of
+small areas, not people: not every nation's small-area populations are in the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from leftbehind.editions import EDITIONS, Edition
+
+SOURCE_TABLE = "uk_imd_england"
+SMALL_TABLE = "uk_index_small"
+AREAS_TABLE = "uk_index_areas"
+SUMMARY_TABLE = "uk_index_summary"
+
+CREDIT = (
+    "Composite UK Index of Multiple Deprivation by mySociety (composite_uk_imd, CC BY 4.0), "
+    "after Abel, Barclay and Payne (2016), from the four nations' official indices (OGL v3)"
+)
+METHOD = (
+    "mySociety's composite index puts the small areas of all four nations on one scale: the "
+    "income and employment domains, which measure nearly the same thing in every nation, are "
+    "used to re-express each nation's own deprivation score on the English scale. It is the "
+    "only way to compare deprivation across borders, but it is an estimate: each nation's own "
+    "index remains the better measure within the nation."
+)
+#: Groups summarised (identification groups, then every area of the edition).
+SUMMARY_GROUPS = ("left_behind", "other_deprived", "rest", "all")
+
+TABLE_DOCS = {
+    SMALL_TABLE: {
+        "": "Every small area of the UK on mySociety's composite UK IMD (England-based)",
+        "nation": "E, W, S or N",
+        "small_code": "2011 LSOA (England, Wales), 2011 data zone (Scotland), SOA (N. Ireland)",
+        "uk_score": "composite score on the English IMD 2019 scale (higher = more deprived)",
+        "uk_rank": "rank among the UK's 42,619 small areas (1 = most deprived; equal scores "
+        "share a rank, as published)",
+        "uk_decile": "UK population decile (1 = the most deprived tenth of the UK's people)",
+    },
+    AREAS_TABLE: {
+        "": "Each edition area on the UK-wide index: its small areas, the most deprived of "
+        "them and how many are in the UK's most deprived tenth",
+        "edition": "identification edition",
+        "code": "area code",
+        "small_areas": "small areas of the UK index making the area",
+        "uk_rank": "UK rank of its most deprived small area (1 = most deprived)",
+        "uk_decile": "UK population decile of that small area",
+        "most_deprived_10": "its small areas in the UK's most deprived tenth (decile 1)",
+        "most_deprived_20": "its small areas in the UK's most deprived fifth (deciles 1-2)",
+    },
+    SUMMARY_TABLE: {
+        "": "The UK-wide index summarised per edition and group ('left behind', other "
+        "deprived, the rest, all areas)",
+        "edition": "identification edition",
+        "nation": "the edition's nation",
+        "group": "left_behind, other_deprived, rest or all",
+        "areas": "areas in the group",
+        "small_areas": "their small areas on the UK index",
+        "share_10": "share of those small areas in the UK's most deprived tenth",
+        "share_20": "share in the UK's most deprived fifth",
+        "areas_with_10": "areas with at least one small area in the UK's most deprived tenth",
+        "median_rank": "median over the areas of the UK rank of their most deprived small area",
+    },
+}
+
+
+def small_area_links_sql(ed: Edition) -> str:
+    """SQL of ``small, code``: the UK index's small areas making each area of ``ed``."""
+    if ed.small_sql:
+        return f"SELECT small, code FROM ({ed.small_sql})"
+    if ed.geography == "lsoa21":
+        return """SELECT DISTINCT lsoa11_code AS small, lsoa21_code AS code
+                  FROM lookup_lsoa11_lsoa21_ltla22 WHERE lsoa21_code LIKE 'E%'"""
+    if ed.geography == "soa11":
+        return f"SELECT soa11_code AS small, soa11_code AS code FROM {ed.cni_table}"
+    raise ValueError(f"edition {ed.id} has no route to the UK index's small areas")
+
+
+def small_area_words(ed: Edition) -> tuple[str, str]:
+    """How the UK index's small areas of an edition are called (singular, plural)."""
+    if ed.geography == "lsoa21":
+        return "2011 LSOA", "2011 LSOAs"
+    if ed.geography == "soa11":
+        return "super output area", "super output areas"
+    return ed.small_area_word, ed.small_area_words
+
+
+def build_uk_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Build stage: ``uk_index_small``, ``uk_index_areas``, ``uk_index_summary``."""
+    con.execute(f"DROP TABLE IF EXISTS {SMALL_TABLE}")
+    con.execute(
+        f"""CREATE TABLE {SMALL_TABLE} AS
+        SELECT nation, lsoa AS small_code, uk_imd_e_score::DOUBLE AS uk_score,
+               uk_imd_e_rank::INTEGER AS uk_rank, uk_imd_e_pop_decile::INTEGER AS uk_decile
+        FROM {SOURCE_TABLE} ORDER BY uk_rank"""
+    )
+    parts = [
+        f"""SELECT '{ed.id}' AS edition, l.code, count(*) AS small_areas,
+                   min(s.uk_rank) AS uk_rank, min(s.uk_decile) AS uk_decile,
+                   count(*) FILTER (WHERE s.uk_decile = 1) AS most_deprived_10,
+                   count(*) FILTER (WHERE s.uk_decile <= 2) AS most_deprived_20
+            FROM ({small_area_links_sql(ed)}) l
+            JOIN {SMALL_TABLE} s ON s.small_code = l.small
+            WHERE l.code IN (SELECT code FROM identification WHERE edition = '{ed.id}')
+            GROUP BY l.code"""
+        for ed in EDITIONS.values()
+    ]
+    con.execute(f"DROP TABLE IF EXISTS {AREAS_TABLE}")
+    con.execute(
+        f"""CREATE TABLE {AREAS_TABLE} AS SELECT edition, code, small_areas::INTEGER AS
+            small_areas, uk_rank::INTEGER AS uk_rank, uk_decile::INTEGER AS uk_decile,
+            most_deprived_10::INTEGER AS most_deprived_10,
+            most_deprived_20::INTEGER AS most_deprived_20
+        FROM ({" UNION ALL ".join(parts)}) ORDER BY edition, code"""
+    )
+    nations = " ".join(f"WHEN '{ed.id}' THEN '{ed.nation}'" for ed in EDITIONS.values())
+    con.execute(f"DROP TABLE IF EXISTS {SUMMARY_TABLE}")
+    con.execute(
+        f"""CREATE TABLE {SUMMARY_TABLE} AS
+        WITH g AS (
+            SELECT a.*, i."group" FROM {AREAS_TABLE} a
+            JOIN identification i ON i.edition = a.edition AND i.code = a.code),
+        both_ AS (SELECT * FROM g UNION ALL SELECT * REPLACE ('all' AS "group") FROM g)
+        SELECT edition, CASE edition {nations} END AS nation, "group",
+               count(*)::INTEGER AS areas, sum(small_areas)::INTEGER AS small_areas,
+               sum(most_deprived_10) / sum(small_areas) AS share_10,
+               sum(most_deprived_20) / sum(small_areas) AS share_20,
+               count(*) FILTER (WHERE most_deprived_10 > 0)::INTEGER AS areas_with_10,
+               quantile_cont(uk_rank, 0.5) AS median_rank
+        FROM both_ GROUP BY edition, "group" ORDER BY edition, "group"
+        """
+    )
+
+
+def ordinal_tenth(decile: int) -> str:
+    """1 -> 'most deprived tenth'; 2 -> '2nd most deprived tenth'; 10 -> 'least deprived
+    tenth'."""
+    if decile == 1:
+        return "most deprived tenth"
+    if decile == 10:
+        return "least deprived tenth"
+    suffix = {2: "nd", 3: "rd"}.get(decile, "th")
+    return f"{decile}{suffix} most deprived tenth"
+
+
+def area_sentences(ed: Edition, name: str, row: dict[str, Any], total: int) -> list[str]:
+    """Plain words for an area's place on the UK-wide index."""
+    _, many = small_area_words(ed)
+    rank, n = int(row["uk_rank"]), int(row["small_areas"])
+    where = ordinal_tenth(int(row["uk_decile"]))
+    if n == 1:
+        first = (
+            f"On one scale for the whole UK, {name} ranks {rank:,} of {total:,} small areas "
+            f"(1 is most deprived): in the UK's {where}."
+        )
+        return [first]
+    first = (
+        f"On one scale for the whole UK, the most deprived of {name}'s {n:,} {many} ranks "
+        f"{rank:,} of {total:,} small areas (1 is most deprived): in the UK's {where}."
+    )
+    k = int(row["most_deprived_10"])
+    if k == 0:
+        second = f"None of its {many} is among the UK's most deprived tenth."
+    elif k == n:
+        second = f"All {n:,} of its {many} are among the UK's most deprived tenth."
+    else:
+        verb = "is" if k == 1 else "are"
+        second = f"{k:,} of its {n:,} {many} {verb} among the UK's most deprived tenth."
+    return [first, second]
