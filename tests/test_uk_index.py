@@ -158,3 +158,45 @@ def test_uk_summary_page_json_and_csv(client, con):
         assert n["sentence"].replace("'", "&#39;") in page.text
     assert "CC BY 4.0" in page.text and "Abel, Barclay and Payne" in page.text
     assert client.get("/api/uk-summary?bogus=1").status_code == 422
+
+
+def test_council_names_match_known_answers():
+    assert uk.council_key("Thanet District Council") == uk.council_key("Thanet") == "thanet"
+    assert uk.council_key("Bristol City Council") == uk.council_key("Bristol, City of")
+    assert uk.council_key("Durham County Council") == uk.council_key("County Durham")
+    assert uk.council_key("City of Bradford Metropolitan District Council") == "bradford"
+    assert uk.council_key("Borough Council of King's Lynn and West Norfolk") == uk.council_key(
+        "King's Lynn and West Norfolk"
+    )
+    assert uk.council_key("Council of the Isles of Scilly") == "isles of scilly"
+    assert uk.council_key("Rhondda Cynon Taf County Borough Council") == "rhondda cynon taf"
+
+
+def test_every_current_council_is_matched(con):
+    """All 2024 districts of England and Wales, Scotland's councils and Northern Ireland's
+    districts find their mySociety row; each mySociety council matches at most one of them."""
+    for sql in (uk.LA_NAME_SQL[0], *uk.LA_NAME_SQL[2:4]):
+        missing = con.execute(
+            f"SELECT x.code FROM ({sql}) x(code, name) "
+            f"WHERE x.code NOT IN (SELECT gss_code FROM {uk.LA_TABLE})"
+        ).fetchall()
+        assert missing == [], sql
+    thanet = con.execute(
+        f"SELECT mysociety_code, pop_decile FROM {uk.LA_TABLE} WHERE gss_code = 'E07000114'"
+    ).fetchone()
+    source = con.execute(
+        f"SELECT la_imd_pop_decile::INTEGER FROM {uk.LA_SOURCE_TABLE} "
+        "WHERE local_authority_code = 'THA'"
+    ).fetchone()[0]
+    assert thanet == ("THA", source)
+
+
+def test_local_authority_page_and_api(client):
+    doc = client.get("/api/local-authorities/E07000114/uk-index").json()
+    assert doc["mysociety_code"] == "THA" and doc["sentence"].startswith(
+        "On one scale for the whole UK, Thanet is in the"
+    )
+    page = client.get("/local-authorities/E07000114").text
+    assert 'id="uk-index"' in page and "Thanet District Council" in page
+    gone = client.get("/api/local-authorities/E07000007/uk-index").json()  # Wycombe, 2020
+    assert gone["pop_decile"] is None and "does not list" in gone["note"]

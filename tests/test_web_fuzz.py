@@ -78,6 +78,7 @@ OPERATIONS = [
     "/api/uk-summary",
     "/api/uk-summary.csv",
     "/api/areas/{code}/uk-index",
+    "/api/local-authorities/{code}/uk-index",
 ]
 #: Operations with rules across parameters that a schema cannot state (an allocation's floor
 #: x areas within the budget, one profile weight per year, the work caps; a first year not

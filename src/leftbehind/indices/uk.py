@@ -19,6 +19,9 @@ small areas, not people: not every nation's small-area populations are in the st
 
 from __future__ import annotations
 
+import csv
+import re
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -29,6 +32,19 @@ SOURCE_TABLE = "uk_imd_england"
 SMALL_TABLE = "uk_index_small"
 AREAS_TABLE = "uk_index_areas"
 SUMMARY_TABLE = "uk_index_summary"
+LA_SOURCE_TABLE = "uk_imd_local_authorities"
+LA_TABLE = "uk_index_local_authorities"
+#: mySociety councils whose official name does not match the ONS name once normalised (see
+#: :func:`council_key`): mySociety code -> GSS code, with the reason.
+LA_ALIASES_CSV = Path(__file__).with_name("uk_la_aliases.csv")
+#: Where the store names its local authorities (every vintage an edition uses).
+LA_NAME_SQL = (
+    "SELECT DISTINCT ltla24_code AS code, ltla24_name AS name FROM lookup_lsoa21_ward24_ltla24",
+    "SELECT DISTINCT ltla19_code, ltla19_name FROM lookup_lsoa11_ltla19",
+    "SELECT DISTINCT ltla20_code, ltla20_name FROM lookup_dz11_iz11_ltla20",
+    "SELECT DISTINCT lgd14_code, lgd14_name FROM cni2022_northern_ireland_soa11",
+    "SELECT DISTINCT lad19_code, lad19_name FROM cni2019_england_ward17",
+)
 
 CREDIT = (
     "Composite UK Index of Multiple Deprivation by mySociety (composite_uk_imd, CC BY 4.0), "
@@ -64,6 +80,18 @@ TABLE_DOCS = {
         "uk_decile": "UK population decile of that small area",
         "most_deprived_10": "its small areas in the UK's most deprived tenth (decile 1)",
         "most_deprived_20": "its small areas in the UK's most deprived fifth (deciles 1-2)",
+    },
+    LA_TABLE: {
+        "": "Local authorities on mySociety's composite UK IMD (its council summary), matched "
+        "to GSS codes by name (uk_la_aliases.csv where the names differ); combined and county "
+        "authorities are left out",
+        "gss_code": "local authority code (every vintage the editions use)",
+        "name": "the store's name of the local authority",
+        "mysociety_code": "mySociety's council code",
+        "official_name": "the council's official name",
+        "score": "population-weighted composite deprivation score (higher = more deprived)",
+        "pop_decile": "UK decile of councils by population (1 = most deprived)",
+        "pop_quintile": "UK quintile of councils by population (1 = most deprived)",
     },
     SUMMARY_TABLE: {
         "": "The UK-wide index summarised per edition and group ('left behind', other "
@@ -146,6 +174,86 @@ def build_uk_index(con: duckdb.DuckDBPyConnection) -> None:
                quantile_cont(uk_rank, 0.5) AS median_rank
         FROM both_ GROUP BY edition, "group" ORDER BY edition, "group"
         """
+    )
+    build_uk_local_authorities(con)
+
+
+def council_key(name: str) -> str:
+    """A council's name without the words that differ between mySociety's official names and
+    the ONS names: 'Thanet District Council' and 'Thanet' -> 'thanet'; 'Bristol City Council' and
+    'Bristol, City of' -> 'bristol'; 'Durham County Council' and 'County Durham' -> 'durham'.
+
+    >>> council_key("London Borough of Enfield"), council_key("The Highland Council")
+    ('enfield', 'highland')
+    """
+    text = name.lower().replace("&", " and ").replace("'", "")
+    text = re.sub(r",\s*(city|county) of$", "", text.strip())
+    text = re.sub(
+        r"^(the |council of the |borough council of |london borough of |royal borough of "
+        r"|city and county of |city of |county of |metropolitan borough of )+",
+        "",
+        text,
+    )
+    text = re.sub(
+        r"\b((metropolitan )?(borough|district|city|county)( and district)? )?council\b.*$",
+        "",
+        text,
+    )
+    text = re.sub(r"\b(city|county|metropolitan|district)\b", " ", text)
+    return re.sub(r"[^a-z]+", " ", text).strip()
+
+
+def _la_matches(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(GSS code, its name, mySociety code) for every store local authority mySociety lists."""
+    names: dict[str, str] = {}
+    for sql in LA_NAME_SQL:
+        for code, name in con.execute(sql).fetchall():
+            if code and name:
+                names.setdefault(code, name)
+    by_key: dict[str, list[str]] = {}
+    for code, name in names.items():
+        by_key.setdefault(council_key(name), []).append(code)
+    with LA_ALIASES_CSV.open(newline="") as handle:
+        aliases = {r["mysociety_code"]: r["gss_code"] for r in csv.DictReader(handle)}
+    out = []
+    for ms_code, official in con.execute(
+        f"SELECT local_authority_code, official_name FROM {LA_SOURCE_TABLE}"
+    ).fetchall():
+        codes = [aliases[ms_code]] if ms_code in aliases else by_key.get(council_key(official), [])
+        out.extend((code, names.get(code, official), ms_code) for code in codes)
+    return out
+
+
+def build_uk_local_authorities(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``uk_index_local_authorities`` (part of :func:`build_uk_index`)."""
+    matches = _la_matches(con)
+    con.execute(f"DROP TABLE IF EXISTS {LA_TABLE}")
+    con.execute(
+        f"""CREATE TABLE {LA_TABLE} (gss_code VARCHAR PRIMARY KEY, name VARCHAR,
+            mysociety_code VARCHAR, official_name VARCHAR, score DOUBLE, pop_decile INTEGER,
+            pop_quintile INTEGER)"""
+    )
+    if matches:
+        con.execute("CREATE TEMP TABLE _uk_la_match (gss_code VARCHAR, name VARCHAR, ms VARCHAR)")
+        con.executemany("INSERT INTO _uk_la_match VALUES (?, ?, ?)", matches)
+        con.execute(
+            f"""INSERT INTO {LA_TABLE}
+            SELECT m.gss_code, any_value(m.name), any_value(s.local_authority_code),
+                   any_value(s.official_name), any_value(s.la_deprivation_score::DOUBLE),
+                   any_value(s.la_imd_pop_decile::INTEGER),
+                   any_value(s.la_imd_pop_quintile::INTEGER)
+            FROM _uk_la_match m JOIN {LA_SOURCE_TABLE} s ON s.local_authority_code = m.ms
+            GROUP BY m.gss_code"""
+        )
+        con.execute("DROP TABLE _uk_la_match")
+
+
+def la_sentence(row: dict[str, Any]) -> str:
+    """Plain words for a local authority on the UK-wide index."""
+    return (
+        f"On one scale for the whole UK, {row['name']} is in the "
+        f"{ordinal_tenth(int(row['pop_decile']))} of the UK's councils, counted by population "
+        f"(mySociety's council score {row['score']:.1f}; higher is more deprived)."
     )
 
 

@@ -37,6 +37,7 @@ class UKIndex:
         self._lock = threading.Lock()
         self._areas: dict[tuple[str, str], dict[str, Any]] | None = None
         self._summary: list[dict[str, Any]] | None = None
+        self._las: dict[str, dict[str, Any]] = {}
         self._total = 0
 
     def _load(self) -> None:
@@ -56,11 +57,15 @@ class UKIndex:
             names = [d[0] for d in cur.description]
             summary = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             total = con.execute(f"SELECT count(*) FROM {uk.SMALL_TABLE}").fetchone()[0]
+            cur = con.execute(f"SELECT * FROM {uk.LA_TABLE}")
+            names = [d[0] for d in cur.description]
+            las = {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
         finally:
             con.close()
         with self._lock:
             if self._areas is None:
-                self._summary, self._total, self._areas = summary, int(total), areas
+                self._summary, self._total, self._las = summary, int(total), las
+                self._areas = areas
 
     def area(self, edition: str | None, code: str) -> dict[str, Any] | None:
         """The area's place on the UK-wide index, or None where the index has no small area
@@ -83,6 +88,24 @@ class UKIndex:
             "small_area_word": one,
             "small_area_words": many,
             "sentences": uk.area_sentences(ed, name, row, self._total),
+            "method": uk.METHOD,
+            "source": uk.CREDIT,
+            "licence": "CC BY 4.0",
+            "summary_url": "/uk",
+        }
+
+    def local_authority(self, edition: str | None, code: str) -> dict[str, Any] | None:
+        """A local authority on mySociety's UK-wide council summary, or None where mySociety
+        does not list it (councils replaced since, such as Wycombe in 2020)."""
+        data, la = self.obs.local_authority(edition, code)
+        self._load()
+        row = self._las.get(la["code"])
+        if row is None:
+            return None
+        return {
+            **row,
+            "edition": data.id,
+            "sentence": uk.la_sentence(row),
             "method": uk.METHOD,
             "source": uk.CREDIT,
             "licence": "CC BY 4.0",

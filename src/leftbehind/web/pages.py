@@ -151,6 +151,7 @@ async def local_authority_page(
             "asset_counts": assets.asset_map(request).count_by_local_authority(la["code"]),
             "la_assets": assets.asset_map(request).in_local_authority(la["code"]),
             "la_map_bounds": json.dumps(obs.local_authority_bounds(data.id, la["code"]) or ""),
+            "uk_index": obs.uk.local_authority(data.id, la["code"]),
         }
 
     # The official part is kept rendered; the public funds (imported funds change without a

@@ -72,6 +72,27 @@ async def area_uk_index(request: Request, code: AreaCode, edition: EditionParam 
     return json_response(request, doc)
 
 
+@router.get(
+    "/local-authorities/{code}/uk-index",
+    summary="A local authority on the UK-wide composite index (mySociety's council summary)",
+    description="The council's population-weighted composite score and its UK decile and "
+    "quintile of councils by population, matched to the GSS code by name; councils mySociety "
+    "no longer lists (replaced since) have `pop_decile` null and a note.",
+    responses=NOT_FOUND,
+)
+async def la_uk_index(request: Request, code: AreaCode, edition: EditionParam = None) -> Response:
+    obs = observatory(request)
+    ed = edition.value if edition is not None else None
+    doc = await run_in_threadpool(obs.uk.local_authority, ed, code)
+    if doc is None:
+        data, la = await lookup(request, obs.local_authority, ed, code)
+        doc = {"gss_code": la["code"], "name": la["name"], "edition": data.id,
+               "pop_decile": None,
+               "note": "mySociety's UK-wide council summary does not list this council "
+               "(it may have been replaced since)."}  # fmt: skip
+    return json_response(request, doc)
+
+
 @pages_router.get("/uk", response_class=HTMLResponse)
 async def uk_page(request: Request, edition: PageEditionParam = None) -> Response:
     obs = observatory(request)
