@@ -9,4 +9,4 @@ if [ ! -x .venv/bin/pytest ]; then
 fi
 . .venv/bin/activate
 ruff check src tests bench
-pytest --doctest-modules src/leftbehind tests "$@"
+pytest --doctest-modules --durations=30 src/leftbehind tests "$@"
