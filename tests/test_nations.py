@@ -224,3 +224,22 @@ def test_northern_ireland_counts_each_soa_once(client, con):
     belfast = profile(con, "N09000003", "northern-ireland-2022-soa")
     value = {i["id"]: i["value"] for d in belfast["dimensions"] for i in d["indicators"]}
     assert value["n17_income_domain"] == pytest.approx(share, abs=1e-4)
+
+
+def test_profile_and_comparison_markdown_name_the_nation(con):
+    """The CLI's Markdown (profile --markdown, compare) names the area's nation in its headings
+    and, for Northern Ireland, claims no population."""
+    from leftbehind.profiles.compare import compare
+    from leftbehind.profiles.compare import markdown as compare_markdown
+    from leftbehind.profiles.profile import profile
+    from leftbehind.profiles.render import profile_markdown
+
+    wales = profile_markdown(profile(con, "W02000259", "wales-2022-msoa"))
+    assert "| other deprived | Wales |" in wales and "England" not in wales
+    assert "Neighbourhood (MSOA 2011)" in wales and "Population 5,950." in wales
+    ni = profile_markdown(profile(con, "95GG02S2", "northern-ireland-2022-soa"))
+    assert "No population estimate (each small area counts once)." in ni
+    doc = compare_markdown(compare(con, "northern-ireland-2022-soa"))
+    assert doc.startswith("# 'Left behind' vs other deprived areas vs Northern Ireland")
+    assert "'Left behind': 16 areas." in doc and "each small area counts once" in doc
+    assert "England" not in doc

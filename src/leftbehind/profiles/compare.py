@@ -1,4 +1,4 @@
-"""The report's comparison: 'left behind' areas vs other deprived areas vs England.
+"""The report's comparison: 'left behind' areas vs other deprived areas vs the nation.
 
 ``compare(con, edition)`` gives every indicator's population-weighted value for the three
 groups, and ``checks`` says, dimension by dimension, whether the data agrees with what the
@@ -101,7 +101,9 @@ def _num(value: float, unit: str) -> str:
     return format_value(value, unit)
 
 
-def report_checks(table: pd.DataFrame, grants_available: bool = False) -> list[dict]:
+def report_checks(
+    table: pd.DataFrame, grants_available: bool = False, nation: str = "England"
+) -> list[dict]:
     """Per dimension: what the report found and whether this data agrees, quantitatively.
 
     Each check lists its indicators with the 'left behind' value, the comparator's, their
@@ -144,7 +146,7 @@ def report_checks(table: pd.DataFrame, grants_available: bool = False) -> list[d
         worse = [i["label"] for i in verdicts if i["verdict"] == "worse"]
         not_worse = [i["label"] for i in verdicts if i["verdict"] in ("better", "same")]
         circular = bool(items) and not tested
-        against_words = "other deprived areas" if against == "other_deprived" else "England"
+        against_words = "other deprived areas" if against == "other_deprived" else nation
         if circular:
             status = "circular"
         elif not verdicts:
@@ -238,7 +240,7 @@ def report_checks(table: pd.DataFrame, grants_available: bool = False) -> list[d
                 check["against_nation"] = {
                     "better_than_nation": better,
                     "sentence": (
-                        f"Against England, though, 'left behind' areas fare better on "
+                        f"Against {nation}, though, 'left behind' areas fare better on "
                         f"{len(better)} of {len(tested)} indicators: {words}."
                     ),
                 }
@@ -257,7 +259,11 @@ def compare(con: duckdb.DuckDBPyConnection, edition: str) -> dict:
     groups = {
         name: {
             "areas": data.group_areas.get(name, 0),
-            "population": round(data.comparator_population[name]),
+            "population": (
+                None
+                if np.isnan(data.comparator_population[name])
+                else round(data.comparator_population[name])
+            ),
         }
         for name in values.COMPARATORS
     }
@@ -305,7 +311,10 @@ def compare(con: duckdb.DuckDBPyConnection, edition: str) -> dict:
         "headline": headline,
         "groups": groups,
         "indicators": indicators,
-        "checks": report_checks(table, grants_available=grants is not None),
+        "nation": get_edition(edition).nation,
+        "checks": report_checks(
+            table, grants_available=grants is not None, nation=get_edition(edition).nation
+        ),
     }
 
 
@@ -326,21 +335,27 @@ def format_value(value: float | None, unit: str) -> str:
 def markdown(result: dict) -> str:
     """The comparison as Markdown: the table, then where the data agrees with the report."""
     g = result["groups"]
+    nation = result.get("nation") or "England"
     lines = [
-        f"# 'Left behind' vs other deprived areas vs England ({result['edition']})",
+        f"# 'Left behind' vs other deprived areas vs {nation} ({result['edition']})",
         "",
         " ".join(
-            f"{label}: {g[key]['areas']:,} areas, {g[key]['population']:,} people."
+            f"{label}: {g[key]['areas']:,} areas"
+            + (f", {g[key]['population']:,} people." if g[key]["population"] is not None else ".")
             for key, label in (
                 ("left_behind", "'Left behind'"),
                 ("other_deprived", "Other deprived"),
-                ("nation", "England"),
+                ("nation", nation),
             )
         )
         + " "
-        "Values are population-weighted; rates are summed counts over summed populations.",
+        + (
+            "Values are population-weighted; rates are summed counts over summed populations."
+            if g["nation"]["population"] is not None
+            else "No small-area population is mirrored: each small area counts once."
+        ),
         "",
-        "| dimension | indicator | 'left behind' | other deprived | England "
+        f"| dimension | indicator | 'left behind' | other deprived | {nation} "
         "| 'left behind' vs other deprived |",
         "|---|---|---:|---:|---:|---|",
     ]

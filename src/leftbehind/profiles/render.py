@@ -24,11 +24,17 @@ def profile_markdown(result: dict) -> str:
         "rest": "neither",
         "mixed": "mixed",
     }.get(result["group"], str(result["group"]))
+    nation = result.get("nation") or "England"
     lines = [
         f"# {result['name']} ({result['code']})",
         "",
-        f"{result['type_label'].capitalize()}, edition {result['edition']}; group: {group}. "
-        f"Population {result['population']:,}.",
+        f"{result['type_label'][:1].upper()}{result['type_label'][1:]}, "
+        f"edition {result['edition']}; group: {group}. "
+        + (
+            f"Population {result['population']:,}."
+            if result.get("population") is not None
+            else "No population estimate (each small area counts once)."
+        ),
         "",
         "## Summary",
         "",
@@ -37,7 +43,8 @@ def profile_markdown(result: dict) -> str:
         *robustness_lines(result),
         "## Nine dimensions",
         "",
-        "| dimension | indicator | here | percentile | 'left behind' | other deprived | England |",
+        "| dimension | indicator | here | percentile | 'left behind' | other deprived "
+        f"| {nation} |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for dim in result["dimensions"]:
@@ -55,7 +62,11 @@ def profile_markdown(result: dict) -> str:
             )
         if dim.get("note"):
             lines.append(f"| {dim['label']} | {dim['note']} | | | | | |")
-    lines += ["", "Percentile: share of areas of the same type in England with a lower value.", ""]
+    lines += [
+        "",
+        f"Percentile: share of areas of the same type in {nation} with a lower value.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -578,7 +578,9 @@ def build(con: duckdb.DuckDBPyConnection, edition: str) -> EditionData:
         # are left out, so there is one population of England everywhere.
         rows = group != "" if name == "nation" else group == name
         comparators[name] = _safe_ratio(num[rows].sum(axis=0), den[rows].sum(axis=0))
-        comparator_population[name] = float(population[rows].sum())
+        comparator_population[name] = (
+            float(population[rows].sum()) if ed.profile.population_table else float("nan")
+        )
     return EditionData(
         edition=edition,
         indicators=indicators,
