@@ -49,6 +49,7 @@ from leftbehind.web import (
 )
 from leftbehind.web.common import ResponseCache, reject_unknown_query
 from leftbehind.web.fastpath import FastPath
+from leftbehind.web.language import LanguageMiddleware
 
 log = logging.getLogger("leftbehind.web")
 
@@ -288,6 +289,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=False,
     )
+    # The request's interface language (inside the fast path, which keys on the query and
+    # Accept-Language and never answers requests that carry cookies).
+    app.add_middleware(LanguageMiddleware)
     # Outermost: repeats of shared responses (profiles, tiles, edition data) from memory.
     app.add_middleware(FastPath, check=_data_watch(app, observatory, community))
 

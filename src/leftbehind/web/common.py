@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leftbehind.editions import EDITIONS
 from leftbehind.groups import Group
+from leftbehind.i18n import current_language
 from leftbehind.observatory import Observatory, Payload
 from leftbehind.observatory.funding import Funding
 
@@ -176,7 +177,8 @@ class ResponseCache:
     @staticmethod
     def key(request: Request) -> str:
         query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
-        return f"{request.url.path}?{query}"
+        # The same URL renders in each interface language (the lang cookie, Accept-Language).
+        return f"{request.url.path}?{query}#{current_language()}"
 
     def get(self, key: str) -> Payload | None:
         """The cached response, or None (cheap: safe on the event loop)."""

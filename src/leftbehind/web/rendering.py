@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind import i18n
 from leftbehind.errors import LeftBehindError
 from leftbehind.groups import GROUP_TEXT
 from leftbehind.money import format_pence, format_pounds
@@ -19,6 +20,9 @@ from leftbehind.observatory import EditionView, Payload
 from leftbehind.settings import Settings
 from leftbehind.web.common import ResponseCache, observatory, payload_response, response_cache
 from leftbehind.wording import fmt_number, fmt_percent, fmt_value, ordinal, unit_note
+
+#: Each language in its own name, for the language switch.
+LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
 
 
 def setup_templates(templates: Jinja2Templates, settings: Settings) -> None:
@@ -32,6 +36,15 @@ def setup_templates(templates: Jinja2Templates, settings: Settings) -> None:
     env.filters["percent"] = fmt_percent
     env.globals["GROUP_TEXT"] = GROUP_TEXT
     env.globals["basemap_url"] = settings.basemap_url or ""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: i18n.gettext(message),
+        ngettext=lambda singular, plural, n: i18n.ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    # Text from data (labels, area words, names of nations): translated where the catalogue
+    # has it, never %-formatted (use _() and {% trans %} for the templates' own sentences).
+    env.globals["tr"] = lambda text: i18n.gettext(text) if text else text
 
 
 def edition_url(path: str, edition_id: str | None, default_id: str | None, **params: Any) -> str:
@@ -53,8 +66,24 @@ def base_context(request: Request, data: EditionView | None) -> dict[str, Any]:
     def url(path: str, **params: Any) -> str:
         return edition_url(path, edition_id, default_id, **params)
 
+    lang = i18n.current_language()
+    switch = []
+    for other in i18n.languages():
+        if other != lang:
+            query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+            query.append(("lang", other))
+            switch.append(
+                {
+                    "lang": other,
+                    "label": LANGUAGE_NAMES.get(other, other),
+                    "url": request.url.path + "?" + urlencode(query),
+                }
+            )
     return {
         "request": request,
+        "lang": lang,
+        "html_lang": "en-GB" if lang == "en" else lang,
+        "language_switch": switch,
         "edition": data,
         "edition_id": edition_id,
         "editions": editions,
