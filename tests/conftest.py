@@ -19,6 +19,12 @@ SAMPLES = REPO.parent / "shared" / "samples"
 TEST_HOME = Path(os.environ.get("LEFTBEHIND_TEST_HOME", REPO / ".test-home")).resolve()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that need no evidence store run first (in their files' order): with pytest-xdist
+    one worker builds the store on a fresh clone while the other runs these."""
+    items.sort(key=lambda item: "store_home" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def mirror_dir() -> Path:
     if not (MIRROR / "manifest.csv").exists():

@@ -174,10 +174,10 @@ def test_rebuild_keeps_an_old_store_s_grants_until_moved(
     The rebuild loads every source and writes the store as always; only the derived stages
     (two minutes, tested on the shared store) are left out, as they neither read nor write the
     grants."""
-    from leftbehind.store import stages
     from leftbehind.community import Community
     from leftbehind.community.schema import upgrade
     from leftbehind.funding.grants_store import move_legacy
+    from leftbehind.store import stages
 
     home = tmp_path / "home"
     home.mkdir()

@@ -184,3 +184,22 @@ def test_a_community_write_anywhere_clears_it_within_a_second(app, client):
     fresh = client.get(f"/areas/{A}")
     assert layer.hits == hits + 1  # rendered again, not from memory
     assert "Benches repaired" in fresh.text and "Benches repaired" not in page.text
+
+
+def test_a_visitor_whose_only_cookie_is_the_language_is_served_in_that_language(app, client):
+    """The key is the negotiated language: a ``lang`` cookie alone is served from memory, in
+    its language; any other cookie (a session) never is."""
+    layer = fast_path(app)
+    client.cookies.clear()
+    english = client.get(PROFILE)
+    welsh = client.get(PROFILE, headers={"Cookie": "lang=cy"})
+    hits = layer.hits
+    again = client.get(PROFILE, headers={"Cookie": "lang=cy"})
+    assert layer.hits == hits + 1
+    assert again.content == welsh.content != english.content
+    assert again.headers["content-language"] == "cy"
+    assert client.get(PROFILE, headers={"Accept-Language": "cy"}).content == welsh.content
+    assert layer.hits == hits + 2  # the same language, negotiated another way
+    client.get(PROFILE, headers={"Cookie": "lang=cy; leftbehind_session=x"})
+    client.get(PROFILE + "&lang=xx")  # an unknown language: the app's 422, never kept
+    assert layer.hits == hits + 2

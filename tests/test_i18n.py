@@ -87,15 +87,6 @@ from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 WELSH_AREA = "/areas/W02000259?edition=wales-2022-msoa"
-#: Sentences the Python library writes (profile summaries and notes, the chart's text, the UK
-#: index sentences) are not translated yet (issue 15, left open): where one of the templates'
-#: phrases also occurs inside them it is not counted as English left in the interface.
-LIBRARY_TEXT_NOT_YET_TRANSLATED = {
-    "No data yet.",  # the funding dimension's note, from the profile
-    "'Left behind' areas",  # the profile chart's legend (SVG from profiles/charts.py)
-    "Other deprived areas",  # the same legend
-    "On one scale for the whole UK",  # the UK index sentences (indices/uk.py)
-}
 
 
 def _extracted() -> list:
@@ -108,7 +99,7 @@ def _extracted() -> list:
     return [
         msg
         for _, _, msg, _, _ in extract_from_dir(
-            str(REPO), method_map, options_map, keywords={"_": None, "gettext": None}
+            str(REPO), method_map, options_map, keywords={"_": None, "gettext": None, "N_": None}
         )
     ]
 
@@ -180,14 +171,129 @@ def test_welsh_area_page_has_the_welsh_name_and_no_english_interface_text(client
         plain = [p for p in re.split(r"%\(\w+\)s", english) if len(p.split()) >= 3]
         if catalog.get(msgid).string == msgid:
             continue
-        left += [
-            p.strip()
-            for p in plain
-            if p.strip() in text and p.strip() not in LIBRARY_TEXT_NOT_YET_TRANSLATED
-        ]
+        left += [p.strip() for p in plain if p.strip() in text]
     assert left == [], left
     for welsh in ("Naw agwedd ar anfantais", "Mewn geiriau syml", "Ffeithiau allweddol",
                   "Arian a thlodi", "Dim data ar gyfer Cymru eto."):  # fmt: skip
         assert welsh in text, welsh
     english = client.get(WELSH_AREA).text
     assert "Nine dimensions of disadvantage" in english and '<html lang="en-GB">' in english
+
+
+# -- the library's sentences in Welsh (status, ranks, summaries, charts, the UK index) ---------
+BRACE = re.compile(r"{(\w+)}")
+#: Placeholders a translation may use beyond its source's: the nation with its preposition
+#: (leftbehind.wording.nation_fields), for languages that mutate the name after it, and a
+#: share in words uncapitalised where the source starts a sentence with it (summary_text).
+EXTRA_FIELDS = {"in_nation", "In_nation"}
+LOWER_CASE = {"Share": "share"}
+
+
+def test_welsh_sentences_use_only_the_placeholders_they_are_given():
+    for entry in _catalog("cy"):
+        if not entry.id or isinstance(entry.id, tuple):
+            continue
+        given = set(BRACE.findall(entry.id))
+        if given & {"nation", "in_nation"}:
+            given |= EXTRA_FIELDS
+        given |= {LOWER_CASE[g] for g in given if g in LOWER_CASE}
+        assert set(BRACE.findall(entry.string)) <= given, entry.id
+
+
+def test_status_rank_and_rule_sentences_in_welsh_hand_worked():
+    from leftbehind.editions import EDITIONS
+    from leftbehind.wording import definition_sentence, rank_sentence, status_sentence
+
+    wales = EDITIONS["wales-2022-msoa"]
+    rec = {"code": "W02000259", "name": "Penrhiw-ceibr", "group": "left_behind"}
+    token = i18n.set_language("cy")
+    try:
+        assert status_sentence(wales, rec, 18) == (
+            "Mae Penrhiw-ceibr yn un o'r ardaloedd a nodwyd fel rhai a adawyd ar ôl yng "
+            "Nghymru (18 i gyd): mae ymhlith y mwyaf difreintiedig yng Nghymru yn ôl Mynegai "
+            "Amddifadedd Lluosog Cymru 2019 (MALlC), ac mae ganddi ychydig o lefydd i gwrdd, "
+            "cysylltiadau gwan a lefel isel o weithgarwch cymunedol."
+        )
+        assert rank_sentence(wales, 6, 410) == (
+            "Ei safle o ran amddifadedd yw 6 o 410 yng Nghymru (1 yw'r mwyaf difreintiedig)."
+        )
+        assert definition_sentence(EDITIONS["scotland-2022-iz"]).startswith(
+            "Yn yr Alban, mae parthau canolradd yn cyfrif fel ardaloedd a adawyd ar ôl"
+        )
+    finally:
+        i18n.reset_language(token)
+    assert rank_sentence(wales, 6, 410) == (
+        "It ranks 6 of 410 neighbourhoods in Wales on deprivation (1 is most deprived)."
+    )
+
+
+def test_shares_in_words_in_welsh():
+    from leftbehind.profiles.summary_text import in_words
+
+    token = i18n.set_language("cy")
+    try:
+        assert [in_words(x) for x in (0.33, 0.7, 0.004, 0.0)] == [
+            "tua 1 o bob 3",
+            "tua 7 o bob 10",
+            "llai nag 1 o bob 100",
+            "dim un",
+        ]
+    finally:
+        i18n.reset_language(token)
+    assert in_words(0.33) == "about 1 in 3"
+
+
+def test_every_source_and_edition_word_has_a_welsh_name():
+    """The words the library puts in its sentences from data: every indicator's source, and
+    each edition's nation, area words and index names."""
+    import csv
+
+    from leftbehind.editions import EDITIONS
+    from leftbehind.profiles.framework import CSV_PATH
+
+    with CSV_PATH.open(newline="") as fh:
+        words = {row["source"] for row in csv.DictReader(fh)}
+    for ed in EDITIONS.values():
+        words |= {ed.nation, ed.area_words, ed.small_area_word, ed.small_area_words}
+        words |= {ed.index_name or ed.imd, ed.cni_name or ed.cni, ed.imd, ed.cni}
+    untranslated = sorted(w for w in words if i18n.gettext(w, "cy") == w and w != "NIMDM")
+    assert untranslated == []
+
+
+def test_profile_and_chart_are_in_the_reader_s_language(client):
+    url = "/api/areas/W02000259/profile?edition=wales-2022-msoa"
+    welsh = client.get(url + "&lang=cy").json()
+    client.cookies.clear()
+    english = client.get(url).json()
+    assert welsh["summary_sentences"][0]["text"].startswith("Mae Penrhiw-ceibr yn rhan o ardal")
+    assert english["summary_sentences"][0]["text"].startswith(
+        "Rhondda Cynon Taf - Penrhiw-ceibr is a neighbourhood in Rhondda Cynon Taf"
+    )
+    assert any("y ffigur yw" in s["text"] for s in welsh["summary_sentences"])
+    chart = client.get("/areas/W02000259/chart.svg?edition=wales-2022-msoa&lang=cy").text
+    client.cookies.clear()
+    assert "Sut mae" in chart and "Ardaloedd a adawyd ar ôl" in chart
+    assert "compares on nine dimensions" not in chart
+
+
+WELSH_PAGES = [
+    "/?edition=wales-2022-msoa",
+    "/local-authorities/W06000016?edition=wales-2022-msoa",
+    "/search?q=Penrhiw&edition=wales-2022-msoa",
+    "/uk",
+    "/summary?edition=wales-2022-msoa",
+    "/compare-areas?edition=wales-2022-msoa&areas=W02000259,W02000260",
+    "/areas/E05000028",
+    "/login",
+    "/no-such-page",
+]
+
+
+@pytest.mark.parametrize("path", WELSH_PAGES)
+def test_welsh_pages_render_in_welsh(client, path):
+    sep = "&" if "?" in path else "?"
+    r = client.get(path + sep + "lang=cy")
+    client.cookies.clear()
+    assert r.status_code == (404 if path == "/no-such-page" else 200), r.text[:300]
+    assert '<html lang="cy">' in r.text
+    assert "Arsyllfa" in r.text  # the site's name in Welsh, in the header

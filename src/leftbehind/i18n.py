@@ -79,3 +79,28 @@ def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str
 
 
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it here (gettext_noop): for
+    sentence templates kept in tables and translated where they are used."""
+    return message
+
+
+def format_number(value: float | int, digits: int = 0, lang: str | None = None) -> str:
+    """A number written the way the current language writes it (Babel): ``5,950`` in English
+    and in Welsh; ``digits`` decimals."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=_babel_locale(lang))
+
+
+def _babel_locale(lang: str | None = None) -> str:
+    lang = lang or current_language()
+    return "en_GB" if lang == SOURCE_LANGUAGE else lang
+
+
+def capitalise(text: str) -> str:
+    """The first letter upper case (for a placeholder that starts a sentence)."""
+    return text[:1].upper() + text[1:]

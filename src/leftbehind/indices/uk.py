@@ -27,6 +27,8 @@ from typing import Any
 import duckdb
 
 from leftbehind.editions import EDITIONS, Edition
+from leftbehind.i18n import N_, format_number
+from leftbehind.i18n import gettext as _
 
 SOURCE_TABLE = "uk_imd_england"
 SMALL_TABLE = "uk_index_small"
@@ -46,11 +48,11 @@ LA_NAME_SQL = (
     "SELECT DISTINCT lad19_code, lad19_name FROM cni2019_england_ward17",
 )
 
-CREDIT = (
+CREDIT = N_(
     "Composite UK Index of Multiple Deprivation by mySociety (composite_uk_imd, CC BY 4.0), "
     "after Abel, Barclay and Payne (2016), from the four nations' official indices (OGL v3)"
 )
-METHOD = (
+METHOD = N_(
     "mySociety's composite index puts the small areas of all four nations on one scale: the "
     "income and employment domains, which measure nearly the same thing in every nation, are "
     "used to re-express each nation's own deprivation score on the English scale. It is the "
@@ -248,47 +250,75 @@ def build_uk_local_authorities(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE _uk_la_match")
 
 
+#: Each tenth of the UK-wide index in words, whole (a language's ordinals are its own).
+TENTHS: dict[int, str] = {
+    1: N_("most deprived tenth"),
+    2: N_("2nd most deprived tenth"),
+    3: N_("3rd most deprived tenth"),
+    4: N_("4th most deprived tenth"),
+    5: N_("5th most deprived tenth"),
+    6: N_("6th most deprived tenth"),
+    7: N_("7th most deprived tenth"),
+    8: N_("8th most deprived tenth"),
+    9: N_("9th most deprived tenth"),
+    10: N_("least deprived tenth"),
+}
+LA_SENTENCE = N_(
+    "On one scale for the whole UK, {name} is in the {where} of the UK's councils, counted by "
+    "population (mySociety's council score {score}; higher is more deprived)."
+)
+ONE_SMALL_AREA_SENTENCE = N_(
+    "On one scale for the whole UK, {name} ranks {rank} of {total} small areas "
+    "(1 is most deprived): in the UK's {where}."
+)
+MOST_DEPRIVED_SENTENCE = N_(
+    "On one scale for the whole UK, the most deprived of {name}'s {n} {many} ranks "
+    "{rank} of {total} small areas (1 is most deprived): in the UK's {where}."
+)
+NONE_IN_TENTH_SENTENCE = N_("None of its {many} is among the UK's most deprived tenth.")
+ALL_IN_TENTH_SENTENCE = N_("All {n} of its {many} are among the UK's most deprived tenth.")
+ONE_IN_TENTH_SENTENCE = N_("{k} of its {n} {many} is among the UK's most deprived tenth.")
+SOME_IN_TENTH_SENTENCE = N_("{k} of its {n} {many} are among the UK's most deprived tenth.")
+#: The small-area words of :func:`small_area_words` not among the editions' own.
+WORD_MESSAGES = (N_("2011 LSOA"), N_("2011 LSOAs"), N_("super output area"))
+
+
 def la_sentence(row: dict[str, Any]) -> str:
-    """Plain words for a local authority on the UK-wide index."""
-    return (
-        f"On one scale for the whole UK, {row['name']} is in the "
-        f"{ordinal_tenth(int(row['pop_decile']))} of the UK's councils, counted by population "
-        f"(mySociety's council score {row['score']:.1f}; higher is more deprived)."
+    """Plain words for a local authority on the UK-wide index (in the current language)."""
+    return _(LA_SENTENCE).format(
+        name=row["name"],
+        where=ordinal_tenth(int(row["pop_decile"])),
+        score=format_number(row["score"], 1),
     )
 
 
 def ordinal_tenth(decile: int) -> str:
     """1 -> 'most deprived tenth'; 2 -> '2nd most deprived tenth'; 10 -> 'least deprived
-    tenth'."""
-    if decile == 1:
-        return "most deprived tenth"
-    if decile == 10:
-        return "least deprived tenth"
-    suffix = {2: "nd", 3: "rd"}.get(decile, "th")
-    return f"{decile}{suffix} most deprived tenth"
+    tenth' (in the current language)."""
+    return _(TENTHS[decile])
 
 
 def area_sentences(ed: Edition, name: str, row: dict[str, Any], total: int) -> list[str]:
-    """Plain words for an area's place on the UK-wide index."""
-    _, many = small_area_words(ed)
+    """Plain words for an area's place on the UK-wide index (in the current language)."""
+    many = _(small_area_words(ed)[1])
     rank, n = int(row["uk_rank"]), int(row["small_areas"])
-    where = ordinal_tenth(int(row["uk_decile"]))
+    fields = {
+        "name": name,
+        "rank": format_number(rank),
+        "total": format_number(total),
+        "where": ordinal_tenth(int(row["uk_decile"])),
+        "n": format_number(n),
+        "many": many,
+    }
     if n == 1:
-        first = (
-            f"On one scale for the whole UK, {name} ranks {rank:,} of {total:,} small areas "
-            f"(1 is most deprived): in the UK's {where}."
-        )
-        return [first]
-    first = (
-        f"On one scale for the whole UK, the most deprived of {name}'s {n:,} {many} ranks "
-        f"{rank:,} of {total:,} small areas (1 is most deprived): in the UK's {where}."
-    )
+        return [_(ONE_SMALL_AREA_SENTENCE).format(**fields)]
+    first = _(MOST_DEPRIVED_SENTENCE).format(**fields)
     k = int(row["most_deprived_10"])
     if k == 0:
-        second = f"None of its {many} is among the UK's most deprived tenth."
+        template = NONE_IN_TENTH_SENTENCE
     elif k == n:
-        second = f"All {n:,} of its {many} are among the UK's most deprived tenth."
+        template = ALL_IN_TENTH_SENTENCE
     else:
-        verb = "is" if k == 1 else "are"
-        second = f"{k:,} of its {n:,} {many} {verb} among the UK's most deprived tenth."
+        template = ONE_IN_TENTH_SENTENCE if k == 1 else SOME_IN_TENTH_SENTENCE
+    second = _(template).format(k=format_number(k), **fields)
     return [first, second]

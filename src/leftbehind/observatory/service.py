@@ -29,6 +29,8 @@ from leftbehind.errors import (
 )
 from leftbehind.export import plain
 from leftbehind.groups import GROUP_ORDER
+from leftbehind.i18n import current_language
+from leftbehind.i18n import gettext as _
 from leftbehind.observatory import tiles as tile_store
 from leftbehind.observatory import views as v
 from leftbehind.observatory.payload import Payload, etag_of
@@ -132,7 +134,10 @@ class Observatory:
         self._lock = threading.Lock()
         self._editions: dict[str, EditionView] = {}
         self._edition_ids: list[str] | None = None
-        self._profiles: OrderedDict[tuple[str, str], tuple[dict[str, Any], Payload]] = OrderedDict()
+        # keyed by (edition, code, language): the sentences are in the reader's language
+        self._profiles: OrderedDict[tuple[str, str, str], tuple[dict[str, Any], Payload]] = (
+            OrderedDict()
+        )
         self._profile_cache_size = profile_cache_size
         self._robustness: dict[str, dict[str, str]] = {}
         self._names: dict[str, dict[str, dict[str, Any]]] = {}
@@ -607,7 +612,7 @@ class Observatory:
         """The cached profile, without any other work (the hot path; the grants' version is
         read at most once a second)."""
         self._grants_version_now()
-        return self._profiles.get((edition or self.default_edition, code))
+        return self._profiles.get((edition or self.default_edition, code, current_language()))
 
     def profile(self, edition: str | None, code: str) -> tuple[dict[str, Any], Payload]:
         """The nine-dimension profile of an area (the identification facts only where the
@@ -615,7 +620,7 @@ class Observatory:
         from leftbehind.profiles.profile import profile as build_profile
 
         data, rec = self.area(edition, code)
-        key = (data.id, rec["code"])
+        key = (data.id, rec["code"], current_language())
         version = self._grants_version_now()
         hit = self._profiles.get(key)
         if hit is not None:
@@ -625,7 +630,9 @@ class Observatory:
         try:
             if grants is not None and len(grants):
                 con.register("grants", grants)
-            prof = build_profile(con, rec["code"], data.id)
+            # the area's name in the reader's language where the edition has one (Welsh MSOAs)
+            local_name = self.area_names(data.id, rec["code"]).get(f"name_{current_language()}")
+            prof = build_profile(con, rec["code"], data.id, name=local_name)
         except UnknownName:  # an area the profile framework does not cover: the facts only
             prof = self._facts_profile(data, rec)
         else:
@@ -662,7 +669,7 @@ class Observatory:
         ed = get_edition(data.id)
         if ed.nation == "England" or not prof.get("summary_sentences"):
             return prof
-        source = f"{ed.cni} (OCSI); {ed.imd}"
+        source = f"{_(ed.cni)} (OCSI); {_(ed.imd)}"
         extra = [
             {"text": t, "indicator": None, "value": None, "england": None, "source": source}
             for t in (
@@ -689,7 +696,7 @@ class Observatory:
             definition_sentence(ed),
             no_profile_sentence(ed),
         ]
-        source = f"{ed.cni} (OCSI); {ed.imd}"
+        source = f"{_(ed.cni)} (OCSI); {_(ed.imd)}"
         return [{"text": t, "source": source} for t in texts if t]
 
     def local_authority_profile(self, edition: str | None, code: str) -> dict[str, Any]:
@@ -698,7 +705,7 @@ class Observatory:
         from leftbehind.profiles.profile import profile as build_profile
 
         data, la = self.local_authority(edition, code)
-        key = (data.id, "la:" + la["code"])
+        key = (data.id, "la:" + la["code"], current_language())
         hit = self._profiles.get(key)
         if hit is not None:
             return hit[0]
@@ -712,7 +719,7 @@ class Observatory:
                 "edition": data.id,
                 "dimensions": [],
                 "summary_sentences": [],
-                "note": "There is no nine-dimension profile for this local authority.",
+                "note": _("There is no nine-dimension profile for this local authority."),
             }
         finally:
             con.close()

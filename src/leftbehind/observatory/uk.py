@@ -7,7 +7,10 @@ import threading
 from typing import Any
 
 from leftbehind.editions import EDITIONS, get_edition
+from leftbehind.i18n import N_, format_number
+from leftbehind.i18n import gettext as _
 from leftbehind.indices import uk
+from leftbehind.wording import nation_fields
 
 #: One edition per nation for the UK summary's headline comparison (the report's own ward
 #: edition for England), in the order shown.
@@ -18,11 +21,22 @@ HEADLINE_EDITIONS = (
     "northern-ireland-2022-soa",
 )
 GROUP_WORDS = {
-    "left_behind": "'Left behind' areas",
-    "other_deprived": "Other deprived areas",
-    "rest": "Other areas",
-    "all": "All areas",
+    "left_behind": N_("'Left behind' areas"),
+    "other_deprived": N_("Other deprived areas"),
+    "rest": N_("Other areas"),
+    "all": N_("All areas"),
 }
+#: Each nation's headline on the UK scale (a whole sentence; see :mod:`leftbehind.wording`
+#: for {in_nation}).
+NATION_SENTENCE = N_(
+    "In {nation}, {with_10} of the {areas} 'left behind' {area_words} have at least one of "
+    "their {many} among the UK's most deprived tenth; {share} of their {count} {many} "
+    "are, against {share_all} of all {nation}'s {many}."
+)
+NOTE = N_(
+    "Counts are of small areas, not people: the store does not hold every nation's small-area "
+    "populations. Each nation's own index remains the better measure within the nation."
+)
 SUMMARY_CSV_COLUMNS = [
     "edition", "nation", "group", "areas", "small_areas", "share_10", "share_20",
     "areas_with_10", "median_rank",
@@ -129,7 +143,7 @@ class UKIndex:
             lb, everyone = by_key.get((edition, "left_behind")), by_key.get((edition, "all"))
             if lb is None or everyone is None:
                 continue
-            _, many = uk.small_area_words(ed)
+            many = uk.small_area_words(ed)[1]
             nations.append(
                 {
                     "edition": edition,
@@ -137,12 +151,14 @@ class UKIndex:
                     "area_words": ed.area_words,
                     "left_behind": lb,
                     "all": everyone,
-                    "sentence": (
-                        f"In {ed.nation}, {lb['areas_with_10']:,} of the {lb['areas']:,} "
-                        f"'left behind' {ed.area_words} have at least one of their {many} among "
-                        f"the UK's most deprived tenth; {_percent(lb['share_10'])} of their "
-                        f"{lb['small_areas']:,} {many} are, against "
-                        f"{_percent(everyone['share_10'])} of all {ed.nation}'s {many}."
+                    "sentence": _(NATION_SENTENCE).format(
+                        with_10=format_number(lb["areas_with_10"]),
+                        areas=format_number(lb["areas"]),
+                        many=_(many),
+                        share=_percent(lb["share_10"]),
+                        count=format_number(lb["small_areas"]),
+                        share_all=_percent(everyone["share_10"]),
+                        **nation_fields(ed),
                     ),
                 }
             )
@@ -151,13 +167,11 @@ class UKIndex:
             "nations": nations,
             "rows": rows,
             "columns": SUMMARY_CSV_COLUMNS,
-            "group_words": GROUP_WORDS,
-            "method": uk.METHOD,
-            "source": uk.CREDIT,
+            "group_words": {k: _(v) for k, v in GROUP_WORDS.items()},
+            "method": _(uk.METHOD),
+            "source": _(uk.CREDIT),
             "licence": "CC BY 4.0",
-            "note": "Counts are of small areas, not people: the store does not hold every "
-            "nation's small-area populations. Each nation's own index remains the better "
-            "measure within the nation.",
+            "note": _(NOTE),
         }
 
 
@@ -166,4 +180,4 @@ def _round(value: float | None) -> float | None:
 
 
 def _percent(share: float | None) -> str:
-    return "no" if share is None else f"{round(share * 100)}%"
+    return _("no") if share is None else f"{format_number(round(share * 100))}%"

@@ -8,6 +8,7 @@ import duckdb
 
 from leftbehind.editions import EDITIONS
 from leftbehind.errors import AreaNotFound
+from leftbehind.i18n import gettext as _
 from leftbehind.places.postcodes import NATIONS, SMALL_AREA_WORDS, Facts, identification_facts
 from leftbehind.places.stage import CROSSWALK_TABLE, METHODS, WARDS_TABLE
 
@@ -87,7 +88,7 @@ def ward_places(
             continue
         found = by_edition.get(edition.id, [])
         areas = []
-        for area, share, _ in found:
+        for area, share, _method in found:
             fact = facts(edition.id, area)
             if fact is not None:
                 areas.append({"code": area, "name": fact[0], "group": fact[1],
@@ -166,16 +167,24 @@ def wards_of_today(
 
 
 def today_sentence(area_name: str, area_code: str, wards: list[dict[str, Any]]) -> str:
-    """'Becontree ward (2017) was redrawn: ...' in plain words."""
+    """'Becontree ward (2017) was redrawn: ...' in plain words, in the current language."""
     if not wards:
         return ""
     if any(w["code"] == area_code and w["method"] == "exact" for w in wards):
-        return f"{area_name} is a ward today with the same code and boundary as then."
+        return _("{name} is a ward today with the same code and boundary as then.").format(
+            name=area_name
+        )
     names = [
-        f"{w['name']} ({w['share']:.0%} of its residents live here)" if w["share"] < 0.995
-        else f"all of {w['name']}"
+        _("{ward} ({share}% of its residents live here)").format(
+            ward=w["name"], share=round(100 * w["share"])
+        )
+        if w["share"] < 0.995
+        else _("all of {ward}").format(ward=w["name"])
         for w in wards[:6]
-    ]  # fmt: skip
+    ]
     since = min((w["first_year"] for w in wards if w["first_year"]), default=None)
-    when = f" (wards drawn from {since} on)" if since and since > 2016 else ""
-    return f"Today's wards{when} that overlap {area_name}: " + "; ".join(names) + "."
+    if since and since > 2016:
+        template = _("Today's wards (wards drawn from {year} on) that overlap {name}: {wards}.")
+    else:
+        template = _("Today's wards that overlap {name}: {wards}.")
+    return template.format(year=since, name=area_name, wards="; ".join(names))

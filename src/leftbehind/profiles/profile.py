@@ -15,6 +15,7 @@ the national percentile of the value among areas of the same type (100 = highest
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import re
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from leftbehind.errors import UnknownName, some_of
+from leftbehind.i18n import gettext as _
 from leftbehind.profiles import framework, values
 from leftbehind.search import NameIndex, normalise  # noqa: F401 (normalise re-exported)
 
@@ -297,6 +299,18 @@ def groups_by_edition(
     return out
 
 
+_SOURCE_YEAR = re.compile(r"^(.*), (\d{4})$")
+
+
+def source_words(source: str) -> str:
+    """A source's name in the current language, its year kept: 'Welsh Index of Multiple
+    Deprivation 2019 (Welsh Government), 2019' -> 'Mynegai ... (Llywodraeth Cymru), 2019'."""
+    match = _SOURCE_YEAR.match(source or "")
+    if match:
+        return f"{_(match[1])}, {match[2]}"
+    return _(source) if source else source
+
+
 def _meta(data: values.EditionData) -> list[dict]:
     meta = getattr(data, "_meta", None)
     if meta is None:
@@ -350,7 +364,7 @@ def _indicator_dicts(data: values.EditionData, area: Area, reference_type: str) 
             "comparator_percentiles": {
                 name: _num(round(float(comp_pct[name][j]), 1)) for name in values.COMPARATORS
             },
-            "source": meta["source"],
+            "source": source_words(meta["source"]),
             "source_table": meta["source_table"],
             "year": meta["year"],
             "dimension": meta["dimension"],
@@ -381,7 +395,7 @@ def _funding(con: duckdb.DuckDBPyConnection, data: values.EditionData, area: Are
     if result is None:
         return {
             "status": "no_data",
-            "note": (
+            "note": _(
                 "No data yet. Importing 360Giving grant files into the store "
                 "('leftbehind grants import FILE --postcodes NSPL.csv') would show grant money "
                 "per person here."
@@ -422,7 +436,7 @@ def profile_area(con: duckdb.DuckDBPyConnection, area: Area, edition: str) -> di
             numeric = [i for i in items if i["value"] is not None]
             entry["status"] = "ok" if numeric else "no_data"
             if not items:
-                entry["note"] = f"No data for {nation} yet."
+                entry["note"] = _("No data for {nation} yet.").format(nation=_(nation))
         entry["need_percentile"] = _mean([i.get("need_percentile") for i in entry["indicators"]])
         entry["comparator_need_percentiles"] = {
             name: _mean(
@@ -479,7 +493,9 @@ def profile(
     edition: str | None = None,
     name: str | None = None,
 ) -> dict:
-    """Profile an area given by code, name, or a list of codes (a custom neighbourhood)."""
+    """Profile an area given by code, name, or a list of codes (a custom neighbourhood).
+    ``name``: the custom area's name, or the name to call a single area by (its name in the
+    reader's language, such as the Welsh MSOA name)."""
     if edition is None:
         from leftbehind.settings import get_settings
 
@@ -488,6 +504,8 @@ def profile(
         area = custom_area(con, list(query), edition, name=name)
     else:
         area = resolve(con, query, edition)
+        if name:
+            area = dataclasses.replace(area, name=name)
     result = profile_area(con, area, edition)
     result["robustness"] = area_robustness(con, edition, result["code"])
     return result

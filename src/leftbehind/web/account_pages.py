@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from leftbehind.community import accounts
 from leftbehind.community import measures as repo
 from leftbehind.errors import NotAuthenticated, TooManyAttempts
+from leftbehind.i18n import gettext as _
 from leftbehind.web.auth import (
     check_csrf,
     community,
@@ -40,7 +41,7 @@ def login_form(
     request: Request, next_: Annotated[str | None, Query(alias="next", max_length=500)] = None
 ) -> Response:
     return private_page(
-        request, "login.html", title="Sign in", next=safe_next(next_), email="", error=None
+        request, "login.html", title=_("Sign in"), next=safe_next(next_), email="", error=None
     )
 
 
@@ -62,7 +63,7 @@ def login(
             request,
             "login.html",
             status=status,
-            title="Sign in",
+            title=_("Sign in"),
             next=safe_next(next_),
             email=email,
             error=str(exc),
@@ -73,7 +74,7 @@ def login(
 
 @router.get("/logout", response_class=HTMLResponse)
 def logout_form(request: Request) -> Response:
-    return private_page(request, "logout.html", title="Sign out")
+    return private_page(request, "logout.html", title=_("Sign out"))
 
 
 @router.post("/logout")
@@ -89,7 +90,7 @@ def account(request: Request) -> Response:
     if who is None:
         return login_redirect(request)
     mine = repo.areas_with_measures(community(request), who)
-    return private_page(request, "account.html", title="Your account", measures=mine, token=None)
+    return private_page(request, "account.html", title=_("Your account"), measures=mine, token=None)
 
 
 @router.post("/account/token", response_class=HTMLResponse)
@@ -102,6 +103,6 @@ async def new_token(request: Request, csrf: Annotated[str, Form(max_length=200)]
     mine = await run_in_threadpool(repo.areas_with_measures, community(request), who)
     return await run_in_threadpool(
         lambda: private_page(
-            request, "account.html", title="Your account", measures=mine, token=token
+            request, "account.html", title=_("Your account"), measures=mine, token=token
         )
     )

@@ -27,6 +27,7 @@ from leftbehind.community.inputs import ASSET_FIELDS, AssetCategory, AssetIn, As
 from leftbehind.editions import get_edition
 from leftbehind.errors import AreaNotFound, Conflict, InvalidInput, LeftBehindError
 from leftbehind.groups import GROUP_LABELS
+from leftbehind.i18n import gettext as _
 from leftbehind.observatory import Payload
 from leftbehind.observatory.assets import (
     CSV_COLUMNS,
@@ -374,8 +375,8 @@ def _area_sections(
 
 def _layer_categories() -> list[tuple[str, str]]:
     """The map's checkboxes: the official categories, then 'added by the community'."""
-    out = [(c, CATEGORIES[c]) for c in ("library", "gp_practice", "hospital")]
-    return [*out, ("community", "Added by the community")]
+    out = [(c, _(CATEGORIES[c])) for c in ("library", "gp_practice", "hospital")]
+    return [*out, ("community", _("Added by the community"))]
 
 
 # -- forms -----------------------------------------------------------------------------------

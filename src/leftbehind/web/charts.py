@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind.i18n import current_language
 from leftbehind.images import ico_from_svg, svg_to_png
 from leftbehind.observatory import Payload
 from leftbehind.observatory.takeaway import Chart
@@ -52,7 +53,7 @@ async def _serve(request: Request, chart: Chart, ext: str) -> Response:
         )
     else:
         cache = response_cache(request)
-        key = f"chart.png:{chart.stem}"
+        key = f"chart.png:{chart.stem}#{current_language()}"  # the chart's words
         body = cache.get(key) or await run_in_threadpool(
             cache.get_or_build,
             key,

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from leftbehind.errors import LeftBehindError
+from leftbehind.i18n import gettext as _
 from leftbehind.observatory import Payload
 from leftbehind.observatory.service import COMPARE_AREAS_CSV_COLUMNS, MAX_COMPARED
 from leftbehind.web.common import (
@@ -85,7 +86,7 @@ async def compare_areas_page(
     if len(codes) < 2:  # the form (one code: it is kept in the form)
         data = await lookup(request, obs.edition, edition)
         return page(
-            request, data, "compare_areas.html", title="Compare areas", result=None,
+            request, data, "compare_areas.html", title=_("Compare areas"), result=None,
             areas=", ".join(codes), max_compared=MAX_COMPARED, problem=None,
         )  # fmt: skip
     try:
@@ -93,16 +94,19 @@ async def compare_areas_page(
     except LeftBehindError as exc:
         data = await lookup(request, obs.edition, edition)
         response = page(
-            request, data, "compare_areas.html", title="Compare areas", result=None,
+            request, data, "compare_areas.html", title=_("Compare areas"), result=None,
             areas=", ".join(codes), max_compared=MAX_COMPARED,
             problem=str(exc).removeprefix("query parameter 'areas': "),
         )  # fmt: skip
         response.status_code = 404 if "no area" in str(exc) else 422
         return response
     data = await lookup(request, obs.edition, result["edition"])
-    names = " and ".join(a["name"] for a in result["areas"])
+    names = _("{names} and {last}").format(
+        names=", ".join(a["name"] for a in result["areas"][:-1]), last=result["areas"][-1]["name"]
+    )
     context = {
-        "title": f"Compare: {names}",
+        "title": _("Compare: {names}").format(names=names),
+        "names": names,
         "result": result,
         "areas": ", ".join(a["code"] for a in result["areas"]),
         "codes": ",".join(a["code"] for a in result["areas"]),

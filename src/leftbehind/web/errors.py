@@ -33,6 +33,8 @@ from leftbehind.errors import (
     TooManyAttempts,
     UnknownName,
 )
+from leftbehind.i18n import N_
+from leftbehind.i18n import gettext as _
 from leftbehind.web.rendering import base_context
 
 log = logging.getLogger("leftbehind.web")
@@ -83,14 +85,21 @@ def _page(request: Request, status: int, title: str, message: str, **extra: Any)
 
 
 TITLES = {
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Changed by someone else",
-    429: "Too many attempts",
-    422: "Please check the address",
-    500: "Something went wrong",
-    503: "The evidence store is not ready",
+    401: N_("Please sign in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Changed by someone else"),
+    429: N_("Too many attempts"),
+    422: N_("Please check the address"),
+    500: N_("Something went wrong"),
+    503: N_("The evidence store is not ready"),
+}
+ERROR_TITLE = N_("Error")
+#: How each place a parameter comes from is named in a message ('query parameter 'q': ...').
+WHERE_WORDS = {
+    "query": N_("query parameter '{name}': {message}"),
+    "path": N_("path parameter '{name}': {message}"),
+    "body": N_("field '{name}': {message}"),
 }
 
 
@@ -109,7 +118,9 @@ def _error_response(
             body, status_code=status, headers={"Cache-Control": "no-store"}
         )
     else:
-        response = _page(request, status, title or TITLES.get(status, "Error"), message, **extra)
+        response = _page(
+            request, status, title or _(TITLES.get(status, ERROR_TITLE)), message, **extra
+        )
         response.headers["Cache-Control"] = "no-store"
     response.headers.update(headers or {})
     return response
@@ -133,8 +144,7 @@ async def _library_error(request: Request, exc: Exception) -> Response:
             "path" if parameter in request.path_params else "query"
         )
         if f"'{parameter}'" not in message:  # name the parameter the library means
-            kind = "field" if where == "body" else f"{where} parameter"
-            message = f"{kind} '{parameter}': {message}"
+            message = _named(where, parameter, message)
         extra["problems"] = [{"parameter": parameter, "in": where, "message": message}]
     if isinstance(exc, StoreMissing):
         extra["how_to_build"] = (
@@ -144,12 +154,20 @@ async def _library_error(request: Request, exc: Exception) -> Response:
     headers, title = None, None
     if isinstance(exc, Overloaded):
         headers = {"Retry-After": str(exc.retry_after)}
-        title = "The server is busy"
+        title = _("The server is busy")
         extra["retry_after"] = exc.retry_after
     response = _error_response(request, status, exc_type, message, headers, title, **extra)
     if isinstance(exc, NotAuthenticated) and _wants_json(request):
         response.headers["WWW-Authenticate"] = 'Bearer realm="leftbehind"'
     return response
+
+
+def _named(where: str, name: str, message: str | None) -> str:
+    """'query parameter 'q': ...' (in the reader's language) for a parameter's problem."""
+    template = WHERE_WORDS.get(where)
+    if template is None:
+        return f"{where} '{name}': {message}"
+    return _(template).format(name=name, message=message)
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -158,13 +176,10 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[st
         loc = [str(p) for p in err.get("loc", ())]
         where = loc[0] if loc else "request"
         name = loc[-1] if len(loc) > 1 else where
-        kind = {"query": "query parameter", "path": "path parameter", "body": "field"}.get(
-            where, where
-        )
         problems.append(
-            {"parameter": name, "in": where, "message": f"{kind} '{name}': {err.get('msg')}"}
+            {"parameter": name, "in": where, "message": _named(where, name, err.get("msg"))}
         )
-    message = "; ".join(p["message"] for p in problems) or "invalid request"
+    message = "; ".join(p["message"] for p in problems) or _("invalid request")
     return message, problems
 
 
@@ -179,7 +194,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code
     message = exc.detail if isinstance(exc.detail, str) else "error"
     if status == 404 and message == "Not Found":
-        message = f"there is no page at {request.url.path}"
+        message = _("there is no page at {path}").format(path=request.url.path)
     response = _error_response(request, status, "HTTPError", message)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -192,7 +207,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
         request,
         500,
         "InternalError",
-        "something went wrong on our side; the error has been logged. Please try again.",
+        _("something went wrong on our side; the error has been logged. Please try again."),
     )
 
 

@@ -8,12 +8,16 @@ identity) and answers the next anonymous ``GET``/``HEAD`` for the same URL, enco
 language without routing, validation or the other middleware: byte for byte what the app would
 have answered.
 
-Never kept or served from memory: requests with a cookie or an ``Authorization`` header (signed-in
-pages may differ), conditional or range requests (the app answers 304 and 206 itself), responses
-that set a cookie, and anything not marked shared. Entries are bounded by count and bytes (least
-recently used out) and dropped together when the data behind them may have changed: after any
-successful write through this process, and when ``check`` (called at most once a second)
-notices new grants or community content written elsewhere.
+The language is part of the key: the one :func:`leftbehind.web.language.negotiate` gives
+(``?lang=``, the ``lang`` cookie, ``Accept-Language``), so an English page is never served to a
+Welsh request or the other way round, and a visitor whose only cookie is ``lang`` is served here.
+
+Never kept or served from memory: requests with any other cookie or an ``Authorization``
+header (signed-in pages may differ), conditional or range requests (the app answers 304 and 206
+itself), responses that set a cookie, and anything not marked shared. Entries are bounded by
+count and bytes (least recently used out) and dropped together when the data behind them may
+have changed: after any successful write through this process, and when ``check`` (called at
+most once a second) notices new grants or community content written elsewhere.
 """
 
 from __future__ import annotations
@@ -24,9 +28,19 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from leftbehind import i18n
+from leftbehind.web.language import COOKIE, negotiate
+
 #: The internal response header that marks a response shared (removed before it is sent).
 SHARED_HEADER = b"x-leftbehind-shared"
-_SKIP_REQUEST = {b"cookie", b"authorization", b"if-none-match", b"if-modified-since", b"range"}
+_SKIP_REQUEST = {b"authorization", b"if-none-match", b"if-modified-since", b"range"}
+
+
+def _only_language_cookie(value: bytes) -> bool:
+    """True when the Cookie header holds nothing but the ``lang`` cookie (the language is then
+    part of the key; any other cookie may mean a signed-in visitor)."""
+    names = {part.split(b"=", 1)[0].strip() for part in value.split(b";") if part.strip()}
+    return names == {COOKIE.encode()}
 
 
 class FastPath:
@@ -59,14 +73,16 @@ class FastPath:
 
     def _key(self, scope: Scope) -> tuple | None:
         gzip = False
-        language = b""
         for name, value in scope.get("headers", []):
             if name in _SKIP_REQUEST:
                 return None
             if name == b"accept-encoding":
                 gzip = b"gzip" in value
-            elif name == b"accept-language":
-                language = value
+            elif name == b"cookie" and not _only_language_cookie(value):
+                return None
+        asked, language = negotiate(scope)
+        if asked is not None and asked not in i18n.languages():
+            return None  # the app answers 422
         return scope.get("path", ""), scope.get("query_string", b""), gzip, language
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from leftbehind.community.charts import trend_svg
 from leftbehind.community.measures import published_with_observations
 from leftbehind.errors import LeftBehindError
+from leftbehind.i18n import gettext as _
 from leftbehind.observatory import EditionView, Observatory
 from leftbehind.observatory.service import AreaSort
 from leftbehind.sources.registry import load_registry
@@ -37,7 +38,7 @@ async def home(request: Request, edition: PageEditionParam = None) -> Response:
         bounds = obs.map_bounds(data.id)
         return {
             "map_bounds": json.dumps(bounds) if bounds else "",
-            "title": "Find your neighbourhood",
+            "title": _("Find your neighbourhood"),
             "headline": data.headline,
             "left_behind_by_region": obs.left_behind_by_region(data.id),
         }
@@ -142,7 +143,7 @@ async def local_authority_page(
 
     def context() -> dict:
         return {
-            "title": f"{la['name']}: neighbourhoods",
+            "title": _("{name}: neighbourhoods").format(name=la["name"]),
             "la": la,
             "rows": obs.areas_in(data, la["code"], sort, order),
             "sort": sort,
@@ -172,7 +173,7 @@ async def summary_page(request: Request, edition: PageEditionParam = None) -> Re
 
     def context() -> dict:
         return {
-            "title": "Summary by region, local authority and rural-urban class",
+            "title": _("Summary by region, local authority and rural-urban class"),
             "summary": obs.summary(data.id)[0],
             "comparison": obs.compare(data.id)[0],
             "library_changes": assets.asset_map(request).library_changes(data.id),
@@ -189,7 +190,7 @@ async def methods_page(request: Request, edition: PageEditionParam = None) -> Re
 
     def context() -> dict:
         return {
-            "title": "Methods, sources and licences",
+            "title": _("Methods, sources and licences"),
             "sources": load_registry(),
             "validation": obs.validation(data.id),
             "robustness": obs.robustness_overview(data.id),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind.i18n import gettext as _
 from leftbehind.web.common import (
     ERROR_RESPONSES,
     EditionParam,
@@ -81,7 +82,7 @@ async def search_page(
     ctx = base_context(request, data)
     ctx.update(
         {
-            "title": f"Search results for '{q}'" if q else "Search",
+            "title": _("Search results for '{q}'").format(q=q) if q else _("Search"),
             "q": q,
             "items": items,
             "message": found["message"],

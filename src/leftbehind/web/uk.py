@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from leftbehind.i18n import gettext as _
 from leftbehind.observatory import Payload
 from leftbehind.web.api import AreaCode
 from leftbehind.web.common import (
@@ -100,7 +101,7 @@ async def uk_page(request: Request, edition: PageEditionParam = None) -> Respons
 
     def context() -> dict:
         return {
-            "title": "Across the UK: 'left behind' areas on one scale",
+            "title": _("Across the UK: 'left behind' areas on one scale"),
             "uk": obs.uk.summary(),
         }
 
