@@ -142,9 +142,10 @@ def test_missing_mirror_file_is_named(mirror_dir: Path, tmp_path: Path):
 
 
 def test_build_of_a_fresh_home_is_atomic_on_parse_failure(
-    mirror_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_home: Path, mirror_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    """A file that verifies but cannot be parsed stops the build before any store is written."""
+    """A file that verifies but cannot be parsed stops the build before any store is written
+    (the verified raw files are copied from the test home)."""
     import leftbehind.store.build as build_module
 
     def broken_parse(*_args, **_kwargs):
@@ -154,7 +155,7 @@ def test_build_of_a_fresh_home_is_atomic_on_parse_failure(
 
     home = tmp_path / "home"
     home.mkdir()
-    shutil.copytree(Path(os.environ["LEFTBEHIND_HOME"]) / "cache" / "raw", home / "cache" / "raw")
+    shutil.copytree(store_home / "cache" / "raw", home / "cache" / "raw")
     monkeypatch.setattr(build_module, "_parse_all", broken_parse)
     settings = fresh_settings(home=home, mirror=mirror_dir)
     from leftbehind.errors import CorruptSource

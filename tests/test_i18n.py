@@ -276,24 +276,60 @@ def test_profile_and_chart_are_in_the_reader_s_language(client):
     assert "compares on nine dimensions" not in chart
 
 
+#: Parts of pages that are reference data in their publishers' English, not interface text:
+#: the source registry's descriptions (methods), the OpenAPI reference (docs).
+DATA_IN_ENGLISH = [
+    r'<table class="sources">.*?</table>',
+    r'<section class="endpoint".*?</section>',
+    # Not yet translated (issue 15; docs/i18n.md lists them): library sentences built from data
+    # at build time or per request, to be turned into catalogue sentences next: the robustness
+    # chart stored by the build, and the three futures' sentences on the summary page.
+    r'<svg[^>]*aria-labelledby="rb-title rb-desc".*?</svg>',
+    r'<ul class="summary futures-sentences">.*?</ul>',
+]
+
 WELSH_PAGES = [
     "/?edition=wales-2022-msoa",
     "/local-authorities/W06000016?edition=wales-2022-msoa",
     "/search?q=Penrhiw&edition=wales-2022-msoa",
     "/uk",
     "/summary?edition=wales-2022-msoa",
+    "/summary?edition=england-2019-ward",
     "/compare-areas?edition=wales-2022-msoa&areas=W02000259,W02000260",
     "/areas/E05000028",
+    "/local-authorities/E09000002",
+    "/funding",
+    "/funding/public",
+    "/allocate",
+    "/allocate?budget=1000000&years=3&compare_bidding=true&draws=20",
+    "/methods",
+    "/docs",
     "/login",
     "/no-such-page",
 ]
 
 
 @pytest.mark.parametrize("path", WELSH_PAGES)
-def test_welsh_pages_render_in_welsh(client, path):
+def test_welsh_pages_render_in_welsh_with_no_english_interface_text(client, path):
+    """Every page a visitor reaches, in Welsh: ``<html lang="cy">``, the Welsh header, and none
+    of the interface's English messages (of three words or more) in its visible text."""
     sep = "&" if "?" in path else "?"
     r = client.get(path + sep + "lang=cy")
     client.cookies.clear()
     assert r.status_code == (404 if path == "/no-such-page" else 200), r.text[:300]
     assert '<html lang="cy">' in r.text
     assert "Arsyllfa" in r.text  # the site's name in Welsh, in the header
+    page = r.text
+    for data in DATA_IN_ENGLISH:  # reference data published in English (see below)
+        page = re.sub(data, " ", page, flags=re.S)
+    text = _visible(page)
+    catalog = _catalog("cy")
+    left = []
+    for msg in _extracted():
+        msgid = msg[0] if isinstance(msg, tuple) else msg
+        if catalog.get(msgid).string == msgid:
+            continue
+        english = re.sub(r"<[^>]+>", "", msgid)
+        plain = re.split(r"%\(\w+\)s|{\w+}", english)
+        left += [p.strip() for p in plain if len(p.split()) >= 3 and p.strip() in text]
+    assert left == [], left

@@ -112,6 +112,11 @@ class EditionView:
         return self.info["area_word"]
 
     @property
+    def area_words(self) -> str:
+        """The plural the edition declares ('wards', 'neighbourhoods', 'intermediate zones')."""
+        return EDITIONS[self.id].area_words if self.id in EDITIONS else f"{self.area_word}s"
+
+    @property
     def headline(self) -> dict[str, Any]:
         return self.summary["headline"]
 
@@ -753,7 +758,7 @@ class Observatory:
         for code in wanted:
             rec = data.lookup(code)
             if rec is not None:
-                prof, _ = self.profile(data.id, rec["code"])
+                prof, _payload = self.profile(data.id, rec["code"])
                 places.append({"code": rec["code"], "name": rec["name"] or rec["code"],
                                "kind": "area", "group": rec["group"],
                                "population": rec.get("population"), "profile": prof,
@@ -1172,4 +1177,4 @@ class Observatory:
     def warm_search(self) -> None:
         """Build every edition's name index (pure Python: safe in a background thread)."""
         for eid in self.edition_ids():
-            _ = self.edition(eid).index
+            self.edition(eid).index  # noqa: B018 - the property builds the name index

@@ -315,7 +315,7 @@ def _meta(data: values.EditionData) -> list[dict]:
     meta = getattr(data, "_meta", None)
     if meta is None:
         meta = []
-        for _, row in data.indicators.iterrows():
+        for _index, row in data.indicators.iterrows():
             meta.append(
                 {
                     "id": row["id"],

@@ -14,6 +14,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from leftbehind.i18n import format_number
+from leftbehind.i18n import gettext as _
+
 WIDTH = 640
 COLOURS = {
     "area": "#1b6ca8",
@@ -26,7 +29,7 @@ COLOURS = {
 
 
 def _fmt(v: float | None) -> str:
-    return "no data" if v is None else f"{v:.0f}"
+    return _("no data") if v is None else format_number(v)
 
 
 def trend_svg(
@@ -47,16 +50,32 @@ def trend_svg(
     def y(pct: float) -> float:
         return top + (height - top - bottom) * (100 - max(0.0, min(100.0, pct))) / 100
 
-    title = f"{name}: national deprivation percentile, IMD {lo} to {hi}"
-    words = "; ".join(
-        f"{p['year']}: {_fmt(p.get('percentile'))} here"
-        + (f", {_fmt(p.get('group_median'))} for {group_label} areas" if group_label else "")
-        + f", {_fmt(p.get('england_median'))} for England"
-        for p in points
+    title = _("{name}: national deprivation percentile, IMD {start} to {end}").format(
+        name=name, start=lo, end=hi
     )
-    desc = (
-        "0 is the most deprived area in England and 100 the least deprived; a falling line "
-        "means falling further behind. " + words + "."
+    group = _(group_label) if group_label else None
+    words = [
+        (
+            _("{year}: {here} here, {group} for {label} areas, {england} for England.")
+            if group
+            else _("{year}: {here} here, {england} for England.")
+        ).format(
+            year=p["year"],
+            here=_fmt(p.get("percentile")),
+            group=_fmt(p.get("group_median")),
+            label=group,
+            england=_fmt(p.get("england_median")),
+        )
+        for p in points
+    ]
+    desc = " ".join(
+        [
+            _(
+                "0 is the most deprived area in England and 100 the least deprived; a falling "
+                "line means falling further behind."
+            ),
+            *words,
+        ]
     )
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
@@ -76,10 +95,12 @@ def trend_svg(
             f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="#444">'
             f"{tick}</text>"
         )
-    out.append(f'<text x="{left}" y="{top - 8}" fill="#444">100 = least deprived</text>')
+    out.append(
+        f'<text x="{left}" y="{top - 8}" fill="#444">{escape(_("100 = least deprived"))}</text>'
+    )
     out.append(
         f'<text x="{left}" y="{height - bottom + 14 + 16:.0f}" fill="#444">'
-        "0 = most deprived in England</text>"
+        f"{escape(_('0 = most deprived in England'))}</text>"
     )
     for yr in years:
         out.append(
@@ -87,14 +108,14 @@ def trend_svg(
             f'fill="#444">{yr}</text>'
         )
     series = [
-        ("england_median", "England median", COLOURS["england"], "4 4"),
+        ("england_median", _("England median"), COLOURS["england"], "4 4"),
         (
             "group_median",
-            f"{group_label} areas (median)" if group_label else "",
+            _("{label} areas (median)").format(label=group) if group else "",
             COLOURS["group"],
             "6 3",
         ),
-        ("percentile", "This area", COLOURS["area"], ""),
+        ("percentile", _("This area"), COLOURS["area"], ""),
     ]
     legend_x = WIDTH - right - 190
     for i, (key, label, colour, dash) in enumerate(series):
@@ -130,22 +151,28 @@ def futures_svg(period: dict[str, Any], labels: dict[str, str], uid: str = "futu
     groups = period["groups"]
     height = top + row * len(groups) + 24
     futures = list(labels)
-    title = f"Where people live: IMD {period['start']} to {period['end']}"
+    title = _("Where people live: IMD {start} to {end}").format(
+        start=period["start"], end=period["end"]
+    )
+    labels = {f: _(text) for f, text in labels.items()}
     words = " ".join(
-        f"{g['label']}: "
-        + ", ".join(
-            f"{labels[f].lower()} {g['futures'][f]['population_share'] or 0:.0f}%" for f in futures
+        _("{group}: {futures}.").format(
+            group=_(g["label"]),
+            futures=", ".join(
+                f"{labels[f].lower()} {g['futures'][f]['population_share'] or 0:.0f}%"
+                for f in futures
+            ),
         )
-        + "."
         for g in groups
     )
+    share_words = _("Share of residents of each group.") + " " + words
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" role="img" '
         f'aria-labelledby="{uid}-title {uid}-desc" font-family="system-ui, sans-serif" '
         'font-size="13">',
         f'<title id="{uid}-title">{escape(title)}</title>',
-        f'<desc id="{uid}-desc">{escape("Share of residents of each group. " + words)}</desc>',
+        f'<desc id="{uid}-desc">{escape(share_words)}</desc>',
         f'<text x="8" y="20" font-size="15" font-weight="bold">{escape(title)}</text>',
     ]
     lx = left
@@ -156,14 +183,14 @@ def futures_svg(period: dict[str, Any], labels: dict[str, str], uid: str = "futu
     scale = (WIDTH - left - right) / 100
     for i, g in enumerate(groups):
         yy = top + row * i
-        out.append(f'<text x="8" y="{yy + 18}">{escape(g["label"])}</text>')
+        out.append(f'<text x="8" y="{yy + 18}">{escape(_(g["label"]))}</text>')
         xx = float(left)
         for f in futures:
             share = g["futures"][f]["population_share"] or 0.0
             w = share * scale
             out.append(
                 f'<rect x="{xx:.1f}" y="{yy + 4}" width="{w:.1f}" height="22" '
-                f'fill="{COLOURS[f]}"><title>{escape(g["label"])}: {escape(labels[f].lower())} '
+                f'fill="{COLOURS[f]}"><title>{escape(_(g["label"]))}: {escape(labels[f].lower())} '
                 f"{share:.0f}%</title></rect>"
             )
             if w > 34:

@@ -424,7 +424,7 @@ def new_asset_form(request: Request, code: AreaCode) -> Response:
     who = page_principal(request)
     if who is None:
         return login_redirect(request)
-    _, area = _area(request, code)
+    _view, area = _area(request, code)
     who.require_area(code)
     return private_page(
         request,
@@ -444,7 +444,7 @@ async def create_asset_form(request: Request, code: AreaCode) -> Response:
     who = page_principal(request)
     if who is None:
         return login_redirect(request)
-    _, area = _area(request, code)
+    _view, area = _area(request, code)
     values = _fields(form)
     try:
         created = repo.create_asset(

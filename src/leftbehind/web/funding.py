@@ -23,6 +23,8 @@ from leftbehind.editions import EDITIONS
 from leftbehind.errors import InvalidInput
 from leftbehind.funding.request import MAX_AREA_YEARS, MAX_DRAW_AREAS, AllocationRequest
 from leftbehind.funding.summary import MAX_PAGE_SIZE
+from leftbehind.i18n import N_
+from leftbehind.i18n import gettext as _
 from leftbehind.observatory import Payload
 from leftbehind.observatory.funding import (
     SORT_COLUMNS,
@@ -88,82 +90,95 @@ def query_string(request: AllocationRequest, edition_id: str, **extra: Any) -> s
 
 # Labels, hints and plain messages for the form (the page), one per parameter.
 FIELD_TEXT: dict[str, dict[str, str]] = {
-    "edition": {"label": "Edition", "error": "Choose one of the editions in the list."},
+    "edition": {
+        "label": N_("Edition"),
+        "error": N_("Choose one of the editions in the list."),
+    },
     "budget": {
-        "label": "Budget (£, all years)",
-        "hint": "The whole pot in pounds, for example £10,000,000, 10000000 or 10m.",
-        "error": "Enter the budget in pounds above 0, for example £2,000,000, 2000000 or 2m.",
+        "label": N_("Budget (£, all years)"),
+        "hint": N_("The whole pot in pounds, for example £10,000,000, 10000000 or 10m."),
+        "error": N_("Enter the budget in pounds above 0, for example £2,000,000, 2000000 or 2m."),
     },
     "years": {
-        "label": "Years",
-        "hint": "How many years the money is spread over (1 to 50).",
-        "error": "Enter a whole number of years from 1 to 50.",
+        "label": N_("Years"),
+        "hint": N_("How many years the money is spread over (1 to 50)."),
+        "error": N_("Enter a whole number of years from 1 to 50."),
     },
     "include_other_deprived": {
-        "label": "Also fund other deprived areas (most deprived 10%, but not 'left behind')",
-        "error": "Tick the box or leave it empty.",
+        "label": N_("Also fund other deprived areas (most deprived 10%, but not 'left behind')"),
+        "error": N_("Tick the box or leave it empty."),
     },
     "need": {
-        "label": "How need is measured",
-        "error": "Choose exponential, ranks, scores or equal.",
+        "label": N_("How need is measured"),
+        "error": N_("Choose exponential, ranks, scores or equal."),
     },
     "steepness": {
-        "label": "Steepness of the exponential need (k)",
-        "hint": "4.3478 (100/23) is the IMD's own transform; larger gives the areas most in "
-        "need more, smaller is closer to ranks.",
-        "error": "Enter a number above 0 and at most 50, for example 4.3478.",
+        "label": N_("Steepness of the exponential need (k)"),
+        "hint": N_(
+            "4.3478 (100/23) is the IMD's own transform; larger gives the areas most in need "
+            "more, smaller is closer to ranks."
+        ),
+        "error": N_("Enter a number above 0 and at most 50, for example 4.3478."),
     },
     "need_index": {
-        "label": "Which index measures need",
-        "error": "Choose both indices, the Community Needs Index only or the IMD only.",
+        "label": N_("Which index measures need"),
+        "error": N_("Choose both indices, the Community Needs Index only or the IMD only."),
     },
     "cni_weight": {
-        "label": "Weight of community need (CNI), 0 to 1",
-        "hint": "0.5 weighs the Community Needs Index and deprivation (IMD) equally; 1 uses "
-        "the Community Needs Index only.",
-        "error": "Enter a number from 0 to 1, for example 0.5.",
+        "label": N_("Weight of community need (CNI), 0 to 1"),
+        "hint": N_(
+            "0.5 weighs the Community Needs Index and deprivation (IMD) equally; 1 uses the "
+            "Community Needs Index only."
+        ),
+        "error": N_("Enter a number from 0 to 1, for example 0.5."),
     },
     "floor": {
-        "label": "Floor per area (£, optional)",
-        "hint": "The least any funded area receives over all years, e.g. 1000000.",
-        "error": "Enter the floor in pounds as a number of 0 or more, or leave it empty.",
+        "label": N_("Floor per area (£, optional)"),
+        "hint": N_("The least any funded area receives over all years, e.g. 1000000."),
+        "error": N_("Enter the floor in pounds as a number of 0 or more, or leave it empty."),
     },
     "cap": {
-        "label": "Cap per area (£, optional)",
-        "hint": "The most any area receives over all years, e.g. 1500000.",
-        "error": "Enter the cap in pounds as a number above 0, or leave it empty.",
+        "label": N_("Cap per area (£, optional)"),
+        "hint": N_("The most any area receives over all years, e.g. 1500000."),
+        "error": N_("Enter the cap in pounds as a number above 0, or leave it empty."),
     },
     "capacity_share": {
-        "label": "Capacity-building share, 0 to 1",
-        "hint": "0.1 means 10% of each area's money builds community capacity (revenue, "
-        "front-loaded in the early years).",
-        "error": "Enter a share from 0 to 1, for example 0.1 for 10%.",
+        "label": N_("Capacity-building share, 0 to 1"),
+        "hint": N_(
+            "0.1 means 10% of each area's money builds community capacity (revenue, "
+            "front-loaded in the early years)."
+        ),
+        "error": N_("Enter a share from 0 to 1, for example 0.1 for 10%."),
     },
     "capital_share": {
-        "label": "Capital share of the rest, 0 to 1",
-        "hint": "0.3 means 30% of the money after capacity building is capital; the rest is "
-        "revenue.",
-        "error": "Enter a share from 0 to 1, for example 0.3 for 30%.",
+        "label": N_("Capital share of the rest, 0 to 1"),
+        "hint": N_(
+            "0.3 means 30% of the money after capacity building is capital; the rest is revenue."
+        ),
+        "error": N_("Enter a share from 0 to 1, for example 0.3 for 30%."),
     },
-    "profile": {"label": "Yearly profile", "error": "Choose flat, front-loaded or your own table."},
+    "profile": {
+        "label": N_("Yearly profile"),
+        "error": N_("Choose flat, front-loaded or your own table."),
+    },
     "profile_table": {
-        "label": "Your yearly weights (for 'my own weights')",
-        "hint": "One weight per year, separated by commas, e.g. 3,2,1 for three years.",
-        "error": "Enter one weight per year, separated by commas, e.g. 3,2,1.",
+        "label": N_("Your yearly weights (for 'my own weights')"),
+        "hint": N_("One weight per year, separated by commas, e.g. 3,2,1 for three years."),
+        "error": N_("Enter one weight per year, separated by commas, e.g. 3,2,1."),
     },
     "compare_bidding": {
-        "label": "Compare with a competitive bidding round",
-        "error": "Tick the box or leave it empty.",
+        "label": N_("Compare with a competitive bidding round"),
+        "error": N_("Tick the box or leave it empty."),
     },
     "draws": {
-        "label": "Simulated bidding rounds",
-        "hint": "From 1 to 1,000; more rounds give steadier intervals.",
-        "error": "Enter a whole number of rounds from 1 to 1000.",
+        "label": N_("Simulated bidding rounds"),
+        "hint": N_("From 1 to 1,000; more rounds give steadier intervals."),
+        "error": N_("Enter a whole number of rounds from 1 to 1000."),
     },
     "seed": {
-        "label": "Random seed",
-        "hint": "The same seed gives the same result.",
-        "error": "Enter a whole number of 0 or more.",
+        "label": N_("Random seed"),
+        "hint": N_("The same seed gives the same result."),
+        "error": N_("Enter a whole number of 0 or more."),
     },
 }
 
@@ -246,7 +261,7 @@ async def grants_summary(
     only_params(request, SUMMARY_PARAMS)
     filters = make_filters(year_from, year_to, max_grant, funder, funder_type)
     svc = funding(request)
-    _, payload = await run_in_threadpool(svc.grants_summary, edition, None, None, filters)
+    _doc, payload = await run_in_threadpool(svc.grants_summary, edition, None, None, filters)
     return payload_response(request, payload, max_age=GRANTS_MAX_AGE)
 
 
@@ -279,7 +294,9 @@ async def grants_list(
     only_params(request, LIST_PARAMS)
     filters = make_filters(year_from, year_to, max_grant, funder, funder_type)
     svc = funding(request)
-    _, payload = await run_in_threadpool(svc.grants_list, edition, filters, area, page, page_size)
+    _doc, payload = await run_in_threadpool(
+        svc.grants_list, edition, filters, area, page, page_size
+    )
     return payload_response(request, payload, max_age=GRANTS_MAX_AGE)
 
 
@@ -290,8 +307,8 @@ def _form_errors(exc: ValidationError) -> dict[str, str]:
         loc = err.get("loc") or ("budget",)
         name = str(loc[0])
         if name in FIELD_TEXT and name not in errors:
-            errors[name] = FIELD_TEXT[name]["error"]
-    return errors or {"budget": FIELD_TEXT["budget"]["error"]}
+            errors[name] = _(FIELD_TEXT[name]["error"])
+    return errors or {"budget": _(FIELD_TEXT["budget"]["error"])}
 
 
 def _form_values(raw: dict[str, str]) -> dict[str, Any]:
@@ -346,7 +363,7 @@ async def allocate_page(request: Request) -> Response:
     try:
         data = await lookup(request, obs.edition, edition_arg)
     except InvalidInput:
-        errors.setdefault("edition", FIELD_TEXT["edition"]["error"])
+        errors.setdefault("edition", _(FIELD_TEXT["edition"]["error"]))
         data = await lookup(request, obs.edition, None)
     ctx = base_context(request, data)
     values = _form_values(raw)
@@ -363,10 +380,13 @@ async def allocate_page(request: Request) -> Response:
 
     ctx.update(
         {
-            "title": "Allocate funding by need" if not errors else "Please check the form",
+            "title": _("Allocate funding by need") if not errors else _("Please check the form"),
             "values": values,
             "errors": errors,
-            "fields": FIELD_TEXT,
+            "fields": {
+                name: {key: _(text) for key, text in texts.items()}
+                for name, texts in FIELD_TEXT.items()
+            },
             "result": result,
             "view": view,
             "comparison": result.data.get("compare_bidding") if result is not None else None,
@@ -403,7 +423,7 @@ async def funding_page(
     if not signed_in and (hit := response_cache(request).get(key)) is not None:
         return payload_response(request, hit, max_age=GRANTS_MAX_AGE)
     data = await lookup(request, obs.edition, edition)
-    result, _ = await run_in_threadpool(svc.grants_summary, data.id, None, None, filters)
+    result, _payload = await run_in_threadpool(svc.grants_summary, data.id, None, None, filters)
     nation = EDITIONS[data.id].nation if data.id in EDITIONS else "nation"
     figures = grants_figures(result, nation)
     query = filter_query(data.id, filters)
@@ -424,7 +444,7 @@ async def funding_page(
             if len(done) == 2 and all(p.isdigit() for p in done)
             else None
         ),
-        title="Where grants go",
+        title=_("Where grants go"),
         grants=result,
         nation=nation,
         samples=_samples_only(result),
@@ -464,7 +484,9 @@ async def funding_grants_page(
     obs = observatory(request)
     svc = funding(request)
     data = await lookup(request, obs.edition, edition)
-    result, _ = await run_in_threadpool(svc.grants_list, data.id, filters, area, page_number, 25)
+    result, _payload = await run_in_threadpool(
+        svc.grants_list, data.id, filters, area, page_number, 25
+    )
     query = filter_query(data.id, filters, area=area)
 
     def page_url(number: int) -> str:
@@ -475,7 +497,11 @@ async def funding_grants_page(
         data,
         "funding_grants.html",
         max_age=GRANTS_MAX_AGE,
-        title="Grants" + (f" in {result.get('area_name') or area}" if area else ""),
+        title=(
+            _("Grants in {area}").format(area=result.get("area_name") or area)
+            if area
+            else _("Grants")
+        ),
         listing=result,
         filters=filters,
         area=area,
@@ -549,7 +575,7 @@ async def funding_upload(request: Request) -> Response:
 
 def _upload_result(request: Request, status: int, error: str) -> Response:
     ctx = base_context(request, None)
-    ctx.update({"title": "Upload grants", "error": error})
+    ctx.update({"title": _("Upload grants"), "error": error})
     return HTMLResponse(
         render(request, "funding_upload.html", ctx, status), status, headers=NO_STORE
     )

@@ -12,6 +12,7 @@ from fastapi import Query, Request
 
 from leftbehind.errors import InvalidInput
 from leftbehind.funding.summary import MAX_FILTER_TEXT, GrantFilters
+from leftbehind.web.common import APP_WIDE_QUERY
 
 YearFromParam = Annotated[
     int | None, Query(alias="from", ge=1900, le=2100, description="First award year.")
@@ -47,8 +48,9 @@ FunderTypeParam = Annotated[
 
 
 def only_params(request: Request, allowed: Iterable[str]) -> None:
-    """422 naming the first query parameter that is not one of ``allowed``."""
-    known = set(allowed)
+    """422 naming the first query parameter that is not one of ``allowed`` (or one every route
+    accepts, such as ``lang``)."""
+    known = set(allowed) | APP_WIDE_QUERY
     for name in request.query_params:
         if name not in known:
             raise InvalidInput(

@@ -48,7 +48,7 @@ async def home(request: Request, edition: PageEditionParam = None) -> Response:
 
 # -- area ------------------------------------------------------------------------------------
 def _area_context(obs: Observatory, data: EditionView, rec: dict) -> dict:
-    prof, _ = obs.profile(data.id, rec["code"])
+    prof, _payload = obs.profile(data.id, rec["code"])
     # Library profiles carry sentences with their sources; the facts-only profile of an area
     # without a nine-dimension profile has one summary sentence.
     summary = prof.get("summary_sentences") or [{"text": prof["summary"], "source": None}]
@@ -98,7 +98,7 @@ async def area_page(
         if code not in target.records:
             located = await run_in_threadpool(obs.locate, code)
             if located is not None:
-                _, rec = located
+                _view, rec = located
                 la_code = rec["local_authority_code"]
                 if la_code in target.local_authorities:
                     url = f"/local-authorities/{la_code}?" + urlencode(
