@@ -9,6 +9,6 @@ if [ ! -x .venv/bin/pytest ]; then
 fi
 . .venv/bin/activate
 ruff check src tests bench
-# Two processes (pytest-xdist; this machine has two cores). tests/conftest.py starts building
-# the test store in the background and runs the tests that need no store first, meanwhile.
-pytest -n "${LEFTBEHIND_TEST_WORKERS:-2}" --dist worksteal --doctest-modules --durations=30 src/leftbehind tests "$@"
+# Two processes (pytest-xdist; this machine has two cores); tests/conftest.py runs the tests
+# that need no evidence store first.
+pytest -n "${LEFTBEHIND_TEST_WORKERS:-2}" --doctest-modules --durations=30 src/leftbehind tests "$@"
