@@ -244,7 +244,7 @@ def test_shares_in_words_in_welsh():
 
 
 def test_every_source_and_edition_word_has_a_welsh_name():
-    """The words the library puts in its sentences from data: every indicator's source, and
+    """The words the library puts on pages from data: every indicator's label and source, and
     each edition's nation, area words and index names."""
     import csv
 
@@ -252,7 +252,8 @@ def test_every_source_and_edition_word_has_a_welsh_name():
     from leftbehind.profiles.framework import CSV_PATH
 
     with CSV_PATH.open(newline="") as fh:
-        words = {row["source"] for row in csv.DictReader(fh)}
+        rows = list(csv.DictReader(fh))
+    words = {row["source"] for row in rows} | {row["label"] for row in rows}
     for ed in EDITIONS.values():
         words |= {ed.nation, ed.area_words, ed.small_area_word, ed.small_area_words}
         words |= {ed.index_name or ed.imd, ed.cni_name or ed.cni, ed.imd, ed.cni}
