@@ -282,9 +282,8 @@ def test_profile_and_chart_are_in_the_reader_s_language(client):
 DATA_IN_ENGLISH = [
     r'<table class="sources">.*?</table>',
     r'<section class="endpoint".*?</section>',
-    # Not yet translated (issue 15; docs/i18n.md lists them): library sentences built from data
-    # at build time or per request, to be turned into catalogue sentences next: the robustness
-    # chart stored by the build, and the three futures' sentences on the summary page.
+    # Not yet translated (docs/i18n.md lists them): the robustness chart the build stores, and
+    # the three futures' sentences on the summary page.
     r'<svg[^>]*aria-labelledby="rb-title rb-desc".*?</svg>',
     r'<ul class="summary futures-sentences">.*?</ul>',
 ]
@@ -334,3 +333,32 @@ def test_welsh_pages_render_in_welsh_with_no_english_interface_text(client, path
         plain = re.split(r"%\(\w+\)s|{\w+}", english)
         left += [p.strip() for p in plain if len(p.split()) >= 3 and p.strip() in text]
     assert left == [], left
+
+
+def test_how_sure_we_are_in_welsh_hand_worked():
+    from leftbehind.robustness.results import area_sentences
+
+    facts = {
+        "p": 0.36,
+        "nominal": True,
+        "draws": 1000,
+        "cni": {"p05": 517.0, "p95": 1059.0},
+        "imd": {"p05": 461.0, "p95": 1338.0},
+    }
+    english = area_sentences(facts)
+    assert english == (
+        "Left behind in 36 of 100 plausible ways of measuring (borderline); on the headline list. "
+        "Based on 1,000 variations of weights, thresholds and methods. In 9 of 10 of those ways, "
+        "its community need rank is between 517 and 1,059 and its deprivation rank is between "
+        "461 and 1,338 (1 = highest)."
+    )
+    token = i18n.set_language("cy")
+    try:
+        assert area_sentences(facts) == (
+            "Wedi'i gadael ar ôl mewn 36 o bob 100 o ffyrdd credadwy o fesur (ar y ffin); ar y "
+            "brif restr. Yn seiliedig ar 1,000 o amrywiadau ar bwysau, trothwyon a dulliau. Mewn "
+            "9 o bob 10 o'r ffyrdd hynny, mae ei safle angen cymunedol rhwng 517 a 1,059 ac mae "
+            "ei safle amddifadedd rhwng 461 a 1,338 (1 = uchaf)."
+        )
+    finally:
+        i18n.reset_language(token)

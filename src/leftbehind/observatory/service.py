@@ -144,7 +144,7 @@ class Observatory:
             OrderedDict()
         )
         self._profile_cache_size = profile_cache_size
-        self._robustness: dict[str, dict[str, str]] = {}
+        self._robustness: dict[str, dict[str, dict]] = {}
         self._names: dict[str, dict[str, dict[str, Any]]] = {}
         self._tiles: dict[str, dict[tuple[int, int, int], bytes]] = {}
         self._tile_payloads: OrderedDict[tuple[str, int, int, int], Payload] = OrderedDict()
@@ -604,11 +604,15 @@ class Observatory:
         return f"{text} {rank}" if rank else text
 
     def robustness(self, data: EditionView, code: str) -> str | None:
-        """How sure the classification of this area is, in plain words (stored by the build)."""
-        sentences = self._robustness.get(data.id)
-        if sentences is None:
-            sentences = self._robustness[data.id] = self.view_data(data.id, "robustness")
-        return sentences.get(code)
+        """How sure the classification of this area is, in plain words, in the reader's
+        language (from the facts the build stored)."""
+        from leftbehind.robustness.results import area_sentences
+
+        facts = self._robustness.get(data.id)
+        if facts is None:
+            facts = self._robustness[data.id] = self.view_data(data.id, "robustness")
+        found = facts.get(code)
+        return area_sentences(found) if found else None
 
     # -- profiles -----------------------------------------------------------------------------
     def cached_profile(

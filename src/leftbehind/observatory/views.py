@@ -205,29 +205,33 @@ def compare_document(con: duckdb.DuckDBPyConnection, ed: Edition, frame: pd.Data
     return {"edition": ed.id, "source": source, "comparison": plain(rows)}
 
 
-def robustness_sentences(con: duckdb.DuckDBPyConnection, edition: str) -> dict[str, str]:
-    """Area code -> 'Left behind in 97 of 100 plausible ways of measuring ...' from the stored
-    uncertainty analysis (empty for editions without one)."""
-    from leftbehind.robustness.results import interval_sentence, sentence, stored_result
+def robustness_facts(con: duckdb.DuckDBPyConnection, edition: str) -> dict[str, dict]:
+    """Area code -> what 'Left behind in 97 of 100 plausible ways of measuring ...' is made of,
+    from the stored uncertainty analysis (empty for editions without one): the share of draws,
+    whether it is on the headline list, the draws, and the 5-95% rank intervals. The sentence
+    itself is written when it is read, in the reader's language
+    (:func:`leftbehind.robustness.results.area_sentences`)."""
+    from leftbehind.robustness.results import stored_result
 
     result = stored_result(con, edition)
     if result is None:
         return {}
     out = {}
-    areas = result.areas
-    for row in areas.to_dict(orient="records"):
+    for row in result.areas.to_dict(orient="records"):
 
         def interval(prefix: str, row: dict = row) -> dict[str, float | None]:
             return {
                 k: None if pd.isna(row[f"{prefix}_{k}"]) else float(row[f"{prefix}_{k}"])
-                for k in ("nominal", "median", "p05", "p95")
+                for k in ("p05", "p95")
             }
 
-        first = sentence(
-            float(row["p_left_behind"]), bool(row["nominal_left_behind"]), result.draws
-        )
-        second = interval_sentence(interval("cni_rank"), interval("imd_rank"))
-        out[str(row["code"])] = " ".join(t for t in (first, second) if t)
+        out[str(row["code"])] = {
+            "p": float(row["p_left_behind"]),
+            "nominal": bool(row["nominal_left_behind"]),
+            "draws": int(result.draws),
+            "cni": interval("cni_rank"),
+            "imd": interval("imd_rank"),
+        }
     return out
 
 
@@ -374,7 +378,7 @@ def edition_views(con: duckdb.DuckDBPyConnection, ed: Edition) -> dict[str, Payl
         "local_authorities": Payload.json(las),
         "summary": Payload.json(summary_document(frame)),
         "compare": Payload.json(compare_document(con, ed, frame)),
-        "robustness": Payload.json(robustness_sentences(con, ed.id)),
+        "robustness": Payload.json(robustness_facts(con, ed.id)),
         "robustness_overview": Payload.json(robustness_overview(con, ed.id)),
         "validation": Payload.json(validation_document(con, ed.id)),
     }

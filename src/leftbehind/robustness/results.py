@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from leftbehind.errors import UnknownName
+from leftbehind.i18n import N_, format_number
+from leftbehind.i18n import gettext as _
 from leftbehind.robustness.choices import ChoiceSet, check_edition, default_choices
 from leftbehind.robustness.engine import Simulation, row_quantiles, simulate
 from leftbehind.robustness.inputs import EditionInputs, load_inputs
@@ -336,16 +338,49 @@ def run_robustness(
 # --- one area, in plain words -----------------------------------------------------------------
 
 
+#: The class of an area's status in words (:func:`classify`'s labels).
+CLASS_WORDS = {
+    "robust": N_("robust"),
+    "likely": N_("likely"),
+    "borderline": N_("borderline"),
+    "unlikely": N_("unlikely"),
+}
+#: How sure an area's status is: (on the headline list, not on it). {share}: '97 of 100'.
+SURE_SENTENCES = (
+    N_(
+        "Left behind in {share} plausible ways of measuring ({cls}); on the headline list. "
+        "Based on {draws} variations of weights, thresholds and methods."
+    ),
+    N_(
+        "Left behind in {share} plausible ways of measuring ({cls}); not on the headline list. "
+        "Based on {draws} variations of weights, thresholds and methods."
+    ),
+)
+#: The 5-95% rank intervals: (both ranks, community need only, deprivation only).
+INTERVAL_SENTENCES = (
+    N_(
+        "In 9 of 10 of those ways, its community need rank is between {cni_low} and {cni_high} "
+        "and its deprivation rank is between {imd_low} and {imd_high} (1 = highest)."
+    ),
+    N_(
+        "In 9 of 10 of those ways, its community need rank is between {cni_low} and "
+        "{cni_high} (1 = highest)."
+    ),
+    N_(
+        "In 9 of 10 of those ways, its deprivation rank is between {imd_low} and {imd_high} "
+        "(1 = highest)."
+    ),
+)
+
+
 def sentence(p: float, nominal: bool, draws: int) -> str:
-    """'Left behind in 97 of 100 plausible ways of measuring (robust).'"""
+    """'Left behind in 97 of 100 plausible ways of measuring (robust).' (in the current
+    language)"""
     k = round(p * 100)
     cls = classify([p])[0]
-    status = "on" if nominal else "not on"
-    share = "fewer than 1 in 100" if k == 0 and p > 0 else f"{k} of 100"
-    return (
-        f"Left behind in {share} plausible ways of measuring ({cls}); "
-        f"{status} the headline list. Based on {draws:,} variations of weights, "
-        "thresholds and methods."
+    share = _("fewer than 1 in 100") if k == 0 and p > 0 else _("{k} of 100").format(k=k)
+    return _(SURE_SENTENCES[0 if nominal else 1]).format(
+        share=share, cls=_(CLASS_WORDS[cls]), draws=format_number(draws)
     )
 
 
@@ -431,11 +466,22 @@ def interval_sentence(cni: dict[str, float | None], imd: dict[str, float | None]
     >>> text.endswith("its deprivation rank is between 461 and 1,337 (1 = highest).")
     True
     """
-    parts = [
-        f"its {label} rank is between {ranks['p05']:,.0f} and {ranks['p95']:,.0f}"
-        for label, ranks in (("community need", cni), ("deprivation", imd))
-        if ranks.get("p05") is not None and ranks.get("p95") is not None
-    ]
-    if not parts:
+    has_cni = cni.get("p05") is not None and cni.get("p95") is not None
+    has_imd = imd.get("p05") is not None and imd.get("p95") is not None
+    if not (has_cni or has_imd):
         return ""
-    return f"In 9 of 10 of those ways, {' and '.join(parts)} (1 = highest)."
+    template = INTERVAL_SENTENCES[0 if has_cni and has_imd else 1 if has_cni else 2]
+    return _(template).format(
+        cni_low=format_number(cni["p05"]) if has_cni else "",
+        cni_high=format_number(cni["p95"]) if has_cni else "",
+        imd_low=format_number(imd["p05"]) if has_imd else "",
+        imd_high=format_number(imd["p95"]) if has_imd else "",
+    )
+
+
+def area_sentences(facts: dict[str, Any]) -> str:
+    """The two sentences for an area from the facts :func:`area_facts` keeps (the stored view),
+    in the current language."""
+    first = sentence(facts["p"], facts["nominal"], facts["draws"])
+    second = interval_sentence(facts["cni"], facts["imd"])
+    return " ".join(t for t in (first, second) if t)
