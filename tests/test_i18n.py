@@ -1,11 +1,14 @@
 """The translation layer: catalogues found on disk, read from .po, no fuzzy or empty entries."""
 
+import functools
+
 import pytest
 from babel.messages.pofile import read_po
 
 from leftbehind import i18n
 
 
+@functools.cache
 def _catalog(lang):
     path = i18n._locales_dir() / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
     with path.open("rb") as fh:
@@ -89,19 +92,31 @@ REPO = Path(__file__).resolve().parents[1]
 WELSH_AREA = "/areas/W02000259?edition=wales-2022-msoa"
 
 
-def _extracted() -> list:
-    """Every message marked in the code and templates, extracted as babel.cfg says."""
+def _source_folder(path: str) -> bool:
+    """Walk only the project's own folders (not .venv, node_modules or the test store)."""
+    parts = Path(path).resolve().relative_to(REPO).parts
+    return not any(p.startswith(".") or p in ("node_modules", "__pycache__") for p in parts)
+
+
+@functools.cache
+def _extracted() -> tuple:
+    """Every message marked in the code and templates, extracted as babel.cfg says (once per
+    test process: the walk takes seconds)."""
     from babel.messages.extract import extract_from_dir
     from babel.messages.frontend import parse_mapping_cfg
 
     with (REPO / "babel.cfg").open() as fh:
         method_map, options_map = parse_mapping_cfg(fh)
-    return [
+    return tuple(
         msg
         for _, _, msg, _, _ in extract_from_dir(
-            str(REPO), method_map, options_map, keywords={"_": None, "gettext": None, "N_": None}
+            str(REPO),
+            method_map,
+            options_map,
+            keywords={"_": None, "gettext": None, "N_": None},
+            directory_filter=_source_folder,
         )
-    ]
+    )
 
 
 def test_every_marked_message_is_translated_into_welsh():
