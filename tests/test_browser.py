@@ -97,9 +97,31 @@ def page(browser):
     context.close()
 
 
+def capture(target, attempts: int = 4, **options) -> bytes:
+    """``target.screenshot(**options)``, tried again when Chromium cannot capture a frame.
+
+    Headless Chromium sometimes answers ``Page.captureScreenshot`` with "Unable to capture
+    screenshot" when its compositor has no frame ready (a busy machine; see
+    cyrus-and/chrome-remote-interface#128 and puppeteer#6136). The page is unchanged, so the
+    capture is simply asked for again after a frame; any other error, or the same one
+    ``attempts`` times, is raised.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(attempts):
+        try:
+            return target.screenshot(**options)
+        except PlaywrightError as exc:
+            if "Unable to capture screenshot" not in str(exc) or attempt == attempts - 1:
+                raise
+            page = getattr(target, "page", target)
+            page.wait_for_timeout(250 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def _shot(pg, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    capture(pg, path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
 def _axe(pg, name: str) -> list[dict]:
@@ -147,7 +169,7 @@ def test_home_page_paints_the_map(server, page):
     elapsed = time.perf_counter() - started
     # The map really shows the groups: count pixels of each group's colour in a screenshot,
     # decoded by the browser itself.
-    png = page.locator("#map").screenshot()
+    png = capture(page.locator("#map"))
     counts = page.evaluate(
         """async (b64) => {
           const img = new Image();

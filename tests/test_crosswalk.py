@@ -21,7 +21,7 @@ import shapely
 
 from leftbehind.errors import UnknownName
 from leftbehind.places import crosswalk
-from test_browser import ARTIFACTS, CHROMIUM, _axe, _shot, _wait_painted, browser, server  # noqa: F401
+from test_browser import ARTIFACTS, CHROMIUM, _axe, _shot, _wait_painted, browser, capture, server  # noqa: F401
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -295,7 +295,7 @@ def test_area_page_map_outlines_the_area_among_its_neighbours(server, browser): 
             ".map(f => f.properties.c)"
         )
         assert selected and set(selected) == {"E05000028"}
-        pg.locator("#map").screenshot(path=str(ARTIFACTS / f"area-map-{width}.png"))
+        capture(pg.locator("#map"), path=str(ARTIFACTS / f"area-map-{width}.png"))
         assert errors == []
         if width == 375:
             assert _axe(pg, "area-map-phone") == []
