@@ -108,15 +108,14 @@ def capture(target, attempts: int = 4, **options) -> bytes:
     """
     from playwright.sync_api import Error as PlaywrightError
 
-    for attempt in range(attempts):
+    for attempt in range(attempts - 1):
         try:
             return target.screenshot(**options)
         except PlaywrightError as exc:
-            if "Unable to capture screenshot" not in str(exc) or attempt == attempts - 1:
+            if "Unable to capture screenshot" not in str(exc):
                 raise
-            page = getattr(target, "page", target)
-            page.wait_for_timeout(250 * (attempt + 1))
-    raise AssertionError("unreachable")
+            getattr(target, "page", target).wait_for_timeout(250 * (attempt + 1))
+    return target.screenshot(**options)
 
 
 def _shot(pg, name: str) -> None:
