@@ -17,6 +17,9 @@ MIRROR = Path(
 ).resolve()
 SAMPLES = REPO.parent / "shared" / "samples"
 TEST_HOME = Path(os.environ.get("LEFTBEHIND_TEST_HOME", REPO / ".test-home")).resolve()
+# One test client sends many allocation requests in a few seconds: apps made by the tests have
+# no per-client allocation budget (tests/test_ratelimit.py checks the budget with the defaults).
+os.environ["LEFTBEHIND_ALLOCATIONS_PER_MINUTE"] = "0"
 
 
 def pytest_collection_modifyitems(config, items):

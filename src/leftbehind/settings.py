@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     #: Compute needs-based allocations in a separate worker process, so cheap pages stay fast
     #: while one runs (``False``: in the web process's threads).
     allocation_worker: bool = True
+    #: Allocation requests (``/api/allocations``, ``/allocate``) one client may make a minute on
+    #: average, and at once (``web.ratelimit``; beyond them: 429 with Retry-After). 0 turns the
+    #: limit off (behind a proxy that limits, or for a private server).
+    allocations_per_minute: float = Field(default=30, ge=0, allow_inf_nan=False)
+    allocations_burst: int = Field(default=10, ge=1)
 
     @property
     def cache_dir(self) -> Path:

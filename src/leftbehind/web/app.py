@@ -50,6 +50,7 @@ from leftbehind.web import (
 from leftbehind.web.common import ResponseCache, reject_unknown_query
 from leftbehind.web.fastpath import FastPath
 from leftbehind.web.language import LanguageMiddleware
+from leftbehind.web.ratelimit import RateLimit
 
 log = logging.getLogger("leftbehind.web")
 
@@ -103,6 +104,18 @@ PERMISSIONS_POLICY = (
 )
 
 
+def security_headers(policy: str) -> list[tuple[bytes, bytes]]:
+    """The headers every response of the site carries (``policy``: its CSP)."""
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", PERMISSIONS_POLICY.encode()),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+
+
 class HeadersMiddleware:
     """Adds security headers to every response and long cache lifetimes to static assets
     (pure ASGI)."""
@@ -119,14 +132,7 @@ class HeadersMiddleware:
             (b"referrer-policy", b"same-origin"),
             (b"permissions-policy", PERMISSIONS_POLICY.encode()),
         ]  # fmt: skip
-        self.security = [
-            (b"content-security-policy", (csp or content_security_policy()).encode()),
-            (b"x-frame-options", b"DENY"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-            (b"permissions-policy", PERMISSIONS_POLICY.encode()),
-            (b"cross-origin-opener-policy", b"same-origin"),
-        ]
+        self.security = security_headers(policy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -278,7 +284,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    app.add_middleware(HeadersMiddleware, csp=content_security_policy(settings.basemap_url))
+    policy = content_security_policy(settings.basemap_url)
+    app.add_middleware(HeadersMiddleware, csp=policy)
     app.add_middleware(HeadMiddleware)
     # Signed (itsdangerous), expiring session cookies for signed-in pages; API writes use tokens.
     app.add_middleware(
@@ -294,6 +301,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LanguageMiddleware)
     # Outermost: repeats of shared responses (profiles, tiles, edition data) from memory.
     app.add_middleware(FastPath, check=_data_watch(app, observatory, community))
+    # Outside even that: a client's flood of allocation requests is refused before any work.
+    if settings.allocations_per_minute:
+        app.add_middleware(
+            RateLimit,
+            rate=settings.allocations_per_minute / 60,
+            burst=settings.allocations_burst,
+            headers=security_headers(policy),
+        )
 
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
     vendor = maplibre_dir()

@@ -77,6 +77,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "expensive computations (then with a Retry-After header)."
     ),
 }
+#: ... operations a client may call only so often (``web.ratelimit``) ...
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        **_error(
+            "This client sent more allocation requests than its budget allows (see the "
+            "operation's description); the Retry-After header says when to try again."
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before the next request.",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
+}
 #: ... and operations that look something up by code or name.
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: _error("No such area, local authority or region in the edition (with close matches)."),

@@ -33,9 +33,11 @@ from leftbehind.observatory.funding import (
     allocation_view,
     grants_figures,
 )
+from leftbehind.settings import Settings
 from leftbehind.web.common import (
     ERROR_RESPONSES,
     NOT_FOUND,
+    RATE_LIMITED,
     EditionParam,
     PageEditionParam,
     ResponseCache,
@@ -183,6 +185,10 @@ FIELD_TEXT: dict[str, dict[str, str]] = {
 }
 
 
+_DEFAULT_PER_MINUTE = Settings.model_fields["allocations_per_minute"].default
+_DEFAULT_BURST = Settings.model_fields["allocations_burst"].default
+
+
 # -- API -------------------------------------------------------------------------------------
 @api_router.get(
     "/allocations",
@@ -201,16 +207,20 @@ FIELD_TEXT: dict[str, dict[str, str]] = {
         f"{MAX_DRAW_AREAS:,} (above either: 422 naming the cap). At most one allocation is "
         "computed at a time with two waiting; beyond that (or after a second's wait) the "
         "answer is 503 with a Retry-After header. Results are cached by their full "
-        "parameters."
+        "parameters. Each client may ask for "
+        f"{_DEFAULT_PER_MINUTE:g} allocations a minute on average and {_DEFAULT_BURST} at "
+        "once (the server's defaults, set by LEFTBEHIND_ALLOCATIONS_PER_MINUTE and "
+        "LEFTBEHIND_ALLOCATIONS_BURST); beyond that the answer is 429 with Retry-After."
     ),
     responses={
+        **RATE_LIMITED,
         200: {
             "description": "The allocation (JSON, or CSV with format=csv).",
             "content": {
                 "application/json": {"schema": {"type": "object"}},
                 "text/csv": {"schema": {"type": "string"}},
             },
-        }
+        },
     },
 )
 async def allocations(
