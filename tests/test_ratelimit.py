@@ -17,16 +17,7 @@ with warnings.catch_warnings():  # starlette warns at import that it prefers htt
     from fastapi.testclient import TestClient
 
 from leftbehind.web.ratelimit import RateLimit, TokenBuckets
-
-#: The refused request of issue 16 (cheap to refuse: above the area-years cap).
-REFUSED = {
-    "budget": "1000000000000",
-    "edition": "england-2023-lsoa",
-    "include_other_deprived": "true",
-    "compare_bidding": "true",
-    "draws": "1000",
-    "years": "50",
-}
+from test_web_hardening import EXPENSIVE as REFUSED  # refused at once: above the caps
 
 
 class Clock:
