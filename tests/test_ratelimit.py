@@ -16,6 +16,7 @@ with warnings.catch_warnings():  # starlette warns at import that it prefers htt
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from leftbehind.web.app import middleware_layer
 from leftbehind.web.ratelimit import RateLimit, TokenBuckets
 from test_web_hardening import EXPENSIVE as REFUSED  # refused at once: above the caps
 
@@ -149,16 +150,9 @@ def test_defaults_are_on(monkeypatch):
     assert settings.allocations_per_minute == 30 and settings.allocations_burst == 10
 
 
-def _limiter(app) -> RateLimit:
-    layer = app.middleware_stack
-    while not isinstance(layer, RateLimit):
-        layer = layer.app
-    return layer
-
-
 def test_a_flood_of_refused_requests_gets_429_and_cheap_pages_still_answer(limited):
     # The clock stands still, so the retry time does not depend on how fast the tests run.
-    _limiter(limited.app).buckets.clock = Clock()
+    middleware_layer(limited.app, RateLimit).buckets.clock = Clock()
     statuses = [limited.get("/api/allocations", params=REFUSED).status_code for _ in range(10)]
     assert statuses == [422] * 10  # the burst: each refused by the caps, naming them
     over = limited.get("/api/allocations", params=REFUSED)

@@ -35,7 +35,8 @@ DEFAULT_MAX_ZOOM = 11
 #: ``--low-detail=10``: below the deepest zoom, a 1,024-unit grid per tile (tippecanoe's default
 #: is 4,096) - two units per CSS pixel of MapLibre's 512-pixel tiles, one per device pixel on a
 #: 2x screen - so the first view of England carries 0.25 MB of LSOA tiles instead of 0.58 MB
-#: and paints 1.30x the empty map instead of 1.55x (bench/bench_browser.py, docs/performance.md).
+#: and paints 1.20-1.30x the empty map instead of 1.55x (bench/bench_browser.py,
+#: docs/performance.md).
 #: The deepest zoom keeps the full 4,096 (``--full-detail`` default), for the closest views.
 TIPPECANOE_OPTIONS = (
     "--drop-densest-as-needed",

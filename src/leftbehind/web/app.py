@@ -8,6 +8,7 @@ import threading
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
@@ -53,6 +54,7 @@ from leftbehind.web.language import LanguageMiddleware
 from leftbehind.web.ratelimit import RateLimit
 
 log = logging.getLogger("leftbehind.web")
+_Layer = TypeVar("_Layer")
 
 PACKAGE_DIR = Path(str(resources.files("leftbehind.web")))
 
@@ -192,12 +194,18 @@ def _warm_grants(app: FastAPI) -> None:
         log.warning("could not prepare the grants summary: %s", exc)
 
 
-def fast_path(app: FastAPI) -> FastPath | None:
-    """The app's :class:`FastPath` layer (None until the first request builds the stack)."""
+def middleware_layer(app: FastAPI, kind: type[_Layer]) -> _Layer | None:
+    """The app's middleware layer of type ``kind`` (None until the first request builds the
+    stack, or when the app has none)."""
     layer = app.middleware_stack
-    while layer is not None and not isinstance(layer, FastPath):
+    while layer is not None and not isinstance(layer, kind):
         layer = getattr(layer, "app", None)
     return layer
+
+
+def fast_path(app: FastAPI) -> FastPath | None:
+    """The app's :class:`FastPath` layer (None until the first request builds the stack)."""
+    return middleware_layer(app, FastPath)
 
 
 def _data_watch(app: FastAPI, observatory: Observatory, community: Community):

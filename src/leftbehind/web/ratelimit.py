@@ -11,8 +11,8 @@ validation or the other middleware. A form page asked for without a query (the e
 costs nothing from the budget.
 
 The client is the connection's address as the server reports it (``scope["client"]``): behind a
-reverse proxy, run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so that it is the
-visitor's, not the proxy's (docs/deployment.md). At most ``max_clients`` buckets are kept
+reverse proxy it is the visitor's when the proxy sends ``X-Forwarded-For`` and uvicorn trusts
+it (by default from 127.0.0.1; docs/deployment.md). At most ``max_clients`` buckets are kept
 (least recently seen out), so memory is bounded whatever the number of clients.
 """
 
