@@ -11,8 +11,16 @@ requests per second and p50/p95/p99 latency of both, and their ratios, for
 * the area page (``/areas/{code}``),
 * a vector tile of the home map (``/tiles/ward17/10/{x}/{y}.mvt``).
 
+Two more servers are loaded in the same run, to read the ratios by:
+
+* **the ceiling of any app on uvicorn**: a bare ASGI function under uvicorn (same workers, same
+  event loop and HTTP parser as ``leftbehind serve``) answering each URL with the app's very
+  status, headers and gzip bytes from a dict: what uvicorn itself costs, with no app at all;
+* **the production layout** of ``docs/deployment.md``: nginx with ``proxy_cache`` in front of
+  the app (keep-alive upstream), caching by the headers the app sends; what visitors get.
+
 Targets (issue 18): at 10 and 50 connections the app's throughput >= 0.25x nginx's and its
-p95 <= 3x nginx's, with no errors. Both servers and wrk share the machine's 2 cores.
+p95 <= 3x nginx's, with no errors. All servers and wrk share the machine's 2 cores.
 
     LEFTBEHIND_HOME=DIR python bench/bench_peers.py [--workers 2] [--duration 10] [--write]
 """
@@ -72,6 +80,59 @@ http {{
 """
 
 
+PROXY_CONF = """
+worker_processes {workers};
+pid {root}/proxy.pid;
+error_log {root}/proxy-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  keepalive_requests 100000;
+  proxy_cache_path {root}/cache levels=1:2 keys_zone=lb:50m max_size=1g inactive=1d
+                   use_temp_path=off;
+  upstream leftbehind {{ server 127.0.0.1:{app_port}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://leftbehind;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_cache lb;
+      proxy_cache_revalidate on;
+      proxy_cache_use_stale updating error timeout;
+      proxy_cache_lock on;
+      add_header X-Cache $upstream_cache_status;
+    }}
+  }}
+}}
+"""
+BARE_APP = '''"""A bare ASGI function: each URL's recorded status, headers and bytes."""
+import json
+from pathlib import Path
+
+RECORDED = json.loads((Path(__file__).parent / "recorded.json").read_text())
+ANSWERS = {
+    path: (
+        {"type": "http.response.start", "status": r["status"],
+         "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in r["headers"]]},
+        {"type": "http.response.body", "body": bytes.fromhex(r["body"])},
+    )
+    for path, r in RECORDED.items()
+}
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    start, body = ANSWERS[scope["path"]]
+    await send(start)
+    await send(body)
+'''
+SERVERS = ("app", "bare", "nginx", "proxy")
+
+
 def ensure_tools() -> None:
     """nginx and wrk from Debian's packages (installed when missing)."""
     missing = [
@@ -101,11 +162,16 @@ def wait(url: str, timeout: float = 120) -> None:
     raise SystemExit(f"no answer from {url}")
 
 
-def raw_body(url: str) -> bytes:
-    """The bytes as sent, gzip included (not decoded)."""
+def raw_response(url: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and the bytes as sent, gzip included (not decoded)."""
     with httpx.stream("GET", url, headers={"Accept-Encoding": "gzip"}, timeout=60) as r:
         r.raise_for_status()
-        return b"".join(r.iter_raw())
+        body = b"".join(r.iter_raw())
+        return r.status_code, [(k, v) for k, v in r.headers.multi_items()], body
+
+
+def raw_body(url: str) -> bytes:
+    return raw_response(url)[2]
 
 
 def wrk(url: str, connections: int, duration: int, script: Path) -> dict:
@@ -130,13 +196,14 @@ def main() -> int:
     if not args.home or not (Path(args.home) / "leftbehind.duckdb").exists():
         raise SystemExit("give --home (or LEFTBEHIND_HOME) holding a built store")
     ensure_tools()
+    args.load = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
     paths = {
         "profile JSON": f"/api/areas/{CODE}/profile",
         "area page": f"/areas/{CODE}",
         "map tile": TILE,
     }
     files = {"profile JSON": "profile.json", "area page": "area.html", "map tile": "tile.mvt"}
-    app_port, nginx_port = free_port(), free_port()
+    app_port, nginx_port, bare_port, proxy_port = (free_port() for _ in range(4))
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEFTBEHIND_")}
     env["LEFTBEHIND_HOME"] = args.home
     app = subprocess.Popen(
@@ -146,15 +213,21 @@ def main() -> int:
     )  # fmt: skip
     root = Path(tempfile.mkdtemp(prefix="leftbehind-peers-"))
     root.chmod(0o755)  # nginx workers run as an unprivileged user
-    nginx = None
+    nginx = proxy = bare = None
     results: list[dict] = []
     try:
         app_base = f"http://127.0.0.1:{app_port}"
         wait(app_base + "/api/editions")
         (root / "www").mkdir()
+        recorded = {}
         for name, path in paths.items():
             for _ in range(2 * args.workers):  # every worker has it cached
-                packed = raw_body(app_base + path)
+                status, headers, packed = raw_response(app_base + path)
+            recorded[path] = {
+                "status": status,
+                "headers": [(k, v) for k, v in headers if k.lower() not in ("date", "server")],
+                "body": packed.hex(),
+            }
             body = gzip.decompress(packed) if packed[:2] == b"\x1f\x8b" else packed
             (root / "www" / files[name]).write_bytes(body)
             (root / "www" / (files[name] + ".gz")).write_bytes(
@@ -169,25 +242,55 @@ def main() -> int:
         )  # fmt: skip
         nginx_base = f"http://127.0.0.1:{nginx_port}"
         wait(nginx_base + "/" + files["profile JSON"])
+        (root / "bare.py").write_text(BARE_APP)
+        (root / "recorded.json").write_text(json.dumps(recorded))
+        bare = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "bare:app", "--app-dir", str(root),
+             "--port", str(bare_port), "--workers", str(args.workers), "--log-level", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        bare_base = f"http://127.0.0.1:{bare_port}"
+        wait(bare_base + paths["profile JSON"])
+        (root / "proxy.conf").write_text(
+            PROXY_CONF.format(workers=args.workers, root=root, port=proxy_port, app_port=app_port)
+        )
+        proxy = subprocess.Popen(
+            ["nginx", "-c", str(root / "proxy.conf"), "-p", str(root), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        proxy_base = f"http://127.0.0.1:{proxy_port}"
+        wait(proxy_base + "/api/editions")
+        for path in paths.values():  # cached by the proxy before it is loaded
+            for _ in range(3):
+                with httpx.stream(
+                    "GET", proxy_base + path, headers={"Accept-Encoding": "gzip"}, timeout=60
+                ) as r:
+                    cache = r.headers.get("x-cache")
+            if cache != "HIT":
+                raise SystemExit(f"the proxy does not cache {path} (X-Cache: {cache})")
+        bases = {"app": app_base, "bare": bare_base, "proxy": proxy_base}
         script = root / "report.lua"
         script.write_text(WRK_SCRIPT)
         for name, path in paths.items():
             for connections in CONNECTIONS:
                 row = {"name": name, "connections": connections}
-                for who, url in (("app", app_base + path),
-                                 ("nginx", f"{nginx_base}/{files[name]}")):  # fmt: skip
+                for who in SERVERS:
+                    url = f"{nginx_base}/{files[name]}" if who == "nginx" else bases[who] + path
                     row[who] = wrk(url, connections, args.duration, script)
                 results.append(row)
                 print(
-                    f"{name:<13} c={connections:<3} app {row['app']['rps']:8.0f} req/s "
-                    f"p95 {row['app']['p95']:6.2f} ms | nginx {row['nginx']['rps']:8.0f} req/s "
-                    f"p95 {row['nginx']['p95']:6.2f} ms",
+                    f"{name:<13} c={connections:<3} "
+                    + " | ".join(
+                        f"{who} {row[who]['rps']:7.0f} req/s p95 {row[who]['p95']:5.2f} ms"
+                        for who in SERVERS
+                    ),
                     flush=True,
                 )
     finally:
-        if nginx is not None:
-            nginx.terminate()
-            nginx.wait(timeout=20)
+        for server in (proxy, nginx, bare):
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=20)
         app.terminate()
         app.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
@@ -204,19 +307,24 @@ def report(results: list[dict], args: argparse.Namespace) -> tuple[str, bool]:
         START,
         f"## Against nginx serving the same bytes (`bench/bench_peers.py`, {stamp})",
         "",
-        f"{platform.machine()}, {os.cpu_count()} cores (shared by the app, nginx and wrk), "
-        f"Python {platform.python_version()}; `leftbehind serve --workers {args.workers}` and "
-        f"nginx {args.workers} workers with `gzip_static` on the same files; wrk "
+        f"{platform.machine()}, {os.cpu_count()} cores (shared by every server and wrk), "
+        f"Python {platform.python_version()}, load average before the run {args.load}; "
+        f"`leftbehind serve --workers {args.workers}`; nginx {args.workers} workers with "
+        "`gzip_static` on the same files; *bare uvicorn*: an ASGI function under uvicorn "
+        f"({args.workers} workers) answering with the app's recorded status, headers and bytes "
+        "(the ceiling of any app served by uvicorn); *proxy*: the production layout of "
+        "docs/deployment.md, nginx `proxy_cache` in front of the app. wrk "
         f"{args.duration} s per row, `Accept-Encoding: gzip`, keep-alive. Targets at 10 and 50 "
         "connections: app req/s >= 0.25x nginx, p95 <= 3x nginx, no errors.",
         "",
         "| response | conns | app req/s | nginx req/s | ratio | app p95 ms | nginx p95 ms | "
-        "p95 ratio | errors | met |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "p95 ratio | errors | met | bare uvicorn req/s (/ nginx) | bare p95 ms (/ nginx) | "
+        "app / bare | proxy req/s (/ nginx) | proxy p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     all_ok = True
     for row in results:
-        a, n = row["app"], row["nginx"]
+        a, n, b, x = row["app"], row["nginx"], row["bare"], row["proxy"]
         ratio, p95 = a["rps"] / n["rps"], a["p95"] / max(n["p95"], 1e-3)
         errors = a["errors"] + n["errors"]
         checked = row["connections"] >= 10
@@ -226,9 +334,19 @@ def report(results: list[dict], args: argparse.Namespace) -> tuple[str, bool]:
         met = "n/a" if ok is None else ("yes" if ok else "**no**")
         lines.append(
             f"| {row['name']} | {row['connections']} | {a['rps']:,.0f} | {n['rps']:,.0f} | "
-            f"{ratio:.2f}x | {a['p95']:.2f} | {n['p95']:.2f} | {p95:.1f}x | {errors} | {met} |"
+            f"{ratio:.2f}x | {a['p95']:.2f} | {n['p95']:.2f} | {p95:.1f}x | {errors} | {met} | "
+            f"{b['rps']:,.0f} ({b['rps'] / n['rps']:.2f}x) | "
+            f"{b['p95']:.2f} ({b['p95'] / max(n['p95'], 1e-3):.1f}x) | "
+            f"{a['rps'] / b['rps']:.2f}x | {x['rps']:,.0f} ({x['rps'] / n['rps']:.2f}x) | "
+            f"{x['p95']:.2f} |"
         )
-    lines += ["", f"Result: {'all targets met' if all_ok else 'targets NOT all met'}.", END]
+    errors = sum(row[w]["errors"] for row in results for w in ("bare", "proxy"))
+    lines += [
+        "",
+        f"Result: {'all targets met' if all_ok else 'targets NOT all met'}. Errors from the bare "
+        f"server and the proxy: {errors}.",
+        END,
+    ]
     return "\n".join(lines) + "\n", all_ok
 
 

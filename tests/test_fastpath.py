@@ -203,3 +203,19 @@ def test_a_visitor_whose_only_cookie_is_the_language_is_served_in_that_language(
     client.get(PROFILE, headers={"Cookie": "lang=cy; leftbehind_session=x"})
     client.get(PROFILE + "&lang=xx")  # an unknown language: the app's 422, never kept
     assert layer.hits == hits + 2
+
+
+def test_a_hit_is_answered_before_the_framework(app, client, monkeypatch):
+    """The app offers each request to the fast path before FastAPI, Starlette's error layer or
+    any middleware: with the whole stack broken, a kept response is still answered (the same
+    bytes), and anything else reaches the (broken) stack."""
+    first = client.get(PROFILE)
+
+    async def broken(scope, receive, send):
+        raise AssertionError("the framework was asked")
+
+    monkeypatch.setattr(app, "middleware_stack", broken)
+    _same(first, client.get(PROFILE))
+    with pytest.raises(AssertionError, match="the framework was asked"):
+        client.get(f"/api/areas/{A}/profile?edition=england-2019-ward&lang=cy")
+

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from leftbehind.errors import InvalidInput, UnknownName
 from leftbehind.indices.transform import rank_descending
+from leftbehind.robustness import engine
 from leftbehind.robustness.choices import (
     WeightsChoice,
     default_choices,
@@ -20,11 +21,13 @@ from leftbehind.robustness.choices import (
 )
 from leftbehind.robustness.engine import (
     RankHistogram,
+    descending_order,
     nominal,
     rank_lexicographic,
     rank_rows,
     row_quantiles,
     simulate,
+    top_order,
 )
 from leftbehind.robustness.results import (
     CLASSES,
@@ -142,6 +145,37 @@ def test_rank_rows_equals_stable_ranking_with_ties(b, n, seed, scale):
         np.testing.assert_array_equal(ranks[i], rank_descending(x[i]))
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 80), st.data())
+def test_top_order_is_the_head_of_the_full_order(b, n, data):
+    """One partition and a sort of ``top`` keys give the same first ``top`` areas, in the same
+    order (ties by position), as sorting the whole row."""
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    top = data.draw(st.integers(1, n))
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, size=(b, n)).astype(np.float64)  # many ties
+    x[rng.random((b, n)) < 0.1] = -np.inf
+    np.testing.assert_array_equal(top_order(x, top), descending_order(x)[:, :top])
+
+
+def test_sum_by_ward_worked_by_hand():
+    # 4 LSOAs: 0 and 2 in ward 1 (weights 0.25, 0.75), 1 in ward 0, 3 in no ward (index 2)
+    ward_of = np.array([1, 0, 1, 2])
+    weight_of = np.array([0.25, 1.0, 0.75, 0.0])
+    order = np.array([[2, 0, 1, 3], [3, 1, 0, 2]])  # draw 0: LSOA 2 ranked 1st, ...
+    ranks = np.arange(1.0, 5.0)
+    sums = engine._sum_by_ward(order, ranks, ward_of, weight_of, 2)
+    # draw 0: ward 0 = 1.0 * 3; ward 1 = 0.75 * 1 + 0.25 * 2 = 1.25
+    # draw 1: ward 0 = 1.0 * 2; ward 1 = 0.25 * 3 + 0.75 * 4 = 3.75
+    np.testing.assert_allclose(sums, [[3.0, 1.25], [2.0, 3.75]])
+    # flat form: (draw, LSOA) pairs with their values
+    flat = engine._sum_by_ward(
+        np.array([0, 2, 1]), np.array([0.25, 0.75, 1.0]), ward_of, weight_of, 2,
+        rows=np.array([0, 0, 1]), b=2,
+    )  # fmt: skip
+    np.testing.assert_allclose(flat, [[0.0, 1.0], [1.0, 0.0]])
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 5), st.integers(1, 60), st.integers(0, 2**32 - 1))
 def test_rank_lexicographic_is_share_then_tie_then_position(b, n, seed):
@@ -157,6 +191,32 @@ def test_rank_lexicographic_is_share_then_tie_then_position(b, n, seed):
         expected = np.empty(n, dtype=np.int64)
         expected[order] = np.arange(1, n + 1)
         np.testing.assert_array_equal(ranks[i], expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(1, 5),
+    st.integers(1, 200),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["few", "continuous", "near", "missing"]),
+)
+def test_rank_lexicographic_one_sort_equals_two_sorts(b, n, seed, kind):
+    """The one-sort ranking (share, quantised tie, position; runs fixed exactly) equals the
+    two-sort definition, ties of every kind included: few distinct values, continuous ones,
+    values equal in all but their last bits (a tie, by position) and no value (-inf)."""
+    rng = np.random.default_rng(seed)
+    share = rng.integers(0, 4, size=(b, n)) / 3
+    share[rng.random((b, n)) < 0.5] = 0.0
+    share[rng.random((b, n)) < 0.1] = -np.inf
+    tie = {
+        "few": rng.integers(0, 4, size=(b, n)).astype(np.float64),
+        "continuous": rng.normal(size=(b, n)) * 1e3,
+        "near": 5.0 + rng.integers(0, 3, size=(b, n)) * 1e-15,
+        "missing": np.where(rng.random((b, n)) < 0.3, -np.inf, rng.random((b, n))),
+    }[kind]
+    np.testing.assert_array_equal(
+        rank_lexicographic(share, tie), engine._rank_lexicographic_two_sorts(share, tie)
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -266,6 +326,33 @@ def test_nominal_reproduces_published_lists(ward_inputs, lsoa_inputs, con):
     # wards without any LSOA have no IMD and are never left behind
     assert ward_inputs.imd_missing.sum() == 12
     assert not ward.left_behind[0][ward_inputs.imd_missing].any()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("method", ["average_rank", "extent", "proportion"])
+def test_ward_aggregation_by_bincount_equals_sparse_product(ward_inputs, method, monkeypatch):
+    """The fast aggregation (each LSOA in one ward: a bincount from the sorted order; the extent
+    from the top 30% only) ranks the wards exactly as the general sparse product does."""
+    assert engine._lsoa_wards(ward_inputs, "2019") is not None  # a best-fit lookup
+    weights = np.random.default_rng(7).dirichlet(np.ones(7), size=24)
+    fast = engine._ward_ranks(ward_inputs, weights, method, "2019")
+    monkeypatch.setattr(engine, "_lsoa_wards", lambda inputs, key: None)
+    general = engine._ward_ranks(ward_inputs, weights, method, "2019")
+    np.testing.assert_array_equal(fast, general)
+
+
+def test_one_blas_thread_nests_and_restores():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with engine.one_blas_thread():
+        with engine.one_blas_thread():
+            assert all(t == 1 for t in blas_threads())
+        assert all(t == 1 for t in blas_threads())  # still inside the outer simulation
+    assert blas_threads() == before
 
 
 @pytest.mark.integration

@@ -3,10 +3,13 @@
 A batch of draws is a matrix: the weights of B draws times the transformed domain ranks gives a
 (B, areas) float64 score matrix. Each row is ranked by one sort of 64-bit integer keys (the
 score's order-preserving bit pattern in the high bits, the area's position in the low bits) and
-one vectorised scatter of the sorted positions (:func:`rank_rows`); LSOA -> ward aggregation is
-one sparse product per (measure, population year) group of draws. The CNI and the IMD ranking of
-a batch are separate tasks on a small thread pool (NumPy's sorts, bitwise ufuncs and indexing
-and SciPy's sparse products release the GIL), with the next batch already queued.
+one vectorised scatter of the sorted positions (:func:`rank_rows`). LSOA -> ward aggregation,
+when every LSOA is in at most one ward (a best-fit lookup), is one ``bincount`` per group of
+draws straight from the sorted LSOA order (:func:`_sum_by_ward`); the extent needs the order of
+only the 30% of LSOAs with a positive weight (one ``partition``, :func:`top_order`); otherwise
+it is a sparse product. The CNI and the IMD ranking of a batch are separate tasks on a small
+thread pool (NumPy's sorts, bitwise ufuncs, indexing and ``bincount`` and SciPy's sparse
+products release the GIL), with the next batch already queued.
 
 Rank intervals are streamed: each batch's ranks are added to a per-area histogram of rank values
 (:class:`RankHistogram`, bins of ``ceil(N / 512)`` ranks), so no draw's ranks are kept and
@@ -24,6 +27,7 @@ tie), then by the average score. Wards without any LSOA in the lookup have no IM
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -35,6 +39,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from leftbehind.identify import threshold_rank
 from leftbehind.indices.aggregate import extent_weight
@@ -57,15 +62,16 @@ def _index_bits(n: int) -> int:
     return max(1, int(n - 1).bit_length())
 
 
-def descending_order(scores: NDArray[np.floating], *, overwrite: bool = False) -> NDArray[np.int64]:
-    """Area positions of each row of ``scores`` from highest to lowest score; ties (and scores
-    equal in their first ``64 - ceil(log2 N)`` bits, a relative difference under 2^-(52 -
-    ceil(log2 N)), e.g. 2^-36 for 33,755 areas) by position.
+def descending_keys(
+    scores: NDArray[np.floating], *, overwrite: bool = False
+) -> tuple[NDArray[np.uint64], np.uint64]:
+    """Unique uint64 sort keys of each row of ``scores``, ascending from the highest score, and
+    the mask of their low bits, which hold the area's position (see :func:`descending_order`).
 
-    One ``sort`` of uint64 keys per row: the order-preserving bit pattern of the float64 score
-    (complemented, so ascending keys are descending scores) with its low bits replaced by the
-    position. ``-0.0`` counts as ``0.0``; ``-inf`` sorts last. With ``overwrite`` a float64
-    C-contiguous ``scores`` is used as the work array (its values are destroyed).
+    The order-preserving bit pattern of the float64 score (complemented, so ascending keys are
+    descending scores) with its low ``ceil(log2 N)`` bits replaced by the position. ``-0.0``
+    counts as ``0.0``; ``-inf`` sorts last. With ``overwrite`` a float64 C-contiguous
+    ``scores`` is used as the work array (its values are destroyed).
     """
     b, n = scores.shape
     if overwrite and scores.dtype == np.float64 and scores.flags.c_contiguous:
@@ -90,6 +96,32 @@ def descending_order(scores: NDArray[np.floating], *, overwrite: bool = False) -
     else:
         np.bitwise_or(keys, low, out=keys)
         keys ^= tail ^ ((_ALL >> np.uint64(1)) & ~low)
+    return keys, low
+
+
+def descending_order(scores: NDArray[np.floating], *, overwrite: bool = False) -> NDArray[np.int64]:
+    """Area positions of each row of ``scores`` from highest to lowest score; ties (and scores
+    equal in their first ``64 - ceil(log2 N)`` bits, a relative difference under 2^-(52 -
+    ceil(log2 N)), e.g. 2^-36 for 33,755 areas) by position.
+
+    One ``sort`` of the uint64 keys of :func:`descending_keys` per row.
+    """
+    keys, low = descending_keys(scores, overwrite=overwrite)
+    keys.sort(axis=1)
+    keys &= low
+    return keys.view(np.int64)
+
+
+def top_order(
+    scores: NDArray[np.floating], top: int, *, overwrite: bool = False
+) -> NDArray[np.int64]:
+    """The first ``top`` columns of :func:`descending_order` (the same areas in the same
+    order, ties included, as the keys are unique), from one ``partition`` and a sort of only
+    ``top`` keys per row."""
+    keys, low = descending_keys(scores, overwrite=overwrite)
+    n = keys.shape[1]
+    if top < n:
+        keys = np.partition(keys, top - 1, axis=1)[:, :top]
     keys.sort(axis=1)
     keys &= low
     return keys.view(np.int64)
@@ -113,8 +145,64 @@ def rank_rows(scores: NDArray[np.floating], *, overwrite: bool = False) -> NDArr
 
 def rank_lexicographic(share: NDArray[np.float64], tie: NDArray[np.float64]) -> NDArray[np.int32]:
     """Rank each row by ``share`` (in [0, 1]; -inf for no value, ranked last) rounded to
-    multiples of 2^-SHARE_BITS, descending; equal shares by ``tie`` descending, then by
-    position."""
+    multiples of 2^-SHARE_BITS, descending; equal shares by ``tie`` descending (as
+    :func:`descending_order` orders it: equal in its first ``64 - ceil(log2 N)`` bits is a tie),
+    then by position.
+
+    One sort per row: the key holds the rounded share, then the tie quantised to the bits left
+    (a non-decreasing function of the tie's order, so it never contradicts it), then the
+    position. Runs of keys equal but for the position (the same share and quantised tie) are
+    then put in order exactly, all at once (one ``lexsort`` of only their entries)."""
+    b, n = share.shape
+    bits = _index_bits(n)
+    qbits = 64 - (SHARE_BITS + 1) - bits
+    if qbits < 8:  # too many areas to pack a useful quantised tie: two sorts
+        return _rank_lexicographic_two_sorts(share, tie)
+    scale = float(1 << SHARE_BITS)
+    clipped = np.clip(share, -1.0 / scale, 1.0)  # -inf -> just below 0
+    keys = np.rint((1.0 - clipped) * scale).astype(np.uint64)  # 0 (share 1) .. 2^30 + 1
+    tie_keys, _ = descending_keys(tie)  # ascending = descending tie
+    tie_keys >>= np.uint64(bits)  # without the position: equal here is a tie
+    # quantised over the finite ties' range (infinite ones clip to an end); the keys have at
+    # most 51 bits, so float64 holds them exactly
+    level = tie_keys.astype(np.float64)
+    finite = np.isfinite(tie)
+    lo = np.where(finite, level, np.inf).min(axis=1, keepdims=True)
+    hi = np.where(finite, level, -np.inf).max(axis=1, keepdims=True)
+    lo[~np.isfinite(lo)] = 0.0
+    span = np.maximum(hi - lo, 1.0)
+    span[~np.isfinite(span)] = 1.0
+    level -= lo
+    level *= float((1 << qbits) - 1) / span
+    q = np.clip(np.floor(level), 0.0, float((1 << qbits) - 1))
+    keys <<= np.uint64(qbits)
+    keys |= q.astype(np.uint64)
+    keys <<= np.uint64(bits)
+    keys |= np.arange(n, dtype=np.uint64)[None, :]
+    keys.sort(axis=1)
+    order = (keys & np.uint64((1 << bits) - 1)).view(np.int64)
+    keys >>= np.uint64(bits)
+    same = keys[:, 1:] == keys[:, :-1]  # slot j + 1 ties slot j before the exact tie order
+    if same.any():
+        in_run = np.zeros((b, n), dtype=bool)
+        in_run[:, 1:] |= same
+        in_run[:, :-1] |= same
+        rows, slots = np.nonzero(in_run)  # row-major: runs are contiguous, in slot order
+        starts = np.ones(len(rows), dtype=bool)
+        cont = (rows[1:] == rows[:-1]) & (slots[1:] == slots[:-1] + 1)
+        starts[1:] = ~(cont & same[rows[1:], np.maximum(slots[1:] - 1, 0)])
+        run = np.cumsum(starts)
+        areas = order[rows, slots]
+        # each run's entries by the exact tie order, then position, into the run's own slots
+        order[rows, slots] = areas[np.lexsort((areas, tie_keys[rows, areas], run))]
+    return scatter_ranks(order)
+
+
+def _rank_lexicographic_two_sorts(
+    share: NDArray[np.float64], tie: NDArray[np.float64]
+) -> NDArray[np.int32]:
+    """:func:`rank_lexicographic` by two sorts: the tie order, then the shares with each area's
+    place in it (for more areas than one key can pack with a quantised tie)."""
     b, n = share.shape
     bits = _index_bits(n)
     by_tie = descending_order(tie)  # areas from the highest tie value
@@ -138,10 +226,34 @@ class Batch:
 
 
 def weighted_sum(weights: NDArray[np.float64], exp_t: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(b, k) weights x (k, n) transformed ranks. ``einsum``'s own loop, not BLAS: a
-    multithreaded BLAS would spin its threads against the ranking threads for a product this
-    thin (k = 3 or 7), which measured several times slower end to end."""
-    return np.einsum("bk,kn->bn", weights, exp_t)
+    """(b, k) weights x (k, n) transformed ranks: one BLAS product, on one BLAS thread while a
+    simulation runs (:func:`one_blas_thread`); a multithreaded BLAS would spin its threads
+    against the ranking threads for a product this thin (k = 3 or 7)."""
+    return weights @ exp_t
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_LIMIT: Any = None
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Limit the BLAS to one thread (``threadpoolctl``) while at least one simulation runs in
+    this process; the previous limits are restored when the last one ends."""
+    global _BLAS_USERS, _BLAS_LIMIT
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMIT.restore_original_limits()
+                _BLAS_LIMIT = None
 
 
 def _cni_ranks(inputs: EditionInputs, weights: NDArray[np.float64]) -> NDArray[np.int32]:
@@ -170,20 +282,73 @@ def _ward_ranks(
     lsoa_scores = weighted_sum(weights, inputs.imd_exp_t)
     if method == "proportion":
         k = n_lsoa // 10  # decile 1: rank <= N / 10
-        kth = -np.partition(-lsoa_scores, k - 1, axis=1)[:, k - 1 : k]
-        in_top = np.ascontiguousarray((lsoa_scores >= kth).T, dtype=np.float64)
-        share = np.asarray(inputs.counts @ in_top).T
+        kth = np.partition(lsoa_scores, n_lsoa - k, axis=1)[:, n_lsoa - k : n_lsoa - k + 1]
+        in_top = lsoa_scores >= kth  # the k-th highest score and every score above it
+        if (wards := _lsoa_wards(inputs, "counts")) is not None:
+            rows, cols = np.nonzero(in_top)  # row-major: each ward's LSOAs in index order
+            share = _sum_by_ward(
+                cols, wards[1][cols], wards[0], wards[1], inputs.n_areas, rows, len(in_top)
+            )
+        else:
+            share = np.asarray(inputs.counts @ np.ascontiguousarray(in_top.T, np.float64)).T
+    elif method not in ("average_rank", "extent"):  # pragma: no cover - guarded by the options
+        raise ValueError(method)
+    elif (wards := _lsoa_wards(inputs, year)) is not None:
+        # each LSOA in at most one ward: sum by ward straight from the sorted order (no rank
+        # matrix, no transpose); extent needs only the ranks with a positive weight
+        table = _extent_table(n_lsoa)
+        if method == "average_rank":
+            order = descending_order(lsoa_scores, overwrite=True)
+            value = np.arange(1, n_lsoa + 1, dtype=np.float64)
+        else:
+            reach = int(np.flatnonzero(table)[-1])  # the last rank with a positive weight
+            order = top_order(lsoa_scores, reach, overwrite=True)
+            value = table[1 : reach + 1]
+        sums = _sum_by_ward(order, value, *wards, inputs.n_areas)
+        if method == "average_rank":
+            np.negative(sums, out=sums)
+            sums[:, missing] = -np.inf
+            return rank_rows(sums, overwrite=True)
+        share = sums
     else:
         ranks_t = rank_rows(lsoa_scores, overwrite=True).T  # (L, b) view
         if method == "average_rank":
             measure = -np.asarray(w @ np.ascontiguousarray(ranks_t, dtype=np.float64)).T
             measure[:, missing] = -np.inf
             return rank_rows(measure, overwrite=True)
-        if method != "extent":  # pragma: no cover - guarded by the choice's options
-            raise ValueError(method)
         share = np.asarray(w @ np.ascontiguousarray(_extent_table(n_lsoa)[ranks_t])).T
     share[:, missing] = -np.inf
     return rank_lexicographic(share, average)
+
+
+def _sum_by_ward(
+    lsoas: NDArray[np.int64],
+    value: NDArray[np.float64],
+    ward_of: NDArray[np.int64],
+    weight_of: NDArray[np.float64],
+    n_wards: int,
+    rows: NDArray[np.int64] | None = None,
+    b: int | None = None,
+) -> NDArray[np.float64]:
+    """(b, n_wards) sums, by ward, of ``weight_of[l] * value`` over LSOAs ``l``, as one
+    ``bincount`` (``ward_of[l] == n_wards`` for an LSOA in no ward: dropped).
+
+    Either ``lsoas`` is a (b, k) matrix (row i: LSOAs of draw i, ``value`` (k,) their
+    values), or ``lsoas``, ``value`` and ``rows`` are flat (entry j: LSOA ``lsoas[j]`` of draw
+    ``rows[j]``) and ``b`` given."""
+    if rows is None:
+        b = lsoas.shape[0]
+        flat = ward_of[lsoas]
+        flat += (np.arange(b, dtype=np.int64) * (n_wards + 1))[:, None]
+        weights = weight_of[lsoas]
+        weights *= value[None, :]
+    else:
+        assert b is not None
+        flat = ward_of[lsoas]
+        flat += rows * (n_wards + 1)
+        weights = value
+    sums = np.bincount(flat.reshape(-1), weights.reshape(-1), minlength=b * (n_wards + 1))
+    return sums.reshape(b, n_wards + 1)[:, :n_wards]
 
 
 _EXTENT_TABLES: dict[int, NDArray[np.float64]] = {}
@@ -201,6 +366,37 @@ def _ward_exp_t(inputs: EditionInputs, year: str) -> NDArray[np.float64]:
     w = inputs.population[year]
     value = np.ascontiguousarray(np.asarray(w @ np.ascontiguousarray(inputs.imd_exp_t.T)).T)
     _WARD_EXP_T[key] = (weakref.ref(inputs), value)
+    return value
+
+
+_LSOA_WARDS: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
+
+
+def _lsoa_wards(
+    inputs: EditionInputs, year: str
+) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
+    """Each LSOA's ward (``n_areas`` for none) and its weight in that ward's row of the
+    row-normalised population weights of ``year`` (or of the LSOA counts, for ``"counts"``),
+    when no LSOA is split between wards (a best-fit lookup); else None. Computed once per
+    inputs and key."""
+    key = (id(inputs), year)
+    hit = _LSOA_WARDS.get(key)
+    if hit is not None and hit[0]() is inputs:
+        return hit[1]
+    assert inputs.population is not None and inputs.counts is not None
+    matrix = inputs.counts if year == "counts" else inputs.population[year]
+    by_lsoa = matrix.T.tocsr()  # (L, N): row l holds l's ward(s)
+    by_lsoa.sum_duplicates()
+    per_lsoa = np.diff(by_lsoa.indptr)
+    value: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None
+    if per_lsoa.max(initial=0) <= 1:
+        ward_of = np.full(inputs.n_lsoa, inputs.n_areas, dtype=np.int64)
+        weight_of = np.zeros(inputs.n_lsoa, dtype=np.float64)
+        has = per_lsoa == 1
+        ward_of[has] = by_lsoa.indices
+        weight_of[has] = by_lsoa.data
+        value = (ward_of, weight_of)
+    _LSOA_WARDS[key] = (weakref.ref(inputs), value)
     return value
 
 
@@ -401,6 +597,22 @@ def simulate(
     The CNI and IMD ranking of each batch are separate tasks on ``workers`` threads; at most
     ``workers + 1`` batches are in flight.
     """
+    with one_blas_thread():
+        return _simulate(
+            inputs, choices, unit, keep_ranks, histograms, max_bins, batch_size, workers
+        )
+
+
+def _simulate(
+    inputs: EditionInputs,
+    choices: ChoiceSet,
+    unit: NDArray[np.float64],
+    keep_ranks: bool,
+    histograms: bool,
+    max_bins: int,
+    batch_size: int | None,
+    workers: int | None,
+) -> Simulation:
     nom = nominal(inputs, choices)
     m, n = unit.shape[0], inputs.n_areas
     missing = inputs.imd_missing

@@ -29,7 +29,7 @@ from leftbehind.robustness.engine import Simulation, row_quantiles, simulate
 from leftbehind.robustness.inputs import EditionInputs, load_inputs
 from leftbehind.robustness.sampling import check_draws, check_seed, monte_carlo
 
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 DEFAULT_DRAWS = 1000
 DEFAULT_SEED = 2023
 RESULTS_TABLE = "robustness_results"

@@ -85,6 +85,40 @@ class FastPath:
             return None  # the app answers 422
         return scope.get("path", ""), scope.get("query_string", b""), gzip, language
 
+    def _lookup(self, scope: Scope) -> tuple[tuple | None, tuple[Message, bytes] | None]:
+        """The request's key (None: never kept) and its kept response, if any."""
+        key = self._key(scope)
+        if key is None:
+            return None, None
+        if self.check is not None:
+            now = time.monotonic()
+            if now - self._checked >= self.check_every:
+                self._checked = now
+                self.check()  # may clear() when the data changed
+        return key, self._items.get(key)
+
+    async def _answer(
+        self, key: tuple, hit: tuple[Message, bytes], method: str, send: Send
+    ) -> None:
+        self._items.move_to_end(key)
+        self.hits += 1
+        start, body = hit
+        await send(start)
+        await send({"type": "http.response.body", "body": body if method == "GET" else b""})
+
+    async def answer(self, scope: Scope, send: Send) -> bool:
+        """Answer from memory when this request's response is kept (True), before the app
+        and its other layers see the request; else do nothing (False). The app calls this
+        first (:class:`leftbehind.web.app.ObservatoryApp`), so a hit costs no framework work."""
+        method = scope.get("method")
+        if scope["type"] != "http" or method not in ("GET", "HEAD"):
+            return False
+        key, hit = self._lookup(scope)
+        if key is None or hit is None:
+            return False
+        await self._answer(key, hit, method, send)
+        return True
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method")
         if scope["type"] != "http":
@@ -93,22 +127,12 @@ class FastPath:
         if method not in ("GET", "HEAD"):
             await self._write(scope, receive, send)
             return
-        key = self._key(scope)
+        key, hit = self._lookup(scope)
         if key is None:
             await self.app(scope, receive, send)
             return
-        if self.check is not None:
-            now = time.monotonic()
-            if now - self._checked >= self.check_every:
-                self._checked = now
-                self.check()  # may clear() when the data changed
-        hit = self._items.get(key)
         if hit is not None:
-            self._items.move_to_end(key)
-            self.hits += 1
-            start, body = hit
-            await send(start)
-            await send({"type": "http.response.body", "body": body if method == "GET" else b""})
+            await self._answer(key, hit, method, send)
             return
         if method != "GET":
             await self._strip(scope, receive, send)
