@@ -171,10 +171,6 @@ def raw_response(url: str) -> tuple[int, list[tuple[str, str]], bytes]:
         return r.status_code, [(k, v) for k, v in r.headers.multi_items()], body
 
 
-def raw_body(url: str) -> bytes:
-    return raw_response(url)[2]
-
-
 def wrk(url: str, connections: int, duration: int, script: Path) -> dict:
     threads = min(2, connections)
     out = subprocess.run(
@@ -272,11 +268,8 @@ def main() -> int:
         args.proxy_cache = {}
         for name, path in paths.items():  # cached by the proxy before it is loaded
             for _ in range(3):
-                with httpx.stream(
-                    "GET", proxy_base + path, headers={"Accept-Encoding": "gzip"}, timeout=60
-                ) as r:
-                    cache = r.headers.get("x-cache")
-                    control = r.headers.get("cache-control", "")
+                headers = dict(raw_response(proxy_base + path)[1])
+            cache, control = headers.get("x-cache"), headers.get("cache-control", "")
             # the proxy caches by the app's headers: pages are "no-cache" (community content
             # changes at any time), so the proxy passes them to the app
             storable = not any(word in control for word in ("no-cache", "no-store", "private"))

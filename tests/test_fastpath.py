@@ -218,4 +218,3 @@ def test_a_hit_is_answered_before_the_framework(app, client, monkeypatch):
     _same(first, client.get(PROFILE))
     with pytest.raises(AssertionError, match="the framework was asked"):
         client.get(f"/api/areas/{A}/profile?edition=england-2019-ward&lang=cy")
-

@@ -164,15 +164,15 @@ def test_sum_by_ward_worked_by_hand():
     weight_of = np.array([0.25, 1.0, 0.75, 0.0])
     order = np.array([[2, 0, 1, 3], [3, 1, 0, 2]])  # draw 0: LSOA 2 ranked 1st, ...
     ranks = np.arange(1.0, 5.0)
-    sums = engine._sum_by_ward(order, ranks, ward_of, weight_of, 2)
+    draws = np.arange(2)[:, None]
+    sums = engine._sum_by_ward(draws, order, weight_of[order] * ranks, ward_of, 2, 2)
     # draw 0: ward 0 = 1.0 * 3; ward 1 = 0.75 * 1 + 0.25 * 2 = 1.25
     # draw 1: ward 0 = 1.0 * 2; ward 1 = 0.25 * 3 + 0.75 * 4 = 3.75
     np.testing.assert_allclose(sums, [[3.0, 1.25], [2.0, 3.75]])
-    # flat form: (draw, LSOA) pairs with their values
+    # flat form: (draw, LSOA) pairs with their weights
     flat = engine._sum_by_ward(
-        np.array([0, 2, 1]), np.array([0.25, 0.75, 1.0]), ward_of, weight_of, 2,
-        rows=np.array([0, 0, 1]), b=2,
-    )  # fmt: skip
+        np.array([0, 0, 1]), np.array([0, 2, 1]), np.array([0.25, 0.75, 1.0]), ward_of, 2, 2
+    )
     np.testing.assert_allclose(flat, [[0.0, 1.0], [1.0, 0.0]])
 
 
@@ -348,6 +348,7 @@ def test_one_blas_thread_nests_and_restores():
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
     before = blas_threads()
+    assert before  # NumPy's BLAS is found
     with engine.one_blas_thread():
         with engine.one_blas_thread():
             assert all(t == 1 for t in blas_threads())

@@ -32,7 +32,7 @@ import os
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -170,8 +170,7 @@ def rank_lexicographic(share: NDArray[np.float64], tie: NDArray[np.float64]) -> 
     lo = np.where(finite, level, np.inf).min(axis=1, keepdims=True)
     hi = np.where(finite, level, -np.inf).max(axis=1, keepdims=True)
     lo[~np.isfinite(lo)] = 0.0
-    span = np.maximum(hi - lo, 1.0)
-    span[~np.isfinite(span)] = 1.0
+    span = np.maximum(hi - lo, 1.0)  # hi is -inf when lo was: span 1
     level -= lo
     level *= float((1 << qbits) - 1) / span
     q = np.clip(np.floor(level), 0.0, float((1 << qbits) - 1))
@@ -285,10 +284,9 @@ def _ward_ranks(
         kth = np.partition(lsoa_scores, n_lsoa - k, axis=1)[:, n_lsoa - k : n_lsoa - k + 1]
         in_top = lsoa_scores >= kth  # the k-th highest score and every score above it
         if (wards := _lsoa_wards(inputs, "counts")) is not None:
+            ward_of, weight_of = wards
             rows, cols = np.nonzero(in_top)  # row-major: each ward's LSOAs in index order
-            share = _sum_by_ward(
-                cols, wards[1][cols], wards[0], wards[1], inputs.n_areas, rows, len(in_top)
-            )
+            share = _sum_by_ward(rows, cols, weight_of[cols], ward_of, inputs.n_areas, len(in_top))
         else:
             share = np.asarray(inputs.counts @ np.ascontiguousarray(in_top.T, np.float64)).T
     elif method not in ("average_rank", "extent"):  # pragma: no cover - guarded by the options
@@ -304,7 +302,12 @@ def _ward_ranks(
             reach = int(np.flatnonzero(table)[-1])  # the last rank with a positive weight
             order = top_order(lsoa_scores, reach, overwrite=True)
             value = table[1 : reach + 1]
-        sums = _sum_by_ward(order, value, *wards, inputs.n_areas)
+        ward_of, weight_of = wards
+        b = len(order)
+        weights = weight_of[order]
+        weights *= value[None, :]
+        rows = np.arange(b, dtype=np.int64)[:, None]
+        sums = _sum_by_ward(rows, order, weights, ward_of, inputs.n_areas, b)
         if method == "average_rank":
             np.negative(sums, out=sums)
             sums[:, missing] = -np.inf
@@ -322,82 +325,81 @@ def _ward_ranks(
 
 
 def _sum_by_ward(
+    rows: NDArray[np.int64],
     lsoas: NDArray[np.int64],
-    value: NDArray[np.float64],
+    weights: NDArray[np.float64],
     ward_of: NDArray[np.int64],
-    weight_of: NDArray[np.float64],
     n_wards: int,
-    rows: NDArray[np.int64] | None = None,
-    b: int | None = None,
+    b: int,
 ) -> NDArray[np.float64]:
-    """(b, n_wards) sums, by ward, of ``weight_of[l] * value`` over LSOAs ``l``, as one
-    ``bincount`` (``ward_of[l] == n_wards`` for an LSOA in no ward: dropped).
-
-    Either ``lsoas`` is a (b, k) matrix (row i: LSOAs of draw i, ``value`` (k,) their
-    values), or ``lsoas``, ``value`` and ``rows`` are flat (entry j: LSOA ``lsoas[j]`` of draw
-    ``rows[j]``) and ``b`` given."""
-    if rows is None:
-        b = lsoas.shape[0]
-        flat = ward_of[lsoas]
-        flat += (np.arange(b, dtype=np.int64) * (n_wards + 1))[:, None]
-        weights = weight_of[lsoas]
-        weights *= value[None, :]
-    else:
-        assert b is not None
-        flat = ward_of[lsoas]
-        flat += rows * (n_wards + 1)
-        weights = value
+    """(b, n_wards) sums, by ward, of ``weights`` of LSOAs ``lsoas`` in draws ``rows``, as one
+    ``bincount`` (``ward_of[l] == n_wards`` for an LSOA in no ward: dropped). ``lsoas`` and
+    ``weights`` have one shape; ``rows`` has it too or broadcasts to it (a (b, 1) column of
+    draws against a (b, k) matrix of LSOAs)."""
+    flat = ward_of[lsoas]
+    flat += rows * (n_wards + 1)
     sums = np.bincount(flat.reshape(-1), weights.reshape(-1), minlength=b * (n_wards + 1))
     return sums.reshape(b, n_wards + 1)[:, :n_wards]
 
 
 _EXTENT_TABLES: dict[int, NDArray[np.float64]] = {}
-_WARD_EXP_T: dict[tuple[int, str], tuple[weakref.ref, NDArray[np.float64]]] = {}
+_WARD_EXP_T: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
+
+
+def _per_inputs(
+    cache: dict[tuple[int, str], tuple[weakref.ref, Any]],
+    inputs: EditionInputs,
+    key: str,
+    make: Callable[[], Any],
+) -> Any:
+    """``make()`` computed once per inputs and key (forgotten with the inputs)."""
+    hit = cache.get((id(inputs), key))
+    if hit is not None and hit[0]() is inputs:
+        return hit[1]
+    value = make()
+    cache[(id(inputs), key)] = (weakref.ref(inputs), value)
+    return value
 
 
 def _ward_exp_t(inputs: EditionInputs, year: str) -> NDArray[np.float64]:
     """(7, N) population-weighted ward averages of the transformed IMD domain ranks, computed
     once per inputs and population year."""
-    key = (id(inputs), year)
-    hit = _WARD_EXP_T.get(key)
-    if hit is not None and hit[0]() is inputs:
-        return hit[1]
-    assert inputs.population is not None
-    w = inputs.population[year]
-    value = np.ascontiguousarray(np.asarray(w @ np.ascontiguousarray(inputs.imd_exp_t.T)).T)
-    _WARD_EXP_T[key] = (weakref.ref(inputs), value)
-    return value
+
+    def make() -> NDArray[np.float64]:
+        assert inputs.population is not None
+        w = inputs.population[year]
+        return np.ascontiguousarray(np.asarray(w @ np.ascontiguousarray(inputs.imd_exp_t.T)).T)
+
+    return _per_inputs(_WARD_EXP_T, inputs, year, make)
 
 
 _LSOA_WARDS: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
 
 
 def _lsoa_wards(
-    inputs: EditionInputs, year: str
+    inputs: EditionInputs, weights: str
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
     """Each LSOA's ward (``n_areas`` for none) and its weight in that ward's row of the
-    row-normalised population weights of ``year`` (or of the LSOA counts, for ``"counts"``),
+    row-normalised ``weights``: a population year's, or ``"counts"`` for the LSOA counts;
     when no LSOA is split between wards (a best-fit lookup); else None. Computed once per
-    inputs and key."""
-    key = (id(inputs), year)
-    hit = _LSOA_WARDS.get(key)
-    if hit is not None and hit[0]() is inputs:
-        return hit[1]
-    assert inputs.population is not None and inputs.counts is not None
-    matrix = inputs.counts if year == "counts" else inputs.population[year]
-    by_lsoa = matrix.T.tocsr()  # (L, N): row l holds l's ward(s)
-    by_lsoa.sum_duplicates()
-    per_lsoa = np.diff(by_lsoa.indptr)
-    value: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None
-    if per_lsoa.max(initial=0) <= 1:
+    inputs and weights."""
+
+    def make() -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
+        assert inputs.population is not None and inputs.counts is not None
+        matrix = inputs.counts if weights == "counts" else inputs.population[weights]
+        by_lsoa = matrix.T.tocsr()  # (L, N): row l holds l's ward(s)
+        by_lsoa.sum_duplicates()
+        per_lsoa = np.diff(by_lsoa.indptr)
+        if per_lsoa.max(initial=0) > 1:
+            return None
         ward_of = np.full(inputs.n_lsoa, inputs.n_areas, dtype=np.int64)
         weight_of = np.zeros(inputs.n_lsoa, dtype=np.float64)
         has = per_lsoa == 1
         ward_of[has] = by_lsoa.indices
         weight_of[has] = by_lsoa.data
-        value = (ward_of, weight_of)
-    _LSOA_WARDS[key] = (weakref.ref(inputs), value)
-    return value
+        return ward_of, weight_of
+
+    return _per_inputs(_LSOA_WARDS, inputs, weights, make)
 
 
 def _extent_table(n: int) -> NDArray[np.float64]:
